@@ -42,8 +42,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "layers" / "essen" / "seed"
 
 #: Citation of the seed document.
 VORLAGE = (
-    'Stadt Essen, Vorlage 1846/2016/5 "Strategiekonzept Integration von Flüchtlingen", '
-    "13.12.2016"
+    'Stadt Essen, Vorlage 1846/2016/5 "Strategiekonzept Integration von Flüchtlingen", 13.12.2016'
 )
 
 #: The "wesentlichen 12 Herkunftsländer" in the printed order (footnote of section 3.1.1).
@@ -452,10 +451,18 @@ def consistency(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
         ("tuerkei_anteil_prozent", "tuerkei_anzahl", "einwohner", "Einwohner"),
         ("syrien_anteil_prozent", "syrien_anzahl", "einwohner", "Einwohner"),
         ("irak_anteil_prozent", "irak_anzahl", "einwohner", "Einwohner"),
-        ("syrien_anteil_an_nichtdeutschen_prozent", "syrien_anzahl", "nichtdeutsche_anzahl",
-         "Nichtdeutsche"),
-        ("tuerkei_anteil_an_nichtdeutschen_prozent", "tuerkei_anzahl", "nichtdeutsche_anzahl",
-         "Nichtdeutsche"),
+        (
+            "syrien_anteil_an_nichtdeutschen_prozent",
+            "syrien_anzahl",
+            "nichtdeutsche_anzahl",
+            "Nichtdeutsche",
+        ),
+        (
+            "tuerkei_anteil_an_nichtdeutschen_prozent",
+            "tuerkei_anzahl",
+            "nichtdeutsche_anzahl",
+            "Nichtdeutsche",
+        ),
     ):
         calc = 100.0 * sg[num] / sg[den]
         rows.append(
@@ -498,4 +505,3 @@ def consistency(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["konsistent"] = out["konsistent"].astype(bool)
     return out
-

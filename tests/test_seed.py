@@ -175,9 +175,7 @@ def test_jobcenter_verteilung_matches_seed_text(text: str) -> None:
     assert set(df["stand"]) == {"05.10.2016"}
 
 
-def test_jobcenter_stadtteile_match_seed_text(
-    text: str, official_names: dict[str, int]
-) -> None:
+def test_jobcenter_stadtteile_match_seed_text(text: str, official_names: dict[str, int]) -> None:
     part = text[text.index("Mitte: Stadtkern") : text.index("Quelle: FB 56")]
     expected = []
     for ln in part.splitlines():
@@ -218,7 +216,13 @@ def test_consistency_reports_the_known_contradictions() -> None:
     h12 = c[c["pruefung"] == "stadt_herkunft12_fast"].iloc[0]
     assert h12["berechnet"] == 21287
     assert set(c.columns) == {
-        "pruefung", "bezug", "gedruckt", "berechnet", "abweichung", "toleranz", "konsistent",
+        "pruefung",
+        "bezug",
+        "gedruckt",
+        "berechnet",
+        "abweichung",
+        "toleranz",
+        "konsistent",
         "detail",
     }
 
