@@ -1,0 +1,249 @@
+"""Tests of gis_planning.segregation against PySAL's `segregation` package and hand cases."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gis_planning import CRSError, InputError, SchemaError
+from gis_planning.segregation import (
+    GLOBAL_INDICES,
+    global_indices,
+    kernel_smooth,
+    local_indices,
+    queen_contiguity,
+    spatial_dissimilarity,
+)
+
+CRS = "EPSG:25832"
+INDEX_COLUMNS = list(GLOBAL_INDICES)
+
+
+@pytest.fixture(scope="module")
+def ref():
+    """The reference package, imported once (slow import; deprecation chatter silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import segregation.local as local
+        import segregation.multigroup as multigroup
+        import segregation.singlegroup as singlegroup
+    return singlegroup, multigroup, local
+
+
+def _call(cls, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def cells():
+    """15 x 15 grid of 100 m cells, minority share rising from west to east, 3 groups."""
+    rng = np.random.default_rng(0)
+    n = 15
+    cols, rows = np.meshgrid(np.arange(n), np.arange(n))
+    cols, rows = cols.ravel(), rows.ravel()
+    g = gpd.GeoDataFrame(
+        {"t": rng.integers(0, 60, n * n)},
+        geometry=shapely.box(cols * 100, rows * 100, cols * 100 + 100, rows * 100 + 100),
+        crs=CRS,
+        index=pd.Index(np.arange(n * n) + 1000, name="cell"),
+    )
+    share = 0.6 / (1 + np.exp(-(cols - 7) / 2))
+    g["x"] = rng.binomial(g["t"], share)
+    y = g["t"] - g["x"]
+    g["a"] = rng.binomial(y, 0.3)
+    g["b"] = y - g["a"]
+    g["bezirk"] = np.where(cols < 7, "I", "II")
+    return g
+
+
+@pytest.fixture(scope="module")
+def voronoi():
+    """150 irregular polygons (not a lattice), so the sparse distance-band path is used."""
+    rng = np.random.default_rng(3)
+    frame = shapely.box(0, 0, 3000, 3000)
+    pts = shapely.multipoints(rng.uniform(0, 3000, (150, 2)))
+    polys = [
+        shapely.intersection(p, frame)
+        for p in shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=frame))
+    ]
+    g = gpd.GeoDataFrame({"t": rng.integers(50, 500, len(polys))}, geometry=polys, crs=CRS)
+    g["x"] = rng.binomial(g["t"], 0.1 + 0.5 * (g.centroid.x.to_numpy() > 1500))
+    g["y"] = g["t"] - g["x"]
+    return g
+
+
+def _reference_globals(ref, data, **kw):
+    single, multi, _ = ref
+    return np.array(
+        [
+            _call(single.Dissim, data, "x", "t", **kw).statistic,
+            _call(single.Isolation, data, "x", "t", **kw).statistic,
+            _call(single.Interaction, data, "x", "t", **kw).statistic,
+            _call(multi.MultiInfoTheory, data, ["x", "a", "b"], **kw).statistic,
+            _call(multi.MultiDissim, data, ["x", "a", "b"], **kw).statistic,
+        ]
+    )
+
+
+def test_aspatial_indices_equal_segregation(ref, cells):
+    ours = global_indices(cells, group="x", total="t", groups=["x", "a", "b"])
+    expected = _reference_globals(ref, cells)
+    assert ours.loc["Stadt", INDEX_COLUMNS].to_numpy(float) == pytest.approx(expected, abs=1e-9)
+    assert ours.loc["Stadt", "n_units"] == len(cells)
+    assert ours.loc["Stadt", "group_share"] == pytest.approx(cells["x"].sum() / cells["t"].sum())
+
+
+def test_spatial_indices_equal_segregation_on_lattice(ref, cells):
+    ours = global_indices(
+        cells, group="x", total="t", groups=["x", "a", "b"], distance=500, round_counts=True
+    )
+    expected = _reference_globals(ref, cells, distance=500)
+    assert ours.loc["Stadt", INDEX_COLUMNS].to_numpy(float) == pytest.approx(expected, abs=1e-9)
+    # without rounding the values differ slightly, but not much
+    raw = global_indices(cells, group="x", total="t", groups=["x", "a", "b"], distance=500)
+    assert raw.loc["Stadt", INDEX_COLUMNS].to_numpy(float) == pytest.approx(expected, abs=5e-3)
+
+
+@pytest.mark.parametrize("kernel", ["triangular", "gaussian", "quartic"])
+def test_spatial_indices_equal_segregation_irregular_units(ref, voronoi, kernel):
+    single, multi, _ = ref
+    ours = global_indices(
+        voronoi, group="x", total="t", distance=700, kernel=kernel, round_counts=True
+    )
+    kw = {"distance": 700, "function": kernel}
+    assert ours["dissimilarity"].iloc[0] == pytest.approx(
+        _call(single.Dissim, voronoi, "x", "t", **kw).statistic, abs=1e-9
+    )
+    assert ours["isolation"].iloc[0] == pytest.approx(
+        _call(single.Isolation, voronoi, "x", "t", **kw).statistic, abs=1e-9
+    )
+    assert ours["theil_h"].iloc[0] == pytest.approx(
+        _call(multi.MultiInfoTheory, voronoi, ["x", "y"], **kw).statistic, abs=1e-9
+    )
+
+
+def test_by_bezirk_equals_segregation_on_subset(ref, cells):
+    single, _, _ = ref
+    ours = global_indices(cells, group="x", total="t", by="bezirk", distance=500, round_counts=True)
+    assert list(ours.index) == ["Stadt", "I", "II"]
+    assert list(ours["level"]) == ["stadt", "bezirk", "bezirk"]
+    for bez in ("I", "II"):
+        sub = cells[cells["bezirk"] == bez]
+        assert ours.loc[bez, "dissimilarity"] == pytest.approx(
+            _call(single.Dissim, sub, "x", "t", distance=500).statistic, abs=1e-9
+        )
+        assert ours.loc[bez, "n_units"] == len(sub)
+    # two groups: multigroup D equals D (without rounding, which acts on each group separately)
+    raw = global_indices(cells, group="x", total="t", by="bezirk", distance=500)
+    assert raw["multi_dissimilarity"].to_numpy() == pytest.approx(raw["dissimilarity"].to_numpy())
+
+
+@pytest.mark.parametrize("distance", [None, 500])
+def test_local_indices_equal_segregation(ref, cells, distance):
+    _, _, local = ref
+    kw = {} if distance is None else {"distance": distance}
+    ours = local_indices(cells, groups=["x", "a", "b"], distance=distance, round_counts=True)
+    assert list(ours.columns) == ["lq_x", "lq_a", "lq_b", "entropy"]
+    assert ours.index.equals(cells.index)
+    lq = _call(local.MultiLocationQuotient, cells, ["x", "a", "b"], **kw).statistics
+    le = _call(local.MultiLocalEntropy, cells, ["x", "a", "b"], **kw).statistics
+    np.testing.assert_allclose(ours.iloc[:, :3].to_numpy(), lq, atol=1e-9, equal_nan=True)
+    empty = np.isnan(lq[:, 0])  # no residents (in the egohood)
+    if distance is None:
+        assert empty.any()
+    # segregation reports entropy 0 for a unit without residents; we report NaN (undefined)
+    assert ours["entropy"].to_numpy()[empty] == pytest.approx(
+        np.full(empty.sum(), np.nan), nan_ok=True
+    )
+    np.testing.assert_allclose(ours["entropy"].to_numpy()[~empty], le[~empty], atol=1e-9)
+
+
+def test_spatial_dissimilarity_equals_segregation(ref, cells):
+    single, _, _ = ref
+    expected = _call(single.SpatialDissim, cells, "x", "t").statistic
+    assert spatial_dissimilarity(cells, group="x", total="t") == pytest.approx(expected, abs=1e-9)
+    ours = global_indices(cells, group="x", total="t", w=queen_contiguity(cells))
+    assert ours["spatial_dissimilarity"].iloc[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_queen_contiguity_on_grid(cells):
+    w = queen_contiguity(cells)
+    deg = np.asarray(w.sum(axis=1)).ravel()
+    assert sorted(set(deg)) == [3, 5, 8]  # corner, edge, interior cells
+    assert (w != w.T).nnz == 0
+
+
+def test_hand_cases_complete_and_no_segregation():
+    data = pd.DataFrame({"x": [10, 0, 0], "t": [10, 20, 30]})
+    out = global_indices(data, group="x", total="t")
+    assert out["dissimilarity"].iloc[0] == pytest.approx(1.0)
+    assert out["isolation"].iloc[0] == pytest.approx(1.0)
+    assert out["exposure"].iloc[0] == pytest.approx(0.0)
+    assert out["theil_h"].iloc[0] == pytest.approx(1.0)
+    even = pd.DataFrame({"x": [2, 4, 6], "t": [10, 20, 30]})
+    out = global_indices(even, group="x", total="t")
+    assert out["dissimilarity"].iloc[0] == pytest.approx(0.0)
+    assert out["isolation"].iloc[0] == pytest.approx(0.2)  # = city share
+    assert out["theil_h"].iloc[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_kernel_smooth_by_hand():
+    cols, rows = np.meshgrid(np.arange(3), np.arange(3))
+    g = gpd.GeoDataFrame(
+        {"n": np.where((cols == 1) & (rows == 1), 9.0, 0.0).ravel()},
+        geometry=shapely.points(cols.ravel() * 100.0, rows.ravel() * 100.0),
+        crs=CRS,
+    )
+    out = kernel_smooth(g, ["n"], distance=150)["n"].to_numpy().reshape(3, 3)
+    side, diag = 9 * (1 - 100 / 150), 9 * (1 - np.sqrt(2) * 100 / 150)
+    np.testing.assert_allclose(out, [[diag, side, diag], [side, 9, side], [diag, side, diag]])
+    # same numbers when the units are not on a lattice (sparse path): jitter nothing, drop one
+    sparse_out = kernel_smooth(g.iloc[[0, 1, 4, 8]], ["n"], distance=150)["n"].to_numpy()
+    np.testing.assert_allclose(sparse_out, [diag, side, 9, diag])
+
+
+def test_simulations_are_seeded_and_sensible(cells):
+    kw = {"group": "x", "total": "t", "n_simulations": 49, "seed": 7}
+    a = global_indices(cells, **kw)
+    b = global_indices(cells, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    row = a.loc["Stadt"]
+    for name in INDEX_COLUMNS:
+        assert row[f"{name}_ci_low"] <= row[f"{name}_ci_high"]
+    assert row["dissimilarity_ci_low"] <= row["dissimilarity"] <= row["dissimilarity_ci_high"]
+    # small units: D is biased upwards even without segregation (null mean > 0)
+    assert 0 < row["dissimilarity_null_mean"] < row["dissimilarity_ci_low"]
+    assert row["dissimilarity_p"] == pytest.approx(1 / 50)
+    assert row["exposure_p"] == pytest.approx(1 / 50)
+    # unsegregated data: the p-value is not small
+    rng = np.random.default_rng(1)
+    flat = cells.assign(x=rng.binomial(cells["t"], 0.3))
+    assert global_indices(flat, **kw)["dissimilarity_p"].iloc[0] > 0.05
+
+
+def test_validation(cells):
+    with pytest.raises(SchemaError, match="lacks the column"):
+        global_indices(cells, group="nope", total="t")
+    with pytest.raises(SchemaError, match="more group members"):
+        global_indices(cells.assign(x=cells["t"] + 1), group="x", total="t")
+    with pytest.raises(CRSError, match=r"to_crs\('EPSG:25832'\)"):
+        global_indices(cells.to_crs("EPSG:4326"), group="x", total="t", distance=500)
+    with pytest.raises(InputError, match="GeoDataFrame"):
+        global_indices(
+            pd.DataFrame(cells.drop(columns="geometry")), group="x", total="t", distance=500
+        )
+    with pytest.raises(InputError, match="kernel"):
+        global_indices(cells, group="x", total="t", distance=500, kernel="box")
+    with pytest.raises(InputError, match="n_simulations"):
+        global_indices(cells, group="x", total="t", n_simulations=-1)
+    with pytest.raises(SchemaError, match="`by`"):
+        global_indices(cells, group="x", total="t", by="stadtteil")
+    with pytest.raises(InputError, match="two group"):
+        local_indices(cells, groups=["x"])
