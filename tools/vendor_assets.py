@@ -1,0 +1,215 @@
+"""Re-fetch the JavaScript/CSS that ``gis_planning._offline`` inlines into offline HTML maps.
+
+Run by hand when a vendored version changes (never at install time)::
+
+    python tools/vendor_assets.py            # rewrites gis_planning/static/
+    python tools/vendor_assets.py --check    # compares a fresh download with the tree
+
+Every package comes from the npm registry through ``npm pack`` (so the npm client checks the
+registry's integrity hashes), is unpacked into a temporary directory and only the files the
+maps load, plus each package's licence, are copied to ``gis_planning/static/<name>-<version>/``
+with their paths inside the package kept, so relative ``url(...)`` references in the CSS still
+resolve. Two small files are generated instead of copied (see ``static/README.md``):
+``glyphicons-3.4.1/css/glyphicons.css`` (the Glyphicons rules cut out of Bootstrap 3.4.1's
+CSS) and ``folium-rotate/leaflet.awesome.rotate.css`` (folium's 360 ``.fa-rotate-N`` rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+__all__ = ["PACKAGES", "main"]
+
+STATIC = Path(__file__).resolve().parents[1] / "gis_planning" / "static"
+
+#: npm spec -> (target directory, files inside the package to copy; licence files included)
+PACKAGES: dict[str, tuple[str, list[str]]] = {
+    "leaflet@1.9.3": (
+        "leaflet-1.9.3",
+        [
+            "LICENSE",
+            "dist/leaflet.js",
+            "dist/leaflet.css",
+            "dist/images/layers.png",
+            "dist/images/layers-2x.png",
+            "dist/images/marker-icon.png",
+            "dist/images/marker-icon-2x.png",
+            "dist/images/marker-shadow.png",
+        ],
+    ),
+    "jquery@3.7.1": ("jquery-3.7.1", ["LICENSE.txt", "dist/jquery.min.js"]),
+    "drmonty-leaflet-awesome-markers@2.0.2": (
+        "leaflet.awesome-markers-2.0.2",
+        [
+            "js/leaflet.awesome-markers.js",
+            "css/leaflet.awesome-markers.css",
+            "css/images/markers-soft.png",
+            "css/images/markers-soft@2x.png",
+            "css/images/markers-shadow.png",
+            "css/images/markers-shadow@2x.png",
+        ],
+    ),
+    "@fortawesome/fontawesome-free@6.2.0": (
+        "fontawesome-free-6.2.0",
+        [
+            "LICENSE.txt",
+            "css/all.min.css",
+            "webfonts/fa-brands-400.woff2",
+            "webfonts/fa-regular-400.woff2",
+            "webfonts/fa-solid-900.woff2",
+            "webfonts/fa-v4compatibility.woff2",
+        ],
+    ),
+    "leaflet.markercluster@1.1.0": (
+        "leaflet.markercluster-1.1.0",
+        [
+            "MIT-LICENCE.txt",
+            "dist/leaflet.markercluster.js",
+            "dist/MarkerCluster.css",
+            "dist/MarkerCluster.Default.css",
+        ],
+    ),
+    "leaflet-search@2.9.7": (
+        "leaflet-search-2.9.7",
+        [
+            "license.txt",
+            "dist/leaflet-search.min.js",
+            "dist/leaflet-search.min.css",
+            "images/search-icon.png",
+            "images/loader.gif",
+        ],
+    ),
+    "leaflet.fullscreen@3.0.0": (
+        "leaflet.fullscreen-3.0.0",
+        ["LICENSE", "Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg"],
+    ),
+    "d3@3.5.5": ("d3-3.5.5", ["LICENSE", "d3.min.js"]),
+    "bootstrap@3.4.1": (
+        "glyphicons-3.4.1",
+        ["LICENSE", "dist/fonts/glyphicons-halflings-regular.woff2"],
+    ),
+}
+
+AWESOME_MARKERS_LICENSE = """\
+Leaflet.AwesomeMarkers 2.0.2, (c) 2012-2013, Lennard Voogdt
+https://github.com/lvoogdt/Leaflet.awesome-markers
+
+The npm package drmonty-leaflet-awesome-markers@2.0.2 (a repackaging of the upstream release)
+ships no licence file; upstream releases it under the MIT licence:
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING
+BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+
+FOLIUM_ROTATE_LICENSE = """\
+leaflet.awesome.rotate.css is generated by tools/vendor_assets.py with the same rules as
+folium's folium/templates/leaflet.awesome.rotate.css (python-visualization/folium, MIT licence,
+Copyright (c) 2013, Rob Story): `.fa-rotate-N { transform: rotate(Ndeg) }` for N = 1..360.
+"""
+
+
+def _pack(spec: str, workdir: Path) -> Path:
+    """``npm pack`` one package into ``workdir`` and return the unpacked ``package/`` folder."""
+    out = subprocess.run(
+        ["npm", "pack", "--silent", spec], cwd=workdir, check=True, capture_output=True, text=True
+    ).stdout.strip().splitlines()[-1]
+    dest = workdir / out.removesuffix(".tgz")
+    with tarfile.open(workdir / out) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "package"
+
+
+def _glyphicons_css(bootstrap_css: str) -> str:
+    """Cut the ``@font-face`` and ``.glyphicon*`` rules out of Bootstrap 3's CSS."""
+    face = re.search(r"@font-face\s*\{[^}]*Glyphicons Halflings[^}]*\}", bootstrap_css)
+    if face is None:
+        raise RuntimeError("Bootstrap CSS has no Glyphicons @font-face rule")
+    rules = re.findall(r"(?m)^\.glyphicon[^{]*\{[^}]*\}", bootstrap_css)
+    font_face = (
+        "@font-face {\n  font-family: 'Glyphicons Halflings';\n"
+        "  src: url('../fonts/glyphicons-halflings-regular.woff2') format('woff2');\n}"
+    )
+    header = (
+        "/* Glyphicons rules of Bootstrap v3.4.1 (MIT, see LICENSE), cut out by\n"
+        "   tools/vendor_assets.py; the font is the woff2 file only. */\n"
+    )
+    return header + font_face + "\n" + "\n".join(rules) + "\n"
+
+
+def _rotate_css() -> str:
+    rules = "".join(f".fa-rotate-{n}{{transform:rotate({n}deg)}}" for n in range(1, 361))
+    return "/* folium leaflet.awesome.rotate.css rules (MIT), see LICENSE */\n" + rules + "\n"
+
+
+def build(target: Path) -> None:
+    """Download every package and write the vendored tree into ``target``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for spec, (dirname, files) in PACKAGES.items():
+            pkg = _pack(spec, work)
+            for rel in files:
+                src = pkg / rel
+                dst = target / dirname / rel
+                if dirname.startswith("glyphicons") and rel.startswith("dist/fonts/"):
+                    dst = target / dirname / "fonts" / Path(rel).name
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+            if dirname.startswith("glyphicons"):
+                css = (pkg / "dist/css/bootstrap.css").read_text(encoding="utf-8")
+                out = target / dirname / "css" / "glyphicons.css"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(_glyphicons_css(css), encoding="utf-8")
+        (target / "leaflet.awesome-markers-2.0.2" / "LICENSE").write_text(
+            AWESOME_MARKERS_LICENSE, encoding="utf-8"
+        )
+        rot = target / "folium-rotate"
+        rot.mkdir(parents=True, exist_ok=True)
+        (rot / "leaflet.awesome.rotate.css").write_text(_rotate_css(), encoding="utf-8")
+        (rot / "LICENSE").write_text(FOLIUM_ROTATE_LICENSE, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="compare a fresh download with the tree"
+    )
+    args = parser.parse_args(argv)
+    if not args.check:
+        build(STATIC)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "static"
+        build(fresh)
+        bad = [
+            str(p.relative_to(fresh))
+            for p in fresh.rglob("*")
+            if p.is_file() and not filecmp.cmp(p, STATIC / p.relative_to(fresh), shallow=False)
+        ]
+    for name in bad:
+        sys.stderr.write(f"differs: {name}\n")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
