@@ -21,10 +21,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANALYSIS_CRS",
-    "ConfidentialDataError",
     "CRSError",
-    "GeometryError",
+    "ConfidentialDataError",
     "GISPlanningError",
+    "GeometryError",
     "InputError",
     "LayerError",
     "NameMatchError",

@@ -1,0 +1,70 @@
+"""The ``gis-planning`` command: a thin click group over the library.
+
+Every command lives in its own module; shared options are in :mod:`._options`. User errors
+(any :class:`~gis_planning.GISPlanningError`) end with one line on stderr and exit code 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .. import __version__
+from .._errors import GISPlanningError
+from ._options import CatalogState
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """A click group that turns library errors into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GISPlanningError as exc:
+            click.echo(f"Fehler: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gis-planning")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option(
+    "--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
+    help="JSON file naming your own layer files (another city); default: shipped Essen data.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, catalog_path: str | None) -> None:
+    """GIS planning toolkit for German cities (Stadtteile, Bezirke, Kitas, Schulen).
+
+    \b
+    Example:
+      gis-planning layers list
+      gis-planning atlas
+    """
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[
+        min(verbose, 2)
+    ]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.captureWarnings(True)
+    ctx.obj = CatalogState(catalog_path)
+
+
+def _register() -> None:
+    from . import atlas, layers
+
+    cli.add_command(layers.layers)
+    cli.add_command(atlas.atlas)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the ``gis-planning`` console script."""
+    cli(prog_name="gis-planning")

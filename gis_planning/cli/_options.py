@@ -1,0 +1,34 @@
+"""Options and state shared by the commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+from ..catalog import Catalog, default_catalog
+
+__all__ = ["CatalogState", "overwrite_option", "pass_catalog"]
+
+
+@dataclass
+class CatalogState:
+    """The catalogue the commands work on, created on first use."""
+
+    path: str | None = None
+    _catalog: Catalog | None = field(default=None, repr=False)
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = default_catalog() if self.path is None else Catalog.from_json(
+                self.path
+            )
+        return self._catalog
+
+
+pass_catalog = click.make_pass_decorator(CatalogState, ensure=True)
+
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace an existing output file (otherwise refused)."
+)

@@ -1,0 +1,84 @@
+"""``gis-planning layers``: list, show and export catalogue layers."""
+
+from __future__ import annotations
+
+import click
+
+from ..labels import fmt_number
+from ..layer_info import describe_layer
+from ._options import CatalogState, overwrite_option, pass_catalog
+
+__all__ = ["layers"]
+
+
+@click.group()
+def layers() -> None:
+    """List, describe and export the layers of the catalogue."""
+
+
+@layers.command("list")
+@pass_catalog
+def list_layers(state: CatalogState) -> None:
+    """List the layers with their German label.
+
+    \b
+    Example:
+      gis-planning layers list
+    """
+    cat = state.catalog
+    width = max(len(n) for n in cat.names())
+    for name in cat.names():
+        s = cat.schema(name)
+        flags = []
+        if s.confidential:
+            flags.append("vertraulich")
+        if s.synthetic:
+            flags.append("synthetisch")
+        extra = f"  [{', '.join(flags)}]" if flags else ""
+        click.echo(f"{name:<{width}}  {s.label}{extra}")
+
+
+@layers.command("show")
+@click.argument("name")
+@pass_catalog
+def show_layer(state: CatalogState, name: str) -> None:
+    """Show schema, counts, source, licence, CRS and extent of layer NAME.
+
+    \b
+    Example:
+      gis-planning layers show kitas
+    """
+    info = describe_layer(state.catalog, name)
+    for key, value in info.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k}: {v}")
+        elif isinstance(value, float):
+            click.echo(f"{key}: {fmt_number(value, 1)}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@layers.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), required=True,
+              help="Output format (GeoJSON is RFC 7946 in WGS84).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Output file.")
+@overwrite_option
+@pass_catalog
+def export_layer(state: CatalogState, name: str, fmt: str, output: str, overwrite: bool) -> None:
+    """Export layer NAME to a GeoJSON, GeoPackage or CSV file.
+
+    Confidential layers (project flats) are exported only as counts per Stadtteil with
+    small counts suppressed.
+
+    \b
+    Example:
+      gis-planning layers export schulen --format geojson -o schulen.geojson
+    """
+    from ..layer_info import export_layer as do_export
+
+    path = do_export(state.catalog, name, output, fmt=fmt, overwrite=overwrite)
+    click.echo(f"{name} -> {path}")

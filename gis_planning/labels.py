@@ -1,0 +1,78 @@
+"""German labels and number formats: the one place user-facing text and formats come from."""
+
+from __future__ import annotations
+
+import html
+import math
+
+__all__ = ["COLUMN_LABELS", "column_label", "esc", "fmt_int", "fmt_number", "fmt_percent"]
+
+#: Column name -> German label (tooltips, legends, table headers, QGIS aliases).
+COLUMN_LABELS = {
+    "stadtteil": "Stadtteil",
+    "stadtteil_nr": "Stadtteil-Nr.",
+    "bezirk": "Stadtbezirk",
+    "bezirk_roman": "Stadtbezirk",
+    "bezirk_name": "Bezirksname",
+    "flaeche_km2": "Fläche (km²)",
+    "einwohner": "Einwohner",
+    "nichtdeutsche_anteil_prozent": "Anteil nichtdeutsche Bevölkerung (%)",
+    "herkunft12_anteil_prozent": "Anteil der 12 Hauptherkunftsländer (%)",
+    "herkunft12_anzahl": "Personen aus den 12 Hauptherkunftsländern",
+    "projektwohnungen_anteil_prozent": "Anteil Projektwohnungen (%)",
+    "jobcenter": "JobCenter-Bereich",
+    "name": "Name",
+    "traeger": "Träger",
+    "betreuung": "Betreuung",
+    "in_betrieb": "in Betrieb",
+    "schulform": "Schulform",
+    "schulstufe": "Schulstufe",
+    "strasse": "Straße",
+    "anzahl": "Anzahl",
+    "stadtteil_quelle": "Stadtteil laut Quelle",
+    "abweichung_art": "Abweichung",
+}
+
+
+def column_label(column: str) -> str:
+    """Return the German label of ``column`` (the column name itself if none is defined)."""
+    return COLUMN_LABELS.get(column, column)
+
+
+def esc(value: object) -> str:
+    """HTML-escape any value for tooltips, popups, labels and legends."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def fmt_number(value: float | None, decimals: int = 1, *, unit: str = "") -> str:
+    """Format a number the German way: ``1234.5 -> "1.234,5"``; missing -> ``"–"``.
+
+    Examples
+    --------
+    >>> fmt_number(67297, 0)
+    '67.297'
+    >>> fmt_number(7.1, 1, unit="%")
+    '7,1 %'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return "–"
+    except (TypeError, ValueError):
+        pass
+    text = f"{float(value):,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
+    text = text.replace("\u2009", ".")
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def fmt_int(value: float | None) -> str:
+    """Format a whole number with a thousands point (``67297 -> "67.297"``)."""
+    return fmt_number(value, 0)
+
+
+def fmt_percent(value: float | None, decimals: int = 1) -> str:
+    """Format a percentage (``7.1 -> "7,1 %"``)."""
+    return fmt_number(value, decimals, unit="%")

@@ -1,0 +1,17 @@
+"""Shared fixtures: the shipped Essen catalogue, loaded once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis_planning.catalog import default_catalog
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return default_catalog()
+
+
+@pytest.fixture(scope="session")
+def stadtteile(catalog):
+    return catalog.load("stadtteile")

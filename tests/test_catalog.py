@@ -1,0 +1,99 @@
+import geopandas as gpd
+import pytest
+import shapely
+
+from gis_planning import LayerError
+from gis_planning.catalog import ESSEN_SCHEMAS, Catalog
+
+
+def test_layer_names(catalog):
+    assert set(catalog.names()) >= {
+        "stadtteile", "stadtbezirke", "stadtgrenze", "jobcenter", "kitas", "schulen",
+        "projektwohnungen",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("stadtteile", 50), ("stadtbezirke", 9), ("stadtgrenze", 1), ("kitas", 312),
+     ("schulen", 212)],
+)
+def test_layer_counts(catalog, name, count):
+    gdf = catalog.load(name)
+    assert len(gdf) == count
+    assert gdf.crs.to_epsg() == 25832
+
+
+def test_stadtteile_numbers_and_bezirke(stadtteile):
+    assert sorted(stadtteile["stadtteil_nr"]) == list(range(1, 51))
+    assert set(stadtteile["bezirk"]) == set(range(1, 10))
+    assert stadtteile.loc[stadtteile.stadtteil == "Altendorf", "bezirk"].item() == 3
+    assert stadtteile.is_valid.all()
+
+
+def test_stadtteile_cover_city(catalog, stadtteile):
+    city = catalog.load("stadtgrenze").geometry.item()
+    union = shapely.union_all(stadtteile.geometry.to_numpy())
+    # 2016 OSM vs official boundary: differences of a few tenths of a percent only
+    assert union.symmetric_difference(city).area / city.area < 0.01
+    assert city.area / 1e6 == pytest.approx(210.27, abs=0.05)
+
+
+def test_kitas_not_yet_open_kept_and_flagged(catalog):
+    k = catalog.load("kitas")
+    assert (~k["in_betrieb"]).sum() == 3
+    assert k["kita_id"].is_unique
+
+
+def test_unknown_layer_suggests(catalog):
+    with pytest.raises(LayerError, match="Did you mean 'schulen'"):
+        catalog.schema("schule")
+
+
+def test_load_returns_copy(catalog):
+    a = catalog.load("stadtteile")
+    a["stadtteil"] = "x"
+    assert catalog.load("stadtteile")["stadtteil"].iloc[0] == "Stadtkern"
+
+
+def test_from_paths_validates_user_files(tmp_path, stadtteile):
+    path = tmp_path / "st.gpkg"
+    stadtteile.to_crs("EPSG:4326").to_file(path)
+    cat = Catalog.from_paths({"stadtteile": path}, city="Teststadt")
+    got = cat.load("stadtteile")
+    assert len(got) == 50 and got.crs.to_epsg() == 25832
+    assert cat.names() == ["stadtteile"]
+    with pytest.raises(LayerError, match="has no data"):
+        cat.load("kitas")
+
+
+def test_from_paths_unknown_layer(tmp_path):
+    with pytest.raises(LayerError, match="unknown layer 'strassen'"):
+        Catalog.from_paths({"strassen": tmp_path / "x.gpkg"})
+
+
+def test_from_json(tmp_path, stadtteile):
+    stadtteile.to_file(tmp_path / "st.geojson")
+    (tmp_path / "cat.json").write_text('{"city": "X", "layers": {"stadtteile": "st.geojson"}}')
+    cat = Catalog.from_json(tmp_path / "cat.json")
+    assert cat.city == "X" and len(cat.load("stadtteile")) == 50
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(LayerError, match="cannot read catalogue file"):
+        Catalog.from_json(tmp_path / "bad.json")
+
+
+def test_user_kitas_with_typo_stadtteil(tmp_path, catalog):
+    pts = gpd.GeoDataFrame(
+        {"name": ["A", "B"], "stadtteil": ["Altenessen Süd", "Altenesen-Nord"]},
+        geometry=gpd.points_from_xy([7.01, 7.02], [51.49, 51.50]), crs="EPSG:4326",
+    )
+    pts.to_file(tmp_path / "k.geojson")
+    # spelling variants and typos with a unique close match are accepted
+    assert len(catalog.load_path(tmp_path / "k.geojson", like="kitas")) == 2
+
+
+def test_schemas_have_provenance():
+    for s in ESSEN_SCHEMAS.values():
+        assert s.source and s.licence and s.date and s.label
+    assert ESSEN_SCHEMAS["projektwohnungen"].confidential
+    assert "synthetisch" in ESSEN_SCHEMAS["projektwohnungen"].label
