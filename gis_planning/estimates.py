@@ -455,23 +455,21 @@ def stadtteil_schaetzung(
     pandas.DataFrame
         One row per Stadtteil, index of ``stadtteile``:
 
-        ========================== ======= ==============================================
-        ``stadtteil_nr``           int     official number 1-50
-        ``stadtteil``              str     official name
-        ``bezirk``                 int     Stadtbezirk 1-9
-        ``einwohner``              int     estimated inhabitants 30.09.2016
-        ``herkunft12_anzahl``      int     estimated people from the 12 countries
-        ``herkunft12_anteil_prozent`` float ``100 * herkunft12_anzahl / einwohner``
-        ``herkunft12_anteil_gedruckt`` float printed share of the seed, NaN if none
-        ``geschaetzt``             bool    always True
-        ``label``                  str     "Schätzung" (for map legends and tooltips)
-        ``hinweis``                str     German text: how the row was estimated
-        ``methode``                str     code of the estimate (below)
-        ``einwohner_ausgang``      Int64   figure chosen by :func:`stadtteil_einwohner`
-        ``einwohner_jahr``         Int64   its year
-        ``einwohner_quelle``       str     its source(s)
-        ``stand``                  str     "30.09.2016"
-        ========================== ======= ==============================================
+        - ``stadtteil_nr`` (int): official number 1-50
+        - ``stadtteil`` (str): official name
+        - ``bezirk`` (int): Stadtbezirk 1-9
+        - ``einwohner`` (int): estimated inhabitants on 30.09.2016
+        - ``herkunft12_anzahl`` (int): estimated people from the 12 countries
+        - ``herkunft12_anteil_prozent`` (float): ``100 * herkunft12_anzahl / einwohner``
+        - ``herkunft12_anteil_gedruckt`` (float): the seed's printed share, NaN if none
+        - ``geschaetzt`` (bool): always True
+        - ``label`` (str): "Schätzung" (for map legends and tooltips)
+        - ``hinweis`` (str): German text, how the row was estimated
+        - ``methode`` (str): code of the estimate (see Notes)
+        - ``einwohner_ausgang`` (Int64): figure chosen by :func:`stadtteil_einwohner`
+        - ``einwohner_jahr`` (Int64): its year
+        - ``einwohner_quelle`` (str): its source(s)
+        - ``stand`` (str): "30.09.2016"
 
     Raises
     ------

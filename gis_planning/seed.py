@@ -189,6 +189,12 @@ def bezirk_statistik(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
         ``rumaenien_anteil_prozent``, ``rumaenien_anzahl``, ``projektwohnungen_anteil_prozent``
         (the Bezirk's share of the city's project flats for refugees), ``quelle``, ``stand``
         ("30.09.2016"). Percentages in per cent, as printed (one decimal).
+
+    Examples
+    --------
+    >>> bz = bezirk_statistik()
+    >>> int(bz["einwohner"].sum()), bz.loc[0, "herkunft12_anzahl"].item()
+    (588875, 4795)
     """
     return _read("bezirk_statistik", path)
 
@@ -347,6 +353,12 @@ def consistency(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
         reported ``toleranz`` 1100).
     ``jobcenter_spaltensumme``
         each column of the JobCenter table sums to 100 (tolerance 10 * 0.05).
+
+    Examples
+    --------
+    >>> c = consistency()
+    >>> c.loc[~c["konsistent"], ["pruefung", "bezug"]].values.tolist()
+    [['bezirk_herkunft12_anteil', 'II'], ['stadt_syrien_anteil', 'Essen']]
     """
     bz = bezirk_statistik(path=path)
     bt = betroffene_stadtteile(path=path)
