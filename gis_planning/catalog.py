@@ -245,7 +245,12 @@ class Catalog:
                 gdf = read_file(src)
             names = None if name == "stadtteile" else self.stadtteil_names
             gdf = validate_layer(gdf, schema, name=f"layer {name!r}", stadtteil_names=names)
-            self._cache[name] = gdf.to_crs(ANALYSIS_CRS)
+            gdf = gdf.to_crs(ANALYSIS_CRS)
+            if schema.confidential:
+                from .privacy import mark_confidential
+
+                mark_confidential(gdf, name)
+            self._cache[name] = gdf
         return self._cache[name].copy()
 
     def load_path(self, path: str | os.PathLike, *, like: str | None = None) -> gpd.GeoDataFrame:

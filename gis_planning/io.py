@@ -387,6 +387,9 @@ def write_layer(
     GeoJSON is written in CRS84 with 7 decimals and no legacy ``crs`` member; GeoPackage keeps
     the layer's CRS; CSV gets WKT geometries in WGS84.
     """
+    from .privacy import guard
+
+    guard(gdf, what=f"writing {str(path)!r}")
     p = Path(path)
     fmt = (fmt or p.suffix.lstrip(".")).lower()
     if fmt == "json":

@@ -9,7 +9,7 @@ import geopandas as gpd
 
 from .catalog import Catalog
 from .io import write_layer
-from .privacy import DEFAULT_K, aggregate_points
+from .privacy import DEFAULT_K, is_confidential, release
 
 __all__ = ["describe_layer", "export_layer", "exportable"]
 
@@ -57,10 +57,8 @@ def exportable(catalog: Catalog, name: str) -> gpd.GeoDataFrame:
     """
     schema = catalog.schema(name)
     gdf = catalog.load(name)
-    if schema.confidential:
-        counts = aggregate_points(gdf, catalog.load("stadtteile"), k=DEFAULT_K)
-        keep = [c for c in ("stadtteil_nr", "stadtteil", "bezirk") if c in counts]
-        out = counts[[*keep, "anzahl", "anzahl_text", "unterdrueckt", "geometry"]].copy()
+    if is_confidential(gdf):
+        out = release(gdf, catalog.load("stadtteile"), k=DEFAULT_K)
         if schema.synthetic:
             out["hinweis"] = "synthetisch / Demonstrationsdaten"
         return out

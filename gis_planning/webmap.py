@@ -28,6 +28,7 @@ from ._atomic import atomic_path
 from ._errors import InputError
 from ._validate import require_crs
 from .labels import column_label, esc, fmt_number
+from .privacy import guard
 
 __all__ = [
     "GROUPS",
@@ -147,6 +148,7 @@ def _round_coords(geojson: dict, decimals: int) -> dict:
 
 
 def _to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    guard(gdf, what="web map layer")
     require_crs(gdf, name="layer")
     return gdf.to_crs("EPSG:4326")
 

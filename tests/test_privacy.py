@@ -34,3 +34,23 @@ def test_crs_mismatch():
 def test_label():
     assert suppressed_label(None) == "< 5"
     assert suppressed_label(1234) == "1.234"
+
+
+def test_guard_blocks_confidential_everywhere(catalog, tmp_path):
+    from gis_planning import ConfidentialDataError
+    from gis_planning.io import write_layer
+    from gis_planning.privacy import is_confidential, release
+    from gis_planning.webmap import Atlas
+
+    pw = catalog.load("projektwohnungen")
+    assert is_confidential(pw) and is_confidential(pw.to_crs("EPSG:4326"))
+    for fmt in ("geojson", "gpkg", "csv"):
+        with pytest.raises(ConfidentialDataError, match="confidential"):
+            write_layer(pw, tmp_path / f"x.{fmt}")
+        assert not (tmp_path / f"x.{fmt}").exists()
+    atlas = Atlas(title="t", bounds=catalog.load("stadtteile"))
+    with pytest.raises(ConfidentialDataError):
+        atlas.add_points(pw, name="nein")
+    released = release(pw, catalog.load("stadtteile"))
+    assert not is_confidential(released) and len(released) == 50
+    write_layer(released, tmp_path / "ok.geojson")
