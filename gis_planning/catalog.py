@@ -205,6 +205,7 @@ class Catalog:
     schemas: dict[str, LayerSchema]
     sources: dict[str, str | os.PathLike | Callable[[], gpd.GeoDataFrame]]
     city: str = "Essen"
+    tables: dict[str, str | os.PathLike] = field(default_factory=dict)
     _cache: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     def names(self) -> list[str]:
@@ -287,6 +288,8 @@ class Catalog:
     def from_json(cls, path: str | os.PathLike) -> Catalog:
         """Read ``{"city": "...", "layers": {"stadtteile": "file.gpkg", ...}}``.
 
+        An optional ``"tables"`` member names non-spatial tables, e.g.
+        ``{"stadtteil_statistik": "stadtteile_2016.csv"}`` (replaces the Essen estimate).
         Relative paths are taken from the JSON file's folder.
         """
         p = Path(path)
@@ -299,7 +302,9 @@ class Catalog:
                 '{"city": "Bochum", "layers": {"stadtteile": "stadtteile.gpkg"}}.'
             ) from None
         resolved = {k: (p.parent / v) for k, v in layers.items()}
-        return cls.from_paths(resolved, city=spec.get("city", "Stadt"))
+        cat = cls.from_paths(resolved, city=spec.get("city", "Stadt"))
+        cat.tables = {k: (p.parent / v) for k, v in spec.get("tables", {}).items()}
+        return cat
 
 
 def default_catalog() -> Catalog:

@@ -1,0 +1,199 @@
+"""Analysis results as named layers, beside the catalogue's input layers.
+
+Exporters (GeoPackage, GeoJSON), the query engine and the atlas ask this module which results
+exist for a catalogue and get each one as a frame. A result is computed from catalogue layers
+on first use and cached per catalogue. Each result has a German label, a map group and
+provenance, like a catalogue layer.
+
+To add a result, write a function ``(catalog) -> DataFrame | GeoDataFrame`` and register it in
+:data:`RESULTS` with a :class:`ResultSpec`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import LayerError
+from .catalog import Catalog
+
+__all__ = [
+    "RESULTS",
+    "ResultSpec",
+    "all_frames",
+    "available",
+    "compute",
+    "stadtteil_statistik",
+]
+
+log = logging.getLogger(__name__)
+
+SEED_NOTE = "Stadt Essen, Vorlage 1846/2016/5 (13.12.2016)"
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """A named analysis result.
+
+    ``needs`` lists the catalogue layers it requires; ``essen_only`` marks results that use
+    Essen's seed tables and exist only for the shipped Essen catalogue (unless the user
+    supplies the table, see :func:`stadtteil_statistik`).
+    """
+
+    name: str
+    label: str
+    compute: Callable[[Catalog], pd.DataFrame]
+    group: str = "Analyse"
+    source: str = ""
+    method: str = ""
+    needs: tuple[str, ...] = ("stadtteile",)
+    essen_only: bool = False
+    estimated: bool = False
+
+
+def _is_essen(cat: Catalog) -> bool:
+    return cat.city == "Essen"
+
+
+def stadtteil_statistik(cat: Catalog) -> gpd.GeoDataFrame:
+    """Return the Stadtteil table (one row per Stadtteil) joined to the Stadtteil polygons.
+
+    If the catalogue names a table ``stadtteil_statistik`` (``Catalog.tables``), that
+    official table is used after validation; otherwise, for Essen, the documented small-area
+    estimate of :mod:`gis_planning.estimates` (every value marked ``geschaetzt``).
+    """
+    from . import estimates
+
+    st = cat.load("stadtteile")
+    user = getattr(cat, "tables", {}).get("stadtteil_statistik")
+    if user is not None:
+        from .io import read_csv_table
+
+        table = read_csv_table(user)
+        estimates.validate_stadtteil_table(table, stadtteile=st)
+    elif _is_essen(cat):
+        from .sources.essen import RAW_DIR
+
+        quellen = pd.read_csv(Path(RAW_DIR) / "stadtteil_einwohner_quellen.csv",
+                              dtype={"stadtteil_nr": str})
+        ew = estimates.stadtteil_einwohner(quellen, st)
+        table = estimates.stadtteil_schaetzung(ew, st)
+    else:
+        raise LayerError(
+            "no Stadtteil statistics for this city: add a table 'stadtteil_statistik' "
+            "(schema: gis_planning.estimates.STADTTEIL_SCHEMA) to the catalogue file."
+        )
+    cols = [c for c in table.columns if c not in ("stadtteil", "bezirk", "geometry")]
+    out = st[["stadtteil_nr", "stadtteil", "bezirk", "geometry"]].merge(
+        table[cols], on="stadtteil_nr", how="left", validate="one_to_one"
+    )
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=st.crs)
+
+
+def _jobcenter_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
+    from .jobcenter import jobcenter_zuordnung
+
+    return jobcenter_zuordnung(cat.load("stadtteile"))
+
+
+def _jobcenter_audit(cat: Catalog) -> pd.DataFrame:
+    from .jobcenter import jobcenter_audit
+
+    return jobcenter_audit(cat.load("stadtteile"))
+
+
+def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
+    def compute_(cat: Catalog) -> pd.DataFrame:
+        from . import seed
+
+        return getattr(seed, fn_name)()
+
+    compute_.__name__ = f"seed_{fn_name}"
+    return compute_
+
+
+RESULTS: dict[str, ResultSpec] = {
+    s.name: s
+    for s in [
+        ResultSpec(
+            "stadtteil_statistik", "Stadtteil-Schätzung 30.09.2016 (geschätzt)",
+            stadtteil_statistik, source=f"{SEED_NOTE}; Einwohnerzahlen je Stadtteil (Quellen "
+            "siehe layers/essen/raw/stadtteil_einwohner_quellen.csv)",
+            method="Kleinräumige Schätzung: Einwohner je Stadtteil aus der Quelle nächst 2016, "
+            "auf die Bezirkssummen der Vorlage geeicht; genannte Stadtteil-Anteile eingehalten.",
+            estimated=True,
+        ),
+        ResultSpec(
+            "jobcenter_zuordnung", "JobCenter-Zuordnung je Stadtteil", _jobcenter_zuordnung,
+            group="Grundlagen", source=f"{SEED_NOTE}, Quelle FB 56, Stand 05.10.2016",
+            essen_only=True,
+        ),
+        ResultSpec(
+            "jobcenter_audit", "Prüfbericht JobCenter-Listen", _jobcenter_audit,
+            source=f"{SEED_NOTE}, Quelle FB 56", essen_only=True,
+        ),
+        ResultSpec("bezirk_statistik", "Bezirksstatistik 30.09.2016",
+                   _seed_table("bezirk_statistik"), source=f"{SEED_NOTE}, FB 12",
+                   needs=(), essen_only=True),
+        ResultSpec("betroffene_stadtteile", "Besonders betroffene Stadtteile",
+                   _seed_table("betroffene_stadtteile"), source=f"{SEED_NOTE}, FB 12",
+                   needs=(), essen_only=True),
+        ResultSpec("jobcenter_verteilung", "SGB-II-Verteilung nach JobCenter 05.10.2016",
+                   _seed_table("jobcenter_verteilung"), source=f"{SEED_NOTE}, FB 56",
+                   needs=(), essen_only=True),
+        ResultSpec("stadt_gesamt", "Gesamtstadt 30.09.2016", _seed_table("stadt_gesamt"),
+                   source=f"{SEED_NOTE}, FB 12", needs=(), essen_only=True),
+    ]
+}
+
+_CACHE: dict[tuple[int, str], pd.DataFrame] = {}
+
+
+def available(cat: Catalog) -> list[str]:
+    """Return the names of the results that can be computed for ``cat``."""
+    names = []
+    for spec in RESULTS.values():
+        if any(n not in cat.names() for n in spec.needs):
+            continue
+        if spec.essen_only and not _is_essen(cat):
+            continue
+        if spec.name == "stadtteil_statistik" and not (
+            _is_essen(cat) or "stadtteil_statistik" in getattr(cat, "tables", {})
+        ):
+            continue
+        names.append(spec.name)
+    return names
+
+
+def compute(cat: Catalog, name: str) -> pd.DataFrame:
+    """Return result ``name`` for ``cat`` (computed once per catalogue, then copied)."""
+    if name not in RESULTS:
+        raise LayerError(f"unknown result {name!r}; known: {', '.join(RESULTS)}.")
+    if name not in available(cat):
+        raise LayerError(f"result {name!r} needs layers this catalogue lacks "
+                         f"({', '.join(RESULTS[name].needs)}).")
+    key = (id(cat), name)
+    if key not in _CACHE:
+        log.info("computing result %s", name)
+        _CACHE[key] = RESULTS[name].compute(cat)
+    return _CACHE[key].copy()
+
+
+def all_frames(cat: Catalog, *, include_layers: bool = True) -> dict[str, pd.DataFrame]:
+    """Return every catalogue layer (if ``include_layers``) and every available result.
+
+    Confidential layers are included as loaded (marked confidential): the caller must pass
+    them through :func:`gis_planning.privacy.release` or :func:`~gis_planning.privacy.guard`.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    if include_layers:
+        for name in cat.names():
+            frames[name] = cat.load(name)
+    for name in available(cat):
+        frames[name] = compute(cat, name)
+    return frames
