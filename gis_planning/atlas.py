@@ -3,167 +3,34 @@
 :func:`build_atlas` runs the functions in :data:`SECTIONS` in order; each takes the
 :class:`~gis_planning.webmap.Atlas` and the :class:`~gis_planning.catalog.Catalog` and adds
 its layers. Later analyses add a section function here (or append to ``SECTIONS``), and every
-city whose catalogue has the needed layers gets the same atlas.
+city whose catalogue has the needed layers gets the same atlas. Colours, classes and legend
+titles come from :mod:`gis_planning.styles`, shared with the QGIS styles.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import geopandas as gpd
+
+from . import results
 from .catalog import Catalog, LayerSchema, default_catalog
 from .labels import fmt_int, fmt_number, fmt_percent
-from .privacy import DEFAULT_K, aggregate_points
+from .privacy import DEFAULT_K, release
+from .styles import LayerStyle, style_for
 from .synthetic import SYNTHETIC_NOTE
-from .webmap import Atlas, classify
+from .webmap import Atlas
 
-__all__ = ["SECTIONS", "build_atlas"]
+__all__ = ["SECTIONS", "add_styled", "build_atlas"]
 
 log = logging.getLogger(__name__)
 
 Section = Callable[[Atlas, Catalog], None]
+Tooltip = Mapping[str, Callable[[object], str] | None]
 
 
 def _source(atlas: Atlas, schema: LayerSchema) -> None:
-    atlas.add_source(schema.label, f"{schema.source}; {schema.licence}")
-
-
-def section_bezirk_statistik(atlas: Atlas, cat: Catalog) -> None:
-    """Stadtteile coloured by their Bezirk's share of the 12 origin countries (seed, 2016)."""
-    if cat.city != "Essen":
-        return
-    from . import seed
-
-    stat = seed.bezirk_statistik()
-    st = cat.load("stadtteile").merge(
-        stat[["bezirk", "einwohner", "herkunft12_anteil_prozent", "herkunft12_anzahl"]],
-        on="bezirk", how="left",
-    )
-    st["bezirk_label"] = st["bezirk"].map(lambda b: f"Bezirk {_roman(b)}")
-    cls = classify(st["herkunft12_anteil_prozent"], scheme="FisherJenks", k=5, unit="%")
-    atlas.add_polygons(
-        st,
-        name="Anteil 12 Hauptherkunftsländer (Bezirkswert)",
-        group="Analyse",
-        classification=cls,
-        legend_title="Anteil der 12 Hauptherkunftsländer im Bezirk (Bezirkswert, 30.09.2016)",
-        tooltip={
-            "stadtteil": None,
-            "bezirk_label": None,
-            "herkunft12_anteil_prozent": fmt_percent,
-            "herkunft12_anzahl": fmt_int,
-            "einwohner": fmt_int,
-        },
-        note="Bezirkswert: gilt für den ganzen Stadtbezirk, nicht für den Stadtteil.",
-        color="#666666", weight=0.6,
-    )
-    atlas.add_source(
-        "Bezirksstatistik",
-        "Stadt Essen, FB 12, Stand 30.09.2016, in Vorlage 1846/2016/5 "
-        "„Strategiekonzept Integration von Flüchtlingen“ (13.12.2016)",
-    )
-
-
-def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
-    """City boundary, Bezirke, Stadtteile with search and labels."""
-    if "stadtgrenze" in cat.names():
-        atlas.add_polygons(cat.load("stadtgrenze"), name="Stadtgrenze", color="#000000",
-                           weight=2.5)
-        _source(atlas, cat.schema("stadtgrenze"))
-    if "stadtbezirke" in cat.names():
-        bz = cat.load("stadtbezirke")
-        if "bezirk_name" not in bz:
-            bz["bezirk_name"] = ""
-        atlas.add_polygons(
-            bz, name="Stadtbezirke", color="#1f3b73", weight=2.2, dash_array="6 4",
-            tooltip={"bezirk_roman": None, "bezirk_name": None, "flaeche_km2": _km2},
-        )
-        _source(atlas, cat.schema("stadtbezirke"))
-    st = cat.load("stadtteile")
-    atlas.add_polygons(
-        st, name="Stadtteile", color="#555555", weight=0.8,
-        tooltip={"stadtteil": None, "stadtteil_nr": None, "bezirk": _roman,
-                 "flaeche_km2": _km2},
-        search_field="stadtteil",
-    )
-    atlas.add_labels(st, "stadtteil", name="Stadtteil-Namen")
-    _source(atlas, cat.schema("stadtteile"))
-
-
-def section_jobcenter(atlas: Atlas, cat: Catalog) -> None:
-    """JobCenter areas derived from the seed's membership list."""
-    if "jobcenter" not in cat.names():
-        return
-    jc = cat.load("jobcenter")
-    tip = {c: None for c in ("jobcenter", "stadtteile") if c in jc}
-    for c in ("n_teilweise",):
-        if c in jc:
-            tip[c] = None
-    atlas.add_polygons(
-        jc, name="JobCenter-Bereiche", color="#7a0177", weight=2, dash_array="2 4",
-        fill_color="#7a0177", fill_opacity=0.05, show=False, tooltip=tip,
-        note="Abgeleitet aus der Stadtteil-Liste der Vorlage; „teilw.“-Stadtteile ganz "
-        "zugeordnet, Lücken siehe Prüfbericht.",
-    )
-    _source(atlas, cat.schema("jobcenter"))
-
-
-KITA_STYLE = {True: ("#2b8cbe", "K"), False: ("#9e9e9e", "K")}
-SCHUL_STYLE = {
-    "Primarstufe": ("#31a354", "G"),
-    "Sekundarstufe I": ("#e6550d", "S"),
-    "Sekundarstufe I und II": ("#d62728", "S"),
-    "Förderschule": ("#756bb1", "F"),
-    "Berufsbildend": ("#636363", "B"),
-    "Weiterbildung": ("#969696", "W"),
-}
-
-
-def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:
-    """Kitas and schools as clustered markers with symbols by type."""
-    if "kitas" in cat.names():
-        k = cat.load("kitas")
-        if "in_betrieb" in k:
-            k["status"] = k["in_betrieb"].map({True: "in Betrieb", False: "noch nicht eröffnet"})
-            styles = {"in Betrieb": KITA_STYLE[True], "noch nicht eröffnet": KITA_STYLE[False]}
-        else:
-            k["status"] = "Kita"
-            styles = {"Kita": KITA_STYLE[True]}
-        fields = {c: None for c in ("name", "traeger", "stadtteil", "status") if c in k}
-        atlas.add_points(k, name="Kitas", tooltip=fields, category="status", styles=styles,
-                         show=False, legend_title="Kitas")
-        _source(atlas, cat.schema("kitas"))
-    if "schulen" in cat.names():
-        s = cat.load("schulen")
-        cat_col = "schulstufe" if "schulstufe" in s else "schulform"
-        fields = {c: None for c in ("name", "schulform", "stadtteil") if c in s}
-        atlas.add_points(s, name="Schulen", tooltip=fields, category=cat_col,
-                         styles=SCHUL_STYLE, show=False, legend_title="Schulen nach Stufe")
-        _source(atlas, cat.schema("schulen"))
-
-
-def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
-    """Project flats only as counts per Stadtteil with suppression, never as points."""
-    if "projektwohnungen" not in cat.names():
-        return
-    schema = cat.schema("projektwohnungen")
-    counts = aggregate_points(cat.load("projektwohnungen"), cat.load("stadtteile"),
-                              k=DEFAULT_K)
-    shown = counts["anzahl"].astype("float")
-    label = "Projektwohnungen je Stadtteil"
-    if schema.synthetic:
-        label += f" ({SYNTHETIC_NOTE})"
-        atlas.add_notice(f"Projektwohnungen: {SYNTHETIC_NOTE} – keine echten Standorte.")
-    cls = classify(shown.rename("anzahl_wert"), scheme="Quantiles", k=4, palette="Purples",
-                   decimals=0)
-    counts["anzahl_wert"] = shown
-    atlas.add_polygons(
-        counts, name=label, group="Analyse", classification=cls, show=False,
-        legend_title=f"{label}; < {DEFAULT_K} unterdrückt (grau)",
-        tooltip={"stadtteil": None, "anzahl_text": None},
-        note=SYNTHETIC_NOTE if schema.synthetic else None,
-        color="#666666", weight=0.5,
-    )
     atlas.add_source(schema.label, f"{schema.source}; {schema.licence}")
 
 
@@ -179,9 +46,160 @@ def _km2(v: object) -> str:
     return fmt_number(v, 2, unit="km²")
 
 
+def add_styled(
+    atlas: Atlas,
+    frame: gpd.GeoDataFrame,
+    style: LayerStyle,
+    *,
+    name: str,
+    group: str = "Grundlagen",
+    tooltip: Tooltip | None = None,
+    note: str | None = None,
+    show: bool = True,
+    search_field: str | None = None,
+) -> None:
+    """Draw ``frame`` with ``style`` (polygons or points) on ``atlas``."""
+    geom_types = set(frame.geom_type.dropna())
+    if geom_types <= {"Point", "MultiPoint"}:
+        styles = {c.value: (c.color, c.symbol or "•") for c in style.categories}
+        labels = {c.value: c.label for c in style.categories}
+        shown = frame.copy()
+        if style.column is not None:
+            shown["_kategorie"] = shown[style.column].map(labels).fillna("sonstige")
+        atlas.add_points(
+            shown, name=name, group=group, tooltip=tooltip,
+            category="_kategorie" if style.column is not None else None,
+            styles={labels[k]: v for k, v in styles.items()},
+            show=show, legend_title=style.legend_title or name,
+        )
+        return
+    atlas.add_polygons(
+        frame, name=name, group=group, tooltip=tooltip, note=note, color=style.stroke,
+        weight=style.stroke_width, fill_color=style.fill, fill_opacity=style.fill_opacity,
+        dash_array=style.dash, show=show, classification=style.classification,
+        legend_title=style.legend_title or name, search_field=search_field,
+    )
+
+
+def section_bezirk_statistik(atlas: Atlas, cat: Catalog) -> None:
+    """Stadtteile coloured by their Bezirk's share of the 12 origin countries (seed, 2016)."""
+    if "bezirk_statistik" not in results.available(cat):
+        return
+    stat = results.compute(cat, "bezirk_statistik")
+    st = cat.load("stadtteile").merge(
+        stat[["bezirk", "einwohner", "herkunft12_anteil_prozent", "herkunft12_anzahl"]],
+        on="bezirk", how="left",
+    )
+    st["bezirk_label"] = st["bezirk"].map(lambda b: f"Bezirk {_roman(b)}")
+    add_styled(
+        atlas, st, style_for("bezirk_herkunft12", st),
+        name="Anteil 12 Hauptherkunftsländer (Bezirkswert)", group="Analyse",
+        tooltip={"stadtteil": None, "bezirk_label": None,
+                 "herkunft12_anteil_prozent": fmt_percent, "herkunft12_anzahl": fmt_int,
+                 "einwohner": fmt_int},
+        note="Bezirkswert: gilt für den ganzen Stadtbezirk, nicht für den Stadtteil.",
+    )
+    atlas.add_source(
+        "Bezirksstatistik",
+        "Stadt Essen, FB 12, Stand 30.09.2016, in Vorlage 1846/2016/5 "
+        "„Strategiekonzept Integration von Flüchtlingen“ (13.12.2016)",
+    )
+
+
+def section_stadtteil_statistik(atlas: Atlas, cat: Catalog) -> None:
+    """Stadtteil estimates (or the user's official table) of the 12-origin share."""
+    if "stadtteil_statistik" not in results.available(cat):
+        return
+    spec = results.RESULTS["stadtteil_statistik"]
+    frame = results.compute(cat, "stadtteil_statistik")
+    estimated = bool(frame.get("geschaetzt", False).any()) if "geschaetzt" in frame else False
+    name = "Anteil 12 Hauptherkunftsländer je Stadtteil" + (" (Schätzung)" if estimated else "")
+    add_styled(
+        atlas, frame, style_for("stadtteil_statistik", frame), name=name, group="Analyse",
+        show=False,
+        tooltip={"stadtteil": None, "herkunft12_anteil_prozent": fmt_percent,
+                 "herkunft12_anzahl": fmt_int, "einwohner": fmt_int, "label": None},
+        note=("Geschätzte Werte (kleinräumige Schätzung), keine amtliche Statistik."
+              if estimated else None),
+    )
+    atlas.add_source(spec.label, f"{spec.source}. Methode: {spec.method}")
+
+
+def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
+    """City boundary, Bezirke, Stadtteile with search and labels."""
+    if "stadtgrenze" in cat.names():
+        sg = cat.load("stadtgrenze")
+        add_styled(atlas, sg, style_for("stadtgrenze", sg), name="Stadtgrenze")
+        _source(atlas, cat.schema("stadtgrenze"))
+    if "stadtbezirke" in cat.names():
+        bz = cat.load("stadtbezirke")
+        add_styled(atlas, bz, style_for("stadtbezirke", bz), name="Stadtbezirke",
+                   tooltip={"bezirk_roman": None, "bezirk_name": None, "flaeche_km2": _km2})
+        _source(atlas, cat.schema("stadtbezirke"))
+    st = cat.load("stadtteile")
+    add_styled(
+        atlas, st, style_for("stadtteile", st), name="Stadtteile",
+        tooltip={"stadtteil": None, "stadtteil_nr": None, "bezirk": _roman,
+                 "flaeche_km2": _km2},
+        search_field="stadtteil",
+    )
+    atlas.add_labels(st, "stadtteil", name="Stadtteil-Namen")
+    _source(atlas, cat.schema("stadtteile"))
+
+
+def section_jobcenter(atlas: Atlas, cat: Catalog) -> None:
+    """JobCenter areas derived from the seed's membership list."""
+    if "jobcenter" not in cat.names():
+        return
+    jc = cat.load("jobcenter")
+    add_styled(
+        atlas, jc, style_for("jobcenter", jc), name="JobCenter-Bereiche", show=False,
+        tooltip={"jobcenter": None, "stadtteile": None, "n_teilweise": None},
+        note="Abgeleitet aus der Stadtteil-Liste der Vorlage; „teilw.“-Stadtteile liegen in "
+        "mehreren Bereichen, Lücken siehe Prüfbericht.",
+    )
+    _source(atlas, cat.schema("jobcenter"))
+
+
+def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:
+    """Kitas and schools as clustered markers with symbols by type."""
+    for name in ("kitas", "schulen"):
+        if name not in cat.names():
+            continue
+        frame = cat.load(name)
+        style = style_for(name, frame)
+        if style.column not in frame:
+            style = LayerStyle(legend_title=style.legend_title)
+        fields = {c: None for c in ("name", "schulform", "traeger", "stadtteil")}
+        add_styled(atlas, frame, style, name=cat.schema(name).label, tooltip=fields,
+                   show=False)
+        _source(atlas, cat.schema(name))
+
+
+def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
+    """Project flats only as counts per Stadtteil with suppression, never as points."""
+    if "projektwohnungen" not in cat.names():
+        return
+    schema = cat.schema("projektwohnungen")
+    counts = release(cat.load("projektwohnungen"), cat.load("stadtteile"), k=DEFAULT_K)
+    counts["anzahl_wert"] = counts["anzahl"].astype("float")
+    label = "Projektwohnungen je Stadtteil"
+    if schema.synthetic:
+        label += f" ({SYNTHETIC_NOTE})"
+        atlas.add_notice(f"Projektwohnungen: {SYNTHETIC_NOTE} – keine echten Standorte.")
+    add_styled(
+        atlas, counts, style_for("projektwohnungen_anzahl", counts), name=label,
+        group="Analyse", show=False,
+        tooltip={"stadtteil": None, "anzahl_text": None},
+        note=SYNTHETIC_NOTE if schema.synthetic else None,
+    )
+    _source(atlas, schema)
+
+
 #: The atlas sections, in drawing order. Later issues append theirs.
 SECTIONS: list[Section] = [
     section_bezirk_statistik,
+    section_stadtteil_statistik,
     section_grundlagen,
     section_jobcenter,
     section_projektwohnungen,
@@ -210,5 +228,3 @@ def build_atlas(
         log.info("atlas section %s", section.__name__)
         section(atlas, cat)
     return atlas
-
-

@@ -18,8 +18,6 @@ from pathlib import Path
 import branca
 import folium
 import geopandas as gpd
-import mapclassify
-import numpy as np
 import pandas as pd
 import shapely
 from folium import plugins
@@ -27,8 +25,9 @@ from folium import plugins
 from ._atomic import atomic_path
 from ._errors import InputError
 from ._validate import require_crs
-from .labels import column_label, esc, fmt_number
+from .labels import column_label, esc
 from .privacy import guard
+from .styles import PALETTES, SCHEME_LABELS, Classification, classify
 
 __all__ = [
     "GROUPS",
@@ -41,95 +40,8 @@ __all__ = [
 #: Layer groups in the layer control, in order.
 GROUPS = ("Grundlagen", "Analyse", "Planung")
 
-#: ColorBrewer sequential palettes (3 to 7 classes), colour-blind safe.
-PALETTES = {
-    "YlOrRd": ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
-    "Blues": ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"],
-    "Purples": ["#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#4a1486"],
-}
-
-#: German names of the classification schemes (legend and QGIS style).
-SCHEME_LABELS = {
-    "NaturalBreaks": "natürliche Brüche (Fisher-Jenks)",
-    "FisherJenks": "natürliche Brüche (Fisher-Jenks)",
-    "Quantiles": "Quantile",
-    "EqualInterval": "gleiche Intervalle",
-}
-
 #: Decimal places of WGS84 coordinates in the HTML (5 decimals = about 1 m).
 COORD_DECIMALS = 5
-
-
-@dataclass(frozen=True)
-class Classification:
-    """Class breaks of a choropleth, shared by the HTML legend and the QGIS style."""
-
-    column: str
-    scheme: str
-    k: int
-    bins: tuple[float, ...]
-    colors: tuple[str, ...]
-    labels: tuple[str, ...]
-    decimals: int = 1
-    unit: str = ""
-
-    def color_of(self, value: float | None) -> str:
-        if value is None or pd.isna(value):
-            return "#cccccc"
-        idx = int(np.searchsorted(self.bins, value, side="left"))
-        return self.colors[min(idx, len(self.colors) - 1)]
-
-
-def classify(
-    values: pd.Series,
-    *,
-    scheme: str = "NaturalBreaks",
-    k: int = 5,
-    palette: str = "YlOrRd",
-    decimals: int = 1,
-    unit: str = "",
-) -> Classification:
-    """Classify ``values`` with mapclassify and return breaks, colours and German labels.
-
-    ``scheme`` is a mapclassify class name (``"NaturalBreaks"``, ``"Quantiles"``,
-    ``"FisherJenks"``, ``"EqualInterval"``). ``k`` is reduced to the number of distinct values
-    when there are fewer.
-    """
-    vals = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
-    if vals.size == 0:
-        raise InputError("cannot classify: the column has no numeric values.")
-    k = max(1, min(k, len(np.unique(vals)), len(PALETTES[palette])))
-    if not hasattr(mapclassify, scheme):
-        raise InputError(
-            f"unknown classification scheme {scheme!r}; use NaturalBreaks, Quantiles, "
-            f"FisherJenks or EqualInterval."
-        )
-    # Natural breaks are computed exactly and deterministically with Fisher-Jenks
-    # (mapclassify's NaturalBreaks is a randomly started k-means).
-    algo = "FisherJenks" if scheme == "NaturalBreaks" else scheme
-    cls = getattr(mapclassify, algo)(vals, k=k) if k > 1 else None
-    bins = tuple(float(b) for b in cls.bins) if cls is not None else (float(vals.max()),)
-    k = len(bins)
-    colors = tuple(_palette(palette, k))
-    lower = float(vals.min())
-    labels = []
-    for i, upper in enumerate(bins):
-        lo = lower if i == 0 else bins[i - 1]
-        sep = "–"
-        labels.append(
-            f"{fmt_number(lo, decimals)} {sep} {fmt_number(upper, decimals)}"
-            + (f" {unit}" if unit else "")
-        )
-    return Classification(values.name or "", scheme, k, bins, colors, tuple(labels),
-                          decimals, unit)
-
-
-def _palette(name: str, k: int) -> list[str]:
-    full = PALETTES[name]
-    if k >= len(full):
-        return full[:k]
-    idx = np.round(np.linspace(0, len(full) - 1, k)).astype(int)
-    return [full[i] for i in idx]
 
 
 def _round_coords(geojson: dict, decimals: int) -> dict:
