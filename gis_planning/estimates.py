@@ -30,6 +30,7 @@ import pandas as pd
 from . import seed as _seed
 from ._errors import InputError, NameMatchError, SchemaError
 from ._validate import require_columns, require_projected
+from .rounding import largest_remainder
 
 __all__ = [
     "DEFAULT_AUSSCHLUESSE",
@@ -329,7 +330,7 @@ def stadtteil_einwohner(
                     out.append(rec)
                     continue
             members = list(r["nr_liste"])
-            shares = _largest_remainder(
+            shares = largest_remainder(
                 np.array([area[m] for m in members])
                 / sum(area[m] for m in members)
                 * float(r["_ew"]),
@@ -376,25 +377,6 @@ def stadtteil_einwohner(
 
 
 # --- step 2: rake to the seed's Bezirk totals --------------------------------------------------
-def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
-    """Round non-negative ``values`` to integers summing to ``total`` (Hamilton's method).
-
-    Floors first, then gives the missing units to the largest fractional parts (ties: first
-    position). ``values`` are rescaled to sum to ``total`` before rounding.
-    """
-    v = np.asarray(values, dtype=float)
-    if total == 0 or v.sum() == 0:
-        if total != 0:
-            raise InputError(f"cannot distribute {total} over zero weights.")
-        return np.zeros(len(v), dtype="int64")
-    v = v * (total / v.sum())
-    floor = np.floor(v + 1e-9).astype("int64")
-    missing = int(total - floor.sum())
-    order = np.argsort(-(v - floor), kind="stable")
-    floor[order[:missing]] += 1
-    return floor
-
-
 def _ipf_two_columns(
     row_totals: np.ndarray, prior_rate: np.ndarray, col_total: float, *, tol: float = 1e-9
 ) -> np.ndarray:
@@ -554,7 +536,7 @@ def stadtteil_schaetzung(
                 p[miss] = area[miss] * np.nansum(p) / area[~miss].sum()
             else:
                 p[miss] = area[miss]
-        e = _largest_remainder(p, total_e)
+        e = largest_remainder(p, total_e)
         e_out[idx] = e
 
         nrs = st.loc[idx, "stadtteil_nr"].to_numpy()
@@ -592,7 +574,7 @@ def stadtteil_schaetzung(
             base = rest_h / e_o.sum() if e_o.sum() else 0.0
             rate = np.array([prior.get(int(nrs[k]), 100.0 * base) / 100.0 for k in others])
             fitted = _ipf_two_columns(e_o, np.clip(rate, 0.0, 1.0), float(rest_h))
-            h[others] = _largest_remainder(fitted, rest_h)
+            h[others] = largest_remainder(fitted, rest_h)
             if named.any():
                 low = min(float(shares[n]) for n in nrs[named])
                 share_o = 100.0 * h[others] / np.maximum(e[others], 1)

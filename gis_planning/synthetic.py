@@ -8,43 +8,16 @@ matches published shares. Every row, the layer metadata and every map label say
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from ._errors import InputError
 from ._validate import require_columns, require_projected
+from .rounding import largest_remainder
 
 __all__ = ["SYNTHETIC_NOTE", "largest_remainder", "synthetic_points_by_share"]
 
 SYNTHETIC_NOTE = "synthetisch / Demonstrationsdaten"
-
-
-def largest_remainder(weights: Mapping | pd.Series | np.ndarray, total: int) -> np.ndarray:
-    """Split the integer ``total`` in proportion to ``weights`` (Hamilton's method).
-
-    Each part gets the floor of its quota; the remaining units go to the largest fractional
-    remainders (ties: first in order). The parts sum exactly to ``total``.
-
-    Examples
-    --------
-    >>> largest_remainder([1, 1, 1], 10).tolist()
-    [4, 3, 3]
-    """
-    w = np.asarray(list(weights.values()) if isinstance(weights, Mapping) else weights, float)
-    if total < 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-        raise InputError(
-            "`weights` must be finite, non-negative and not all zero, and `total` >= 0."
-        )
-    quota = w / w.sum() * total
-    base = np.floor(quota).astype(np.int64)
-    rest = int(total - base.sum())
-    order = np.argsort(-(quota - base), kind="stable")
-    base[order[:rest]] += 1
-    return base
 
 
 def synthetic_points_by_share(

@@ -13,6 +13,7 @@ from shapely.geometry import box
 from gis_planning import estimates as est
 from gis_planning import seed
 from gis_planning._errors import CRSError, InputError, SchemaError
+from gis_planning.rounding import largest_remainder
 
 ROOT = Path(__file__).resolve().parent.parent
 QUELLEN = ROOT / "layers" / "essen" / "raw" / "stadtteil_einwohner_quellen.csv"
@@ -83,10 +84,10 @@ def _q(rows: list[tuple[str, int | None, int | None]]) -> pd.DataFrame:
 # --- helpers ---------------------------------------------------------------------------------
 def test_largest_remainder_by_hand() -> None:
     # floors 1, 2, 3 (sum 6); the missing unit goes to the largest fraction (.5)
-    assert est._largest_remainder(np.array([1.2, 2.3, 3.5]), 7).tolist() == [1, 2, 4]
+    assert largest_remainder(np.array([1.2, 2.3, 3.5]), 7).tolist() == [1, 2, 4]
     # rescaled first: [1, 1, 1] -> 10 = 3.33 each -> 4, 3, 3 (tie: first position)
-    assert est._largest_remainder(np.array([1.0, 1.0, 1.0]), 10).tolist() == [4, 3, 3]
-    assert est._largest_remainder(np.array([0.0, 0.0]), 0).tolist() == [0, 0]
+    assert largest_remainder(np.array([1.0, 1.0, 1.0]), 10).tolist() == [4, 3, 3]
+    assert largest_remainder(np.array([0.0, 0.0]), 0).tolist() == [0, 0]
 
 
 def test_ipf_keeps_odds_ratio_and_margins() -> None:

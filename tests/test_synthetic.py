@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from gis_planning import CRSError, InputError
-from gis_planning.synthetic import SYNTHETIC_NOTE, largest_remainder, synthetic_points_by_share
+from gis_planning.rounding import largest_remainder
+from gis_planning.synthetic import SYNTHETIC_NOTE, synthetic_points_by_share
 
 
 def test_largest_remainder_hand_case():
