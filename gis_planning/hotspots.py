@@ -245,10 +245,13 @@ def empirical_bayes_rates(events: Any, base: Any) -> np.ndarray:
 
 
 def _as_csr(w: SpatialWeights | Any) -> sparse.csr_array:
+    """Weights as float64 CSR without diagonal or explicit zeros (no copy when already so)."""
     m = w.sparse if hasattr(w, "sparse") else w
     if not sparse.issparse(m):
         raise InputError(f"`w` must be SpatialWeights or a sparse matrix, got {type(w).__name__}.")
     m = sparse.csr_array(m, dtype=np.float64)
+    if m.has_canonical_format and (m.data != 0).all() and not m.diagonal().any():
+        return m
     coo = m.tocoo()
     keep = (coo.row != coo.col) & (coo.data != 0)
     out = sparse.coo_array(
@@ -257,6 +260,11 @@ def _as_csr(w: SpatialWeights | Any) -> sparse.csr_array:
     out.sum_duplicates()
     out.sort_indices()
     return out
+
+
+def _binary(m: sparse.csr_array) -> sparse.csr_array:
+    """Same pattern, all weights 1 (shares the index arrays)."""
+    return sparse.csr_array((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
 
 
 def _distinct_rows(rng: np.random.Generator, n: int, rows: int, k: int) -> np.ndarray:
@@ -518,8 +526,7 @@ def permutation_pvalues(
     use_sorted = method == "sorted" or (method == "auto" and equal_rows and n >= 50 * kmax)
     scale = float(np.abs(v).max(initial=0.0))
     if use_sorted:
-        b = m.copy()
-        b.data = np.ones_like(b.data)
+        b = _binary(m)
         eps = 1e-10 * max(scale * kmax, 1e-300)
         return _fast_pvalues(v, b, sg, permutations, rng, alternative, eps)
     rowsum = float(np.abs(m).sum(axis=1).max())
@@ -590,8 +597,7 @@ def gi_star_statistics(
     total = y.sum()
     if total <= 0:
         raise InputError("`y` sums to 0; Gi* is undefined for an all-zero variable.")
-    b = m.copy()
-    b.data = np.ones_like(b.data)
+    b = _binary(m)
     card = np.diff(b.indptr)
     wi = card + 1.0
     g = (y + b @ y) / total

@@ -144,6 +144,11 @@ def _finish(
     m.sum_duplicates()
     m.data[:] = 1.0
     m.sort_indices()
+    return _wrap(m, ids, kind, stacklevel=stacklevel + 1)
+
+
+def _wrap(m: sparse.csr_array, ids: pd.Index, kind: str, *, stacklevel: int) -> SpatialWeights:
+    n = m.shape[0]
     w = SpatialWeights(m, ids, kind, "B")
     isl = w.islands
     if len(isl):
@@ -185,24 +190,32 @@ def _grid_positions(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return ri, ci
 
 
-def _grid_queen_pairs(ri: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _grid_queen_csr(ri: np.ndarray, ci: np.ndarray) -> sparse.csr_array:
+    """Queen neighbours on a lattice as CSR, built without an intermediate COO matrix."""
+    n = len(ri)
     ncols = int(ci.max()) + 3  # padding so that col -1 / col+1 never aliases another row
     keys = (ri + 1) * ncols + (ci + 1)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys, kind="stable").astype(np.int64)
     skeys = keys[order]
-    rows_out, cols_out = [], []
-    idx = np.arange(len(keys))
+    sentinel = np.iinfo(np.int64).max
+    nb = np.full((n, 8), sentinel, dtype=np.int64)
+    j = 0
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
             if dr == 0 and dc == 0:
                 continue
             target = keys + dr * ncols + dc
-            pos = np.searchsorted(skeys, target)
-            pos_c = np.minimum(pos, len(skeys) - 1)
-            hit = skeys[pos_c] == target
-            rows_out.append(idx[hit])
-            cols_out.append(order[pos_c[hit]])
-    return np.concatenate(rows_out), np.concatenate(cols_out)
+            pos = np.minimum(np.searchsorted(skeys, target), n - 1)
+            hit = skeys[pos] == target
+            nb[hit, j] = order[pos[hit]]
+            j += 1
+    nb.sort(axis=1)
+    valid = nb != sentinel
+    counts = valid.sum(axis=1)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    indices = nb[valid]
+    del nb, valid
+    return sparse.csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n))
 
 
 def queen_weights(
@@ -255,8 +268,8 @@ def queen_weights(
                 "pass `grid=None` or `grid=False` to use the spatial index."
             )
     if pos is not None:
-        rows, cols = _grid_queen_pairs(*pos)
         logger.debug("queen weights: regular grid fast path")
+        return _wrap(_grid_queen_csr(*pos), gdf.index, "queen", stacklevel=3)
     else:
         tree = shapely.STRtree(geoms)
         if tolerance > 0:
