@@ -28,6 +28,7 @@ __all__ = [
     "all_frames",
     "available",
     "compute",
+    "segregation_table",
     "stadtteil_statistik",
 ]
 
@@ -107,6 +108,50 @@ def _jobcenter_audit(cat: Catalog) -> pd.DataFrame:
     return jobcenter_audit(cat.load("stadtteile"))
 
 
+#: Group columns of the segregation results built on the Stadtteil table.
+SEGREGATION_GROUPS = ("herkunft12_anzahl", "uebrige_anzahl")
+
+
+def _segregation_input(cat: Catalog) -> gpd.GeoDataFrame:
+    table = compute(cat, "stadtteil_statistik")
+    table["uebrige_anzahl"] = table["einwohner"] - table["herkunft12_anzahl"]
+    return table
+
+
+def segregation_table(
+    cat: Catalog, *, by: str | None = "bezirk", distance: float | None = None,
+    n_simulations: int = 199, seed: int = 0,
+) -> pd.DataFrame:
+    """Global segregation indices of the 12-origin population, city-wide and per ``by``.
+
+    Built on the Stadtteil table (estimated for Essen: the values inherit the estimate's
+    assumptions, see the ``hinweis`` column). With ``n_simulations`` a seeded bootstrap
+    interval and a permutation null are added.
+    """
+    from .segregation import global_indices
+
+    data = _segregation_input(cat)
+    out = global_indices(
+        data, group="herkunft12_anzahl", total="einwohner", groups=list(SEGREGATION_GROUPS),
+        by=by, distance=distance, n_simulations=n_simulations, seed=seed,
+    )
+    estimated = bool(data.get("geschaetzt", pd.Series([False])).any())
+    out["hinweis"] = (
+        "auf Basis geschätzter Stadtteilwerte" if estimated else "amtliche Stadtteilwerte"
+    )
+    return out.reset_index()
+
+
+def _segregation_lokal(cat: Catalog) -> gpd.GeoDataFrame:
+    from .segregation import local_indices
+
+    data = _segregation_input(cat)
+    loc = local_indices(data, groups=list(SEGREGATION_GROUPS))
+    out = data[["stadtteil_nr", "stadtteil", "bezirk", "einwohner", "herkunft12_anzahl",
+                "geometry"]].join(loc)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=data.crs)
+
+
 def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
     def compute_(cat: Catalog) -> pd.DataFrame:
         from . import seed
@@ -137,6 +182,20 @@ RESULTS: dict[str, ResultSpec] = {
             "jobcenter_audit", "Prüfbericht JobCenter-Listen", _jobcenter_audit,
             source=f"{SEED_NOTE}, Quelle FB 56", essen_only=True,
         ),
+        ResultSpec(
+            "segregation_indizes", "Segregationsindizes (Stadt und Bezirke)",
+            lambda cat: segregation_table(cat), needs=("stadtteile",),
+            source="berechnet aus der Stadtteil-Tabelle",
+            method="Dissimilarität D, Isolation, Exposition, Theil H, multigruppen-D; "
+            "Bootstrap-Intervall (199 Ziehungen, seed=0); gleich PySAL segregation.",
+            estimated=True,
+        ),
+        ResultSpec(
+            "segregation_lokal", "Lokationsquotient und Entropie je Stadtteil",
+            _segregation_lokal, source="berechnet aus der Stadtteil-Tabelle",
+            method="Lokationsquotient LQ = Anteil im Stadtteil / Anteil in der Stadt; "
+            "lokale Entropie der Gruppen.", estimated=True,
+        ),
         ResultSpec("bezirk_statistik", "Bezirksstatistik 30.09.2016",
                    _seed_table("bezirk_statistik"), source=f"{SEED_NOTE}, FB 12",
                    needs=(), essen_only=True),
@@ -162,8 +221,8 @@ def available(cat: Catalog) -> list[str]:
             continue
         if spec.essen_only and not _is_essen(cat):
             continue
-        if spec.name == "stadtteil_statistik" and not (
-            _is_essen(cat) or "stadtteil_statistik" in getattr(cat, "tables", {})
+        if spec.name in ("stadtteil_statistik", "segregation_indizes", "segregation_lokal") and (
+            not (_is_essen(cat) or "stadtteil_statistik" in getattr(cat, "tables", {}))
         ):
             continue
         names.append(spec.name)

@@ -60,6 +60,9 @@ def _register() -> None:
 
     cli.add_command(layers.layers)
     cli.add_command(atlas.atlas)
+    from .segregation import segregation
+
+    cli.add_command(segregation)
 
 
 _register()

@@ -1,0 +1,61 @@
+"""Printing and writing result tables for the commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pandas as pd
+
+from .._atomic import atomic_path
+from ..io import write_layer
+from ..labels import fmt_number
+from ..privacy import guard
+
+__all__ = ["echo_table", "write_frame"]
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else ("ja" if value else "nein")
+    if isinstance(value, float):
+        if value == value and value.is_integer() and abs(value) >= 10:
+            return fmt_number(value, 0)
+        return fmt_number(value, 3 if abs(value) < 10 else 1)
+    return str(value)
+
+
+def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
+    """Print ``frame`` (without geometry) as an aligned text table with German numbers."""
+    guard(frame, what="table output")
+    table = pd.DataFrame(frame).drop(columns=[c for c in frame.columns if c == "geometry"])
+    shown = table.head(max_rows)
+    cells = [[_fmt(v) for v in row] for row in shown.itertuples(index=False)]
+    headers = [str(c) for c in shown.columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    for r in cells:
+        click.echo("  ".join(v.rjust(w) if _is_num(v) else v.ljust(w)
+                             for v, w in zip(r, widths, strict=True)))
+    if len(table) > max_rows:
+        click.echo(f"… {len(table) - max_rows} weitere Zeilen (mit -o in eine Datei schreiben)")
+
+
+def _is_num(text: str) -> bool:
+    return bool(text) and text.replace(".", "").replace(",", "").lstrip("-").isdigit()
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool) -> Path:
+    """Write a result: spatial frames as GeoJSON/GeoPackage/CSV, tables as CSV."""
+    guard(frame, what=f"writing {str(path)!r}")
+    p = Path(path)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+        return write_layer(frame, p, overwrite=overwrite)
+    if p.suffix.lower() != ".csv":
+        raise click.BadParameter(f"{p.name}: a table without geometry can only be written as .csv",
+                                 param_hint="-o")
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        pd.DataFrame(frame).to_csv(tmp, index=False)
+    return p
