@@ -1,0 +1,197 @@
+"""GeoPackage (1.2, layer_styles, metadata) and RFC 7946 GeoJSON exports, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from xml.etree import ElementTree as ET
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from gis_planning import export, results
+from gis_planning._errors import ConfidentialDataError, InputError, OutputExistsError
+from gis_planning.privacy import mark_confidential
+
+
+@pytest.fixture(scope="module")
+def layers(catalog):
+    return export.export_layers(catalog)
+
+
+@pytest.fixture(scope="module")
+def gpkg(layers, tmp_path_factory):
+    path = tmp_path_factory.mktemp("gpkg") / "essen.gpkg"
+    export.write_gpkg(layers, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def geojson_dir(layers, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gj") / "geojson"
+    export.write_geojson_dir(layers, out)
+    return out
+
+
+def test_export_layers_cover_catalogue_and_results(catalog, layers):
+    names = [layer.name for layer in layers]
+    expected = [n for n in catalog.names() if n != "projektwohnungen"]
+    expected += ["projektwohnungen_anzahl", *results.available(catalog)]
+    assert sorted(names) == sorted(expected)
+    flats = next(x for x in layers if x.name == "projektwohnungen_anzahl")
+    assert set(flats.frame.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert len(flats.frame) == len(catalog.load("stadtteile"))
+    small = flats.frame["unterdrueckt"]
+    assert flats.frame.loc[small, "anzahl"].isna().all()
+    assert int(flats.frame["anzahl"].sum()) + int(small.sum()) <= 500
+
+
+def test_export_layers_unknown_name(catalog):
+    with pytest.raises(InputError, match="unknown or unavailable"):
+        export.export_layers(catalog, names=["kitas", "kitaz"])
+    assert [x.name for x in export.export_layers(catalog, names=["kitas"])] == ["kitas"]
+
+
+def test_gpkg_version_layers_and_tables(gpkg, layers):
+    con = sqlite3.connect(gpkg)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
+        assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
+        contents = {r[0]: r[1:] for r in con.execute(
+            "SELECT table_name, data_type, identifier, description FROM gpkg_contents")}
+        geom_cols = dict(con.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+        styles = con.execute(
+            "SELECT f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+            "useAsDefault, styleQML FROM layer_styles").fetchall()
+    finally:
+        con.close()
+    for layer in layers:
+        kind, identifier, _ = contents[layer.name]
+        assert kind == ("features" if layer.spatial else "attributes")
+        assert identifier.startswith(layer.label)
+    assert contents["layer_styles"][0] == "attributes"
+    spatial = {x.name for x in layers if x.spatial}
+    assert {s[2] for s in styles} == spatial and len(styles) == len(spatial)
+    for catalog_, schema, table, geom_col, default, qml_text in styles:
+        assert (catalog_, schema, default) == ("", "", 1)
+        assert geom_col == geom_cols[table]
+        ET.fromstring(qml_text.split("\n", 1)[1])  # well-formed
+
+
+def test_gpkg_metadata_and_no_points_of_flats(gpkg, catalog):
+    info = pyogrio.read_info(gpkg, layer="kitas")
+    meta = info["layer_metadata"]
+    schema = catalog.schema("kitas")
+    assert meta["source"] == schema.source
+    assert meta["licence"] == schema.licence
+    assert meta["date"] == schema.date
+    assert meta["IDENTIFIER"] == "Kitas"
+    stat = pyogrio.read_info(gpkg, layer="stadtteil_statistik")["layer_metadata"]
+    assert stat["method"] == results.RESULTS["stadtteil_statistik"].method
+    assert "geschätzt" in stat["estimated"]
+    listed = dict(pyogrio.list_layers(gpkg))
+    assert "projektwohnungen" not in listed
+    assert listed["projektwohnungen_anzahl"] in ("MultiPolygon", "Polygon")
+    flats = gpd.read_file(gpkg, layer="projektwohnungen_anzahl")
+    assert "wohnung_id" not in flats.columns
+    assert flats.loc[flats["unterdrueckt"], "anzahl"].isna().all()
+
+
+def test_gpkg_roundtrip_values(gpkg, catalog):
+    got = gpd.read_file(gpkg, layer="stadtteile")
+    src = catalog.load("stadtteile")
+    assert got.crs.to_epsg() == 25832
+    assert len(got) == len(src)
+    assert np.allclose(got.area.sum(), src.area.sum())
+    assert list(got["stadtteil"]) == list(src["stadtteil"])
+
+
+def test_guard_refuses_confidential_frame(tmp_path, catalog):
+    pts = catalog.load("projektwohnungen")
+    assert pts.attrs
+    bad = export.ExportLayer("punkte", mark_confidential(pts.copy(), "projektwohnungen"), "x")
+    with pytest.raises(ConfidentialDataError):
+        export.write_gpkg([bad], tmp_path / "x.gpkg")
+    with pytest.raises(ConfidentialDataError):
+        export.write_geojson_dir([bad], tmp_path / "gj")
+    assert not list(tmp_path.iterdir())
+
+
+def test_gpkg_overwrite_and_interrupted_write(tmp_path, layers, monkeypatch):
+    path = tmp_path / "a.gpkg"
+    small = [x for x in layers if x.name in ("stadtgrenze", "kitas", "stadt_gesamt")]
+    export.write_gpkg(small, path)
+    before = path.read_bytes()
+    with pytest.raises(OutputExistsError, match="overwrite"):
+        export.write_gpkg(small, path)
+    calls = {"n": 0}
+    real = pyogrio.write_dataframe
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export.pyogrio, "write_dataframe", flaky)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export.write_gpkg(small, path, overwrite=True)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gpkg"]  # no temporary file left
+    monkeypatch.setattr(export.pyogrio, "write_dataframe", real)
+    export.write_gpkg(small[:1], path, overwrite=True)
+    assert [n for n, _ in pyogrio.list_layers(path)] == ["stadtgrenze", "layer_styles"]
+
+
+def _decimals(x: float) -> int:
+    text = repr(float(x))
+    return 0 if "." not in text or "e" in text else len(text.split(".")[1].rstrip("0"))
+
+
+def test_geojson_rfc7946(geojson_dir, layers):
+    for layer in layers:
+        if not layer.spatial:
+            assert (geojson_dir / f"{layer.name}.csv").exists()
+            continue
+        path = geojson_dir / f"{layer.name}.geojson"
+        assert (geojson_dir / f"{layer.name}.qml").read_text(encoding="utf-8") == layer.qml()
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert "crs" not in doc
+        assert doc["type"] == "FeatureCollection"
+        assert len(doc["features"]) == len(layer.frame)
+        coords = np.array(shapely.get_coordinates(
+            [shapely.geometry.shape(f["geometry"]) for f in doc["features"]]))
+        assert max(_decimals(v) for v in coords.ravel()) <= 7
+        assert 5.5 < coords[:, 0].min() and coords[:, 0].max() < 8  # lon first, Essen
+        assert 51 < coords[:, 1].min() and coords[:, 1].max() < 52
+        for f in doc["features"]:
+            g = f["geometry"]
+            polys = {"Polygon": [g["coordinates"]],
+                     "MultiPolygon": g["coordinates"]}.get(g["type"], [])
+            for rings in polys:
+                assert shapely.is_ccw(shapely.LinearRing(rings[0]))
+                assert all(not shapely.is_ccw(shapely.LinearRing(r)) for r in rings[1:])
+        info = pyogrio.read_info(path)
+        assert info["crs"] in ("EPSG:4326", "OGC:CRS84")
+        assert info["features"] == len(layer.frame)
+
+
+def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
+    small = [x for x in layers if x.name in ("stadtgrenze", "kitas", "stadt_gesamt")]
+    out = tmp_path / "gj"
+    out.mkdir()
+    (out / "kitas.qml").write_text("alt", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="1 output file"):
+        export.write_geojson_dir(small, out)
+    assert sorted(p.name for p in out.iterdir()) == ["kitas.qml"]  # nothing written
+    written = export.write_geojson_dir(small, out, overwrite=True)
+    assert sorted(p.name for p in written) == sorted(
+        ["stadtgrenze.geojson", "stadtgrenze.qml", "kitas.geojson", "kitas.qml",
+         "stadt_gesamt.csv"])
+    assert (out / "kitas.qml").read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
+    with pytest.raises(InputError, match="does not exist"):
+        export.write_geojson_dir(small, tmp_path / "a" / "b")
