@@ -125,6 +125,28 @@ def section_stadtteil_statistik(atlas: Atlas, cat: Catalog) -> None:
     atlas.add_source(spec.label, f"{spec.source}. Methode: {spec.method}")
 
 
+def _q(v: object) -> str:
+    return fmt_number(v, 3)
+
+
+def section_hotspots(atlas: Atlas, cat: Catalog) -> None:
+    """Gi* hotspots and local Moran clusters with a q-value per Stadtteil."""
+    for name, stat, q in (("hotspots", "gi_z", "gi_q"), ("lisa", "lisa_i", "lisa_q")):
+        if name not in results.available(cat):
+            continue
+        spec = results.RESULTS[name]
+        frame = results.compute(cat, name)
+        frame["rate_prozent"] = frame["value"] * 100
+        add_styled(
+            atlas, frame, style_for(name, frame), name=spec.label, group="Analyse",
+            show=name == "hotspots",
+            tooltip={"stadtteil": None, "klasse": None, "rate_prozent": fmt_percent,
+                     stat: lambda v: fmt_number(v, 2), q: _q, "n_neighbours": None},
+            note=frame["hinweis"].iloc[0] if "hinweis" in frame else None,
+        )
+        atlas.add_source(spec.label, spec.method)
+
+
 def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
     """City boundary, Bezirke, Stadtteile with search and labels."""
     if "stadtgrenze" in cat.names():
@@ -200,6 +222,7 @@ def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
 SECTIONS: list[Section] = [
     section_bezirk_statistik,
     section_stadtteil_statistik,
+    section_hotspots,
     section_grundlagen,
     section_jobcenter,
     section_projektwohnungen,

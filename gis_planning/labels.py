@@ -31,6 +31,15 @@ COLUMN_LABELS = {
     "anzahl": "Anzahl",
     "stadtteil_quelle": "Stadtteil laut Quelle",
     "abweichung_art": "Abweichung",
+    "klasse": "Klasse",
+    "rate_prozent": "Anteil (EB-geglättet)",
+    "gi_z": "Gi*-z-Wert",
+    "gi_q": "q-Wert (FDR)",
+    "lisa_i": "lokales Moran's I",
+    "lisa_q": "q-Wert (FDR)",
+    "n_neighbours": "Nachbarn",
+    "label": "Status",
+    "anzahl_text": "Anzahl",
 }
 
 

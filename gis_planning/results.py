@@ -28,6 +28,7 @@ __all__ = [
     "all_frames",
     "available",
     "compute",
+    "hotspot_layer",
     "segregation_table",
     "stadtteil_statistik",
 ]
@@ -152,6 +153,51 @@ def _segregation_lokal(cat: Catalog) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry="geometry", crs=data.crs)
 
 
+def hotspot_layer(
+    cat: Catalog,
+    *,
+    method: str = "gi",
+    source: str = "stadtteil_statistik",
+    column: str = "herkunft12_anzahl",
+    denominator: str | None = "einwohner",
+    weights: str = "queen",
+    k: int = 8,
+    distance: float | None = None,
+    permutations: int = 999,
+    seed: int = 0,
+    min_population: float = 300,
+    smoothing: str | None = "eb",
+    cell_size: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Gi* (``method="gi"``) or local Moran (``"lisa"``) hotspots of ``column``.
+
+    ``source`` is a result or catalogue layer with polygons. With ``denominator`` the rate
+    ``column / denominator`` is analysed (empirical-Bayes smoothed with ``smoothing="eb"``)
+    and units under ``min_population`` are reported "zu klein". With ``cell_size`` (metres) the
+    counts are first moved to a square grid by area-weighted interpolation (totals kept).
+    """
+    from . import hotspots
+
+    frame = compute(cat, source) if source in RESULTS else cat.load(source)
+    if cell_size:
+        from .grid import grid
+        from .interpolate import area_interpolate
+
+        cells = grid(frame, cell_size=cell_size, clip=True)
+        extensive = [c for c in (column, denominator) if c]
+        frame = area_interpolate(frame, cells, extensive=extensive).result
+    fn = hotspots.getis_ord if method == "gi" else hotspots.local_moran
+    out = fn(
+        frame, column, weights=weights, k=k, distance=distance, permutations=permutations,
+        seed=seed, rate_denominator=denominator, population=denominator,
+        min_population=min_population, smoothing=smoothing if denominator else None,
+    )
+    out["klasse"] = out["klasse"].astype(str)
+    if "geschaetzt" in frame and bool(frame["geschaetzt"].any()):
+        out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
+    return out
+
+
 def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
     def compute_(cat: Catalog) -> pd.DataFrame:
         from . import seed
@@ -196,6 +242,21 @@ RESULTS: dict[str, ResultSpec] = {
             method="Lokationsquotient LQ = Anteil im Stadtteil / Anteil in der Stadt; "
             "lokale Entropie der Gruppen.", estimated=True,
         ),
+        ResultSpec(
+            "hotspots", "Hotspots Gi* (12 Hauptherkunftsländer)",
+            lambda cat: hotspot_layer(cat, method="gi"),
+            source="berechnet aus der Stadtteil-Tabelle",
+            method="Getis-Ord Gi* (binär, mit Selbstbezug), Queen-Nachbarschaft, bedingte "
+            "Permutation (999, seed=0), zweiseitig, Benjamini-Hochberg-q je Stadtteil, "
+            "EB-geglättete Rate, unter 300 Einw. 'zu klein'.", estimated=True,
+        ),
+        ResultSpec(
+            "lisa", "Lokales Moran's I (12 Hauptherkunftsländer)",
+            lambda cat: hotspot_layer(cat, method="lisa"),
+            source="berechnet aus der Stadtteil-Tabelle",
+            method="Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, bedingte "
+            "Permutation (999, seed=0), FDR 5 %.", estimated=True,
+        ),
         ResultSpec("bezirk_statistik", "Bezirksstatistik 30.09.2016",
                    _seed_table("bezirk_statistik"), source=f"{SEED_NOTE}, FB 12",
                    needs=(), essen_only=True),
@@ -210,6 +271,10 @@ RESULTS: dict[str, ResultSpec] = {
     ]
 }
 
+_NEEDS_STADTTEIL_TABLE = (
+    "stadtteil_statistik", "segregation_indizes", "segregation_lokal", "hotspots", "lisa",
+)
+
 _CACHE: dict[tuple[int, str], pd.DataFrame] = {}
 
 
@@ -221,7 +286,7 @@ def available(cat: Catalog) -> list[str]:
             continue
         if spec.essen_only and not _is_essen(cat):
             continue
-        if spec.name in ("stadtteil_statistik", "segregation_indizes", "segregation_lokal") and (
+        if spec.name in _NEEDS_STADTTEIL_TABLE and (
             not (_is_essen(cat) or "stadtteil_statistik" in getattr(cat, "tables", {}))
         ):
             continue

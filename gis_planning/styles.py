@@ -23,6 +23,7 @@ __all__ = [
     "SCHEME_LABELS",
     "STYLES",
     "Category",
+    "CategoryClassification",
     "Classification",
     "LayerStyle",
     "classify",
@@ -154,6 +155,36 @@ class LayerStyle:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CategoryClassification:
+    """Categories drawn like a :class:`Classification` (same interface for legends)."""
+
+    column: str
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    values: tuple[object, ...]
+    scheme: str = "Kategorien"
+    unit: str = ""
+
+    @property
+    def k(self) -> int:
+        return len(self.values)
+
+    def color_of(self, value: object) -> str:
+        for v, c in zip(self.values, self.colors, strict=True):
+            if v == value:
+                return c
+        return "#cccccc"
+
+
+def categories_classification(column: str, cats: tuple[Category, ...]) -> CategoryClassification:
+    """Return a :class:`CategoryClassification` of ``cats`` for the polygon legend."""
+    return CategoryClassification(
+        column, tuple(c.color for c in cats), tuple(c.label for c in cats),
+        tuple(c.value for c in cats),
+    )
+
+
 def _single(**kw) -> Callable[[pd.DataFrame], LayerStyle]:
     return lambda frame: LayerStyle(**kw)
 
@@ -185,6 +216,37 @@ def _graduated(column: str, *, scheme: str, k: int, palette: str, unit: str = ""
     return make
 
 
+GI_CATEGORIES = (
+    Category("Hotspot (signifikant, FDR 5 %)", "#d7301f", "Hotspot (signifikant, FDR 5 %)"),
+    Category("Kältepunkt (signifikant, FDR 5 %)", "#2c7fb8",
+             "Kältepunkt (signifikant, FDR 5 %)"),
+    Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
+)
+LISA_CATEGORIES = (
+    Category("Hoch-Hoch", "#d7191c", "Hoch-Hoch"),
+    Category("Niedrig-Niedrig", "#2c7bb6", "Niedrig-Niedrig"),
+    Category("Hoch-Niedrig", "#fdae61", "Hoch-Niedrig"),
+    Category("Niedrig-Hoch", "#abd9e9", "Niedrig-Hoch"),
+    Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
+)
+
+
+def _categorized_polygons(column: str, cats: tuple[Category, ...], title: str):
+    def make(frame: pd.DataFrame) -> LayerStyle:
+        present = set(frame[column]) if column in frame else set()
+        extra = tuple(Category(v, "#cccccc", str(v)) for v in sorted(present, key=str)
+                      if v not in {c.value for c in cats})
+        allc = cats + extra
+        return LayerStyle(kind="categorized", column=column, categories=allc,
+                          classification=categories_classification(column, allc),
+                          stroke="#666666", stroke_width=0.6, fill_opacity=0.75,
+                          legend_title=title)
+
+    return make
+
+
 #: Style of each named layer or result (layer name -> function of the frame).
 STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
     "stadtgrenze": _single(stroke="#000000", stroke_width=2.5, legend_title="Stadtgrenze"),
@@ -206,6 +268,12 @@ STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
     "bezirk_herkunft12": _graduated(
         "herkunft12_anteil_prozent", scheme="FisherJenks", k=5, palette="YlOrRd", unit="%",
         title="Anteil der 12 Hauptherkunftsländer im Bezirk (Bezirkswert, 30.09.2016)"),
+    "hotspots": _categorized_polygons(
+        "klasse", GI_CATEGORIES, "Hotspots Gi* – Anteil 12 Hauptherkunftsländer "
+        "(Benjamini-Hochberg-q ≤ 0,05)"),
+    "lisa": _categorized_polygons(
+        "klasse", LISA_CATEGORIES, "Lokales Moran's I – Anteil 12 Hauptherkunftsländer "
+        "(FDR 5 %)"),
     "projektwohnungen_anzahl": _graduated(
         "anzahl_wert", scheme="Quantiles", k=4, palette="Purples", decimals=0,
         title="Projektwohnungen je Stadtteil (synthetisch / Demonstrationsdaten); "

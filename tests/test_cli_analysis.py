@@ -40,3 +40,46 @@ def test_segregation_lokal_geojson(run, tmp_path):
     assert run("segregation", "--lokal", "-o", str(out)).exit_code == 0
     got = gpd.read_file(out)
     assert len(got) == 50 and "lq_herkunft12_anzahl" in got
+
+
+def test_hotspots_result_has_q_values_and_german_classes(catalog):
+    hs = results.compute(catalog, "hotspots")
+    assert len(hs) == 50 and hs["gi_q"].between(0, 1).all()
+    allowed = {"Hotspot (signifikant, FDR 5 %)", "Kältepunkt (signifikant, FDR 5 %)",
+               "nicht signifikant", "zu klein (< 300 Einw.)"}
+    assert set(hs["klasse"]) <= allowed
+    # a class is significant exactly when its q-value is at most 5 %
+    sig = hs["klasse"].str.contains("signifikant, FDR")
+    assert (hs.loc[sig, "gi_q"] <= 0.05).all() and (hs.loc[~sig, "gi_q"] > 0.05).all()
+    assert (hs["hinweis"] == "auf Basis geschätzter Stadtteilwerte").all()
+
+
+def test_hotspots_cli(run, tmp_path):
+    res = run("hotspots", "--permutations", "199")
+    assert res.exit_code == 0, res.output
+    assert "gi_q" in res.output and "nicht signifikant" in res.output
+    out = tmp_path / "lisa.geojson"
+    assert run("hotspots", "--method", "lisa", "--permutations", "99", "-o", str(out)).exit_code == 0
+    got = gpd.read_file(out)
+    assert {"lisa_i", "lisa_q", "klasse"} <= set(got.columns) and len(got) == 50
+    bad = run("hotspots", "--weights", "distance")
+    assert bad.exit_code == 2 and "--distance" in bad.output
+
+
+def test_hotspots_on_grid_keep_totals(catalog):
+    hs = results.hotspot_layer(catalog, cell_size=2000, permutations=99,
+                               weights="distance", distance=2500)
+    est = results.compute(catalog, "stadtteil_statistik")
+    assert hs["herkunft12_anzahl"].sum() == pytest.approx(est["herkunft12_anzahl"].sum(),
+                                                          rel=1e-6)
+    assert "cell_id" in hs
+
+
+def test_atlas_shows_hotspots_with_q_values():
+    from gis_planning.atlas import build_atlas
+    from gis_planning.webmap import layer_group_names
+
+    atlas = build_atlas(basemap=False)
+    assert any("Hotspots Gi*" in n for n in layer_group_names(atlas)["Analyse"])
+    html = atlas.render(mode="cdn")
+    assert "q-Wert (FDR)" in html and "Hotspot (signifikant, FDR 5 %)" in html

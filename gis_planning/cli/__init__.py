@@ -63,6 +63,9 @@ def _register() -> None:
     from .segregation import segregation
 
     cli.add_command(segregation)
+    from .hotspots import hotspots
+
+    cli.add_command(hotspots)
 
 
 _register()
