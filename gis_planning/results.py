@@ -31,6 +31,7 @@ __all__ = [
     "hotspot_layer",
     "segregation_table",
     "stadtteil_statistik",
+    "status_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,32 @@ def hotspot_layer(
         min_population=min_population, smoothing=smoothing if denominator else None,
     )
     out["klasse"] = out["klasse"].astype(str)
+    if "geschaetzt" in frame and bool(frame["geschaetzt"].any()):
+        out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
+    return out
+
+
+def status_table(
+    cat: Catalog,
+    *,
+    source: str = "stadtteil_statistik",
+    indicators: list[tuple[str, int, float]] | None = None,
+    population: str | None = "einwohner",
+    min_population: float = 300,
+    weighted: bool = False,
+) -> gpd.GeoDataFrame:
+    """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``."""
+    from .status_index import Indicator, status_index
+
+    frame = compute(cat, source) if source in RESULTS else cat.load(source)
+    inds = [Indicator(c, d, w) for c, d, w in (indicators or
+                                               [("herkunft12_anteil_prozent", 1, 1.0)])]
+    from ._validate import require_columns
+
+    require_columns(frame, [i.column for i in inds], name=source)
+    idx = status_index(frame, inds, population=population, min_population=min_population,
+                       weighted=weighted)
+    out = frame.join(idx[[c for c in idx.columns if c not in frame.columns]])
     if "geschaetzt" in frame and bool(frame["geschaetzt"].any()):
         out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
     return out

@@ -83,3 +83,18 @@ def test_atlas_shows_hotspots_with_q_values():
     assert any("Hotspots Gi*" in n for n in layer_group_names(atlas)["Analyse"])
     html = atlas.render(mode="cdn")
     assert "q-Wert (FDR)" in html and "Hotspot (signifikant, FDR 5 %)" in html
+
+
+def test_status_cli(run, tmp_path):
+    res = run("status")
+    assert res.exit_code == 0, res.output
+    assert "status_class" in res.output and "Stadtkern" in res.output
+    out = tmp_path / "status.geojson"
+    assert run("status", "--indicator", "herkunft12_anteil_prozent:+1:2", "-o",
+               str(out)).exit_code == 0
+    got = gpd.read_file(out)
+    assert set(got["status_class"].dropna()) <= {"hoch", "mittel", "niedrig", "sehr niedrig"}
+    bad = run("status", "--indicator", "nope:+1")
+    assert bad.exit_code == 2 and "'nope'" in bad.output
+    bad = run("status", "--indicator", "herkunft12_anteil_prozent:2")
+    assert bad.exit_code == 2 and "direction" in bad.output

@@ -66,6 +66,9 @@ def _register() -> None:
     from .hotspots import hotspots
 
     cli.add_command(hotspots)
+    from .status import status
+
+    cli.add_command(status)
 
 
 _register()
