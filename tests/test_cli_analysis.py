@@ -59,7 +59,8 @@ def test_hotspots_cli(run, tmp_path):
     assert res.exit_code == 0, res.output
     assert "gi_q" in res.output and "nicht signifikant" in res.output
     out = tmp_path / "lisa.geojson"
-    assert run("hotspots", "--method", "lisa", "--permutations", "99", "-o", str(out)).exit_code == 0
+    res = run("hotspots", "--method", "lisa", "--permutations", "99", "-o", str(out))
+    assert res.exit_code == 0
     got = gpd.read_file(out)
     assert {"lisa_i", "lisa_q", "klasse"} <= set(got.columns) and len(got) == 50
     bad = run("hotspots", "--weights", "distance")
