@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -245,7 +245,8 @@ class Catalog:
             else:
                 gdf = read_file(src)
             names = None if name == "stadtteile" else self.stadtteil_names
-            gdf = validate_layer(gdf, schema, name=f"layer {name!r}", stadtteil_names=names)
+            label = f"layer {name!r}" if callable(src) else f"layer {name!r} ({str(src)!r})"
+            gdf = validate_layer(gdf, schema, name=label, stadtteil_names=names)
             gdf = gdf.to_crs(ANALYSIS_CRS)
             if schema.confidential:
                 from .privacy import mark_confidential
@@ -290,13 +291,20 @@ class Catalog:
 
         An optional ``"tables"`` member names non-spatial tables, e.g.
         ``{"stadtteil_statistik": "stadtteile_2016.csv"}`` (replaces the Essen estimate).
+        An optional ``"confidential"`` member lists further layers whose points may leave
+        the toolkit only aggregated, e.g. ``["kitas"]`` (``projektwohnungen`` always is).
         Relative paths are taken from the JSON file's folder.
         """
         p = Path(path)
         try:
             spec = json.loads(p.read_text(encoding="utf-8"))
             layers = spec["layers"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            for member in (layers, spec.get("tables", {})):
+                if not isinstance(member, dict) or not all(
+                    isinstance(v, str) for v in member.values()
+                ):
+                    raise TypeError("'layers' and 'tables' map names to file paths")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise LayerError(
                 f"cannot read catalogue file {str(p)!r} ({exc}); it must be JSON like "
                 '{"city": "Bochum", "layers": {"stadtteile": "stadtteile.gpkg"}}.'
@@ -304,6 +312,14 @@ class Catalog:
         resolved = {k: (p.parent / v) for k, v in layers.items()}
         cat = cls.from_paths(resolved, city=spec.get("city", "Stadt"))
         cat.tables = {k: (p.parent / v) for k, v in spec.get("tables", {}).items()}
+        secret = spec.get("confidential", [])
+        if isinstance(secret, str) or not all(isinstance(n, str) for n in secret):
+            raise LayerError(
+                f"catalogue file {str(p)!r}: 'confidential' must be a list of layer names, "
+                'e.g. "confidential": ["kitas"].'
+            )
+        for layer in secret:
+            cat.schemas[layer] = replace(cat.schema(layer), confidential=True)
         return cat
 
 

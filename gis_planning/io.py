@@ -21,16 +21,27 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._atomic import atomic_path
-from ._errors import CRSError, GeometryError, LayerError, NameMatchError, SchemaError
+from ._atomic import atomic_path, register_input
+from ._errors import (
+    CRSError,
+    GeometryError,
+    GISPlanningError,
+    LayerError,
+    NameMatchError,
+    SchemaError,
+)
 from ._names import match_names
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
+
     from .catalog import LayerSchema
 
 __all__ = [
+    "SOURCE_ATTR",
     "SUPPORTED_SUFFIXES",
     "check_crs_plausible",
+    "is_count_column",
     "read_csv_table",
     "read_file",
     "validate_layer",
@@ -44,22 +55,27 @@ SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geopar
 _X_NAMES = ("x", "lon", "lng", "longitude", "laenge", "rechtswert", "easting")
 _Y_NAMES = ("y", "lat", "latitude", "breite", "hochwert", "northing")
 
+#: ``attrs`` key: number of lines before the first record in the source file (CSV header: 1),
+#: so that messages can name the line a user sees in an editor.
+SOURCE_ATTR = "gis_planning_source"
+
 #: Rough bounds of Germany in EPSG:4326 (lon_min, lat_min, lon_max, lat_max), with a margin.
 GERMANY_LONLAT = (5.5, 47.0, 15.5, 55.2)
 
 
 def _sniff_csv(raw: bytes) -> tuple[str, str, str]:
     """Return (text, delimiter, decimal) for CSV bytes in UTF-8 or Latin-1/cp1252."""
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+    text = raw.decode("latin-1")
+    for enc in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(enc)
             break
         except UnicodeDecodeError:
             continue
-    head = "\n".join(text.splitlines()[:20])
+    head = "\n".join(text[:65536].splitlines()[:20])
     try:
         delim = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
+    except (csv.Error, ValueError, TypeError):
         delim = ";" if head.count(";") > head.count(",") else ","
     decimal = "," if delim != "," and any(
         c.isdigit() for c in head.split(",")[0][-1:]
@@ -81,22 +97,47 @@ def read_csv_table(path: str | os.PathLike) -> pd.DataFrame:
         raise LayerError(f"cannot read {str(p)!r}: {exc.strerror}. Check the path.") from None
     if not raw.strip():
         raise LayerError(f"{str(p)!r} is empty (0 bytes of data). Export the table again.")
+    if b"\x00" in raw[:65536]:
+        raise LayerError(
+            f"{str(p)!r} is not a text table (it holds binary data). Export it as CSV "
+            f"(UTF-8 or Latin-1, separated by ';' or ',')."
+        )
     text, delim, decimal = _sniff_csv(raw)
     try:
-        return pd.read_csv(_io.StringIO(text), sep=delim, decimal=decimal, thousands=None)
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).splitlines()[0]
-        raise LayerError(f"cannot parse CSV {str(p)!r}: {first}. Check the delimiter.") from None
+        df = pd.read_csv(_io.StringIO(text), sep=delim, decimal=decimal, thousands=None)
+    except (pd.errors.ParserError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise LayerError(
+            f"cannot parse CSV {str(p)!r}: {first}. Check the delimiter (';' or ',') and that "
+            f"every line has as many fields as the header."
+        ) from None
+    register_input(p)
+    df.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 1}
+    return df
 
 
 def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFrame:
-    cols = {c.lower().strip(): c for c in df.columns}
+    cols = {str(c).lower().strip(): c for c in df.columns}
+    if crs is None and ("epsg" in cols or "crs" in cols):
+        codes = df[cols.get("epsg") or cols["crs"]].dropna().astype(str).str.strip().unique()
+        if len(codes) != 1:
+            raise CRSError(
+                f"{str(path)!r}: column {cols.get('epsg') or cols['crs']!r} must hold one CRS "
+                f"code for all rows (e.g. 25832), found {len(codes)}."
+            )
+        code = codes[0].removesuffix(".0")
+        crs = f"EPSG:{code}" if code.isdigit() else code
     if "wkt" in cols or "geometry" in cols:
         col = cols.get("wkt") or cols["geometry"]
         try:
-            geom = gpd.GeoSeries.from_wkt(df[col])
-        except shapely.errors.GEOSException as exc:
-            raise LayerError(f"{str(path)!r}: column {col!r} is not valid WKT ({exc}).") from None
+            geom = gpd.GeoSeries.from_wkt(df[col].astype("string").astype(object)
+                                          .where(df[col].notna(), None))
+        except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+            first = (str(exc).splitlines() or [""])[0][:120]
+            raise LayerError(
+                f"{str(path)!r}: column {col!r} is not valid WKT ({first}); write geometries "
+                f"like 'POINT (362000 5701000)'."
+            ) from None
         return gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geom, crs=crs)
     xcol = next((cols[n] for n in _X_NAMES if n in cols), None)
     ycol = next((cols[n] for n in _Y_NAMES if n in cols), None)
@@ -120,8 +161,14 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
             df = df.assign(**{c: converted})
     if crs is None and xcol.lower() in ("lon", "lng", "longitude", "laenge"):
         crs = "EPSG:4326"
-    geom = gpd.points_from_xy(df[xcol], df[ycol])
-    return gpd.GeoDataFrame(df, geometry=geom, crs=crs)
+    try:
+        geom = gpd.points_from_xy(df[xcol], df[ycol])
+        return gpd.GeoDataFrame(df, geometry=geom, crs=crs)
+    except Exception as exc:  # pyproj raises its own CRSError for an unknown crs=
+        raise CRSError(
+            f"{str(path)!r}: cannot use the CRS {crs!r} ({str(exc).splitlines()[0][:120]}). "
+            f"Give an EPSG code such as 'EPSG:25832'."
+        ) from None
 
 
 def read_file(
@@ -151,7 +198,9 @@ def read_file(
     p = Path(path)
     if not p.exists():
         raise LayerError(f"file {str(p)!r} does not exist. Check the path.")
-    if p.is_file() and p.stat().st_size == 0:
+    if p.is_dir():
+        raise LayerError(f"{str(p)!r} is a folder, not a layer file. Name the file inside it.")
+    if p.stat().st_size == 0:
         raise LayerError(f"{str(p)!r} is empty (0 bytes). Export the layer again.")
     suffix = p.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -159,24 +208,71 @@ def read_file(
             f"{str(p)!r}: unsupported file type {suffix!r}; use one of "
             f"{', '.join(SUPPORTED_SUFFIXES)}."
         )
-    if suffix == ".csv":
-        return _csv_to_gdf(read_csv_table(p), p, crs)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes (e.g. XYZM members)
-            if suffix in (".parquet", ".geoparquet"):
-                gdf = gpd.read_parquet(p)
-            else:
-                gdf = gpd.read_file(p, layer=layer)
-    except Exception as exc:  # pyogrio/GDAL raise many types; we report one line
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        gdf = _read_any(p, suffix, layer=layer, crs=crs)
+    except GISPlanningError:
+        raise
+    except Exception as exc:  # GDAL, pyarrow, pyproj and pandas raise many types
+        log.debug("reading %s failed", p, exc_info=True)
+        msg = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
         raise LayerError(
             f"cannot read {str(p)!r} as a layer ({msg}). The file may be truncated or not "
             f"a {suffix[1:]} file; export it again."
         ) from None
-    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise LayerError(f"{str(p)!r} holds a table without geometries; use a spatial layer.")
+    register_input(p)
+    gdf.attrs.setdefault(SOURCE_ATTR, {"path": str(p), "header_lines": 0})
     return gdf
+
+
+def _read_any(p: Path, suffix: str, *, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
+    if suffix == ".csv":
+        df = read_csv_table(p)
+        gdf = _csv_to_gdf(df, p, crs)
+        gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 1}
+        return gdf
+    if suffix in (".parquet", ".geoparquet"):
+        gdf = gpd.read_parquet(p)
+        gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 0}
+        return gdf
+    if suffix == ".gpkg" and layer is None:
+        import pyogrio
+
+        names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        if len(names) > 1:
+            raise LayerError(
+                f"{str(p)!r} holds {len(names)} layers ({', '.join(names[:8])}); name the one "
+                f"to read (layer=..., or check it with `gis-planning check {p.name}`)."
+            )
+    if suffix == ".shp":
+        missing = [e for e in (".shx", ".dbf") if not _sidecar(p, e).exists()]
+        if missing:
+            raise LayerError(
+                f"shapefile {str(p)!r} lacks its {' and '.join(missing)} file; copy all files "
+                f"of the shapefile (.shp, .shx, .dbf, .prj) together."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes (e.g. XYZM members)
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+    gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 0}
+    return gdf
+
+
+def _sidecar(p: Path, ext: str) -> Path:
+    for cand in (p.with_suffix(ext), p.with_suffix(ext.upper())):
+        if cand.exists():
+            return cand
+    return p.with_suffix(ext)
+
+
+def _row_text(gdf: pd.DataFrame, pos: int) -> str:
+    """Return how a user finds record ``pos`` (0-based): 'row N' as a spreadsheet counts it.
+
+    For CSV files the header is row 1, so the first record is row 2.
+    """
+    src = getattr(gdf, "attrs", {}).get(SOURCE_ATTR) or {}
+    return f"row {pos + 1 + int(src.get('header_lines') or 0)}"
 
 
 def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
@@ -186,14 +282,27 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
     latitude/longitude swapped, and data far outside Germany.
     """
     if gdf.crs is None:
-        raise CRSError(
-            f"{name} has no CRS (a shapefile without .prj?). Set it when loading, e.g. "
-            f"`gdf.set_crs('EPSG:25832')` for UTM 32N metres or 'EPSG:4326' for lon/lat."
-        )
+        src = str((getattr(gdf, "attrs", {}).get(SOURCE_ATTR) or {}).get("path", "")).lower()
+        if src.endswith(".shp"):
+            fix = ("The shapefile has no .prj file: copy it next to the .shp, or set the CRS "
+                   "in QGIS (Layer > Set CRS, e.g. EPSG:25832) and export again.")
+        elif src.endswith(".csv"):
+            fix = ("A CSV carries no CRS: name the coordinate columns lon/lat (degrees, WGS84) "
+                   "or add a column 'epsg' with the code, e.g. 25832 for UTM 32N metres.")
+        else:
+            fix = ("Set it when loading, e.g. `gdf.set_crs('EPSG:25832')` for UTM 32N metres "
+                   "or 'EPSG:4326' for lon/lat.")
+        raise CRSError(f"{name} has no CRS. {fix}")
     geoms = gdf.geometry[~gdf.geometry.is_empty & gdf.geometry.notna()]
     if geoms.empty:
         return
-    minx, miny, maxx, maxy = geoms.total_bounds
+    with np.errstate(all="ignore"):
+        minx, miny, maxx, maxy = geoms.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise CRSError(
+            f"{name} has coordinates that are not numbers (NaN or infinite). Remove or fix "
+            f"those features."
+        )
     if gdf.crs.is_geographic:
         if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
             raise CRSError(
@@ -215,7 +324,14 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
                 f"outside Germany in {gdf.crs.to_string()}. Check the declared CRS."
             )
     else:
-        lonlat = geoms.to_crs("EPSG:4326").total_bounds
+        try:
+            with np.errstate(all="ignore"):
+                lonlat = geoms.to_crs("EPSG:4326").total_bounds
+        except Exception as exc:  # pyproj: a CRS without a transformation to WGS84
+            raise CRSError(
+                f"{name}: its CRS {gdf.crs.to_string()} cannot be transformed to WGS84 "
+                f"({str(exc).splitlines()[0][:120]}). Declare an EPSG CRS such as EPSG:25832."
+            ) from None
         lo_x, lo_y, hi_x, hi_y = GERMANY_LONLAT
         inside = lo_x <= lonlat[0] and lonlat[2] <= hi_x
         inside = inside and lo_y <= lonlat[1] and lonlat[3] <= hi_y
@@ -242,19 +358,28 @@ def validate_layer(
     name: str | None = None,
     stadtteil_names: list[str] | None = None,
     repair: bool = True,
+    stadtteil_aliases: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Check ``gdf`` against ``schema`` and return a validated copy.
 
     Checks, in order: at least one feature; CRS present and plausible; geometry type;
     invalid geometries (repaired with ``make_valid`` and a warning that says how many, if
-    ``repair``); required columns and their types (numeric text such as ``"7,1"`` is converted);
-    Stadtteil names against ``stadtteil_names`` (unknown names raise with close matches).
+    ``repair``); required columns and their types (numeric text such as ``"7,1"`` or
+    ``"7,1 %"`` is converted; text, fractions in whole-number columns and negative counts
+    raise); unique ids; Stadtteil names against ``stadtteil_names`` when the schema asks for
+    it (unknown names raise with close matches; spelling variants, known old names
+    ``stadtteil_aliases`` and clear typos are replaced by the official name with a warning).
+
+    Every message names the layer (``name``, e.g. the file), the row (as a spreadsheet
+    counts it: for CSV files the header is row 1) or the column, and the fix.
 
     Raises
     ------
     LayerError, CRSError, GeometryError, SchemaError, NameMatchError
     """
     label = name or schema.name
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerError(f"{label} is not a layer with geometries; read it with read_file().")
     if len(gdf) == 0:
         raise LayerError(
             f"{label} has no features. Check the file or the filter used to export it."
@@ -263,24 +388,29 @@ def validate_layer(
     out = gdf.copy()
     missing_geom = out.geometry.isna() | out.geometry.is_empty
     if missing_geom.any():
+        first = _row_text(out, int(np.flatnonzero(missing_geom.to_numpy())[0]))
         raise GeometryError(
-            f"{label}: {int(missing_geom.sum())} feature(s) have no geometry (first at row "
-            f"{int(np.flatnonzero(missing_geom.to_numpy())[0]) + 1}). Remove or fix them."
+            f"{label}: {int(missing_geom.sum())} feature(s) have no geometry (first at "
+            f"{first}). Remove or fix them."
         )
     if schema.geometry_type is not None:
         allowed = {schema.geometry_type, f"Multi{schema.geometry_type}"}
-        types = set(out.geom_type.unique())
-        if not types <= allowed:
+        gtypes = out.geom_type
+        wrong = ~gtypes.isin(list(allowed))
+        if wrong.any():
+            pos = int(np.flatnonzero(wrong.to_numpy())[0])
             raise GeometryError(
                 f"{label} must hold {schema.geometry_type} geometries but holds "
-                f"{', '.join(sorted(types))}. Split or convert the layer."
+                f"{', '.join(sorted(set(gtypes)))} (first {gtypes.iloc[pos]} at "
+                f"{_row_text(out, pos)}). Split the layer by geometry type or convert it."
             )
     invalid = ~out.geometry.is_valid
     if invalid.any():
+        first = _row_text(out, int(np.flatnonzero(invalid.to_numpy())[0]))
         if not repair:
             raise GeometryError(
-                f"{label}: {int(invalid.sum())} invalid geometries (e.g. self-intersections). "
-                f"Repair them with `make_valid()` or load with repair=True."
+                f"{label}: {int(invalid.sum())} invalid geometries (e.g. self-intersections; "
+                f"first at {first}). Repair them with `make_valid()` or load with repair=True."
             )
         fixed = out.geometry[invalid].make_valid()
         if schema.geometry_type == "Polygon":
@@ -288,7 +418,8 @@ def validate_layer(
         out.loc[invalid, out.geometry.name] = fixed
         warnings.warn(
             f"{label}: repaired {int(invalid.sum())} invalid geometr"
-            f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid (self-intersections).",
+            f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid (self-intersections; "
+            f"first at {first}). Check the repaired shapes.",
             UserWarning,
             stacklevel=2,
         )
@@ -302,17 +433,21 @@ def validate_layer(
     for col, kind in schema.columns.items():
         if col not in out.columns:
             continue
-        out[col] = _coerce(out[col], kind, label=label, column=col)
+        out[col] = _coerce(out[col], kind, label=label, column=col, frame=out)
     if schema.id_column and schema.id_column in out.columns:
         dup = out[schema.id_column].duplicated(keep=False)
         if dup.any():
-            vals = out.loc[dup, schema.id_column].unique()[:3]
+            pos = np.flatnonzero(dup.to_numpy())
+            vals = out[schema.id_column].iloc[pos].unique()[:3]
             raise SchemaError(
                 f"{label}: id column {schema.id_column!r} has duplicates "
-                f"({', '.join(map(str, vals))}). Ids must be unique."
+                f"({', '.join(map(str, vals))}; {_row_text(out, int(pos[0]))} and "
+                f"{_row_text(out, int(pos[1]))}). Ids must be unique: renumber or remove "
+                f"the double rows."
             )
     if stadtteil_names is not None and "stadtteil" in out.columns and schema.check_stadtteil:
-        _check_names(out["stadtteil"], stadtteil_names, label=label)
+        out["stadtteil"] = _check_names(out["stadtteil"], stadtteil_names, label=label,
+                                        aliases=stadtteil_aliases, frame=out)
     return out
 
 
@@ -325,52 +460,128 @@ def _polygonal_part(geom):
     return shapely.union_all(parts) if parts else geom
 
 
-def _coerce(series: pd.Series, kind: str, *, label: str, column: str) -> pd.Series:
+def is_count_column(column: str) -> bool:
+    """Return whether ``column`` holds counts (must not be negative): ``*anzahl``, ``n_*``..."""
+    c = str(column).lower()
+    return c.endswith(("anzahl", "einwohner")) or c.startswith(("n_", "anzahl"))
+
+
+def _coerce(
+    series: pd.Series,
+    kind: str,
+    *,
+    label: str,
+    column: str,
+    frame: pd.DataFrame | None = None,
+) -> pd.Series:
+    frame = series.to_frame() if frame is None else frame
+
+    def where(mask: pd.Series) -> tuple[int, object]:
+        pos = int(np.flatnonzero(mask.to_numpy())[0])
+        val = series.iloc[pos]
+        return pos, val.item() if isinstance(val, np.generic) else val
+
     check = _KINDS[kind]
+    is_count = is_count_column(column)
     if check(series) and not (kind in ("int", "float") and pd.api.types.is_bool_dtype(series)):
-        is_count = column.endswith(("anzahl", "einwohner"))
         if kind in ("int", "float") and is_count and (series < 0).any():
-            row = int(np.flatnonzero((series < 0).to_numpy())[0]) + 1
-            raise SchemaError(f"{label} row {row}: column {column!r} has a negative count.")
+            pos, val = where(series < 0)
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
+                f"{val!r}. Counts must be 0 or more; correct the value."
+            )
+        if kind == "str":
+            odd = series.notna() & ~series.map(lambda v: isinstance(v, str))
+            if odd.any():
+                return series.where(~odd, series[odd].map(str))
         return series
     if kind in ("int", "float"):
         text = series.astype("string").str.strip()
+        percent = text.str.endswith("%").fillna(False)
         text = text.str.replace("%", "", regex=False).str.replace(" ", "", regex=False)
+        text = text.str.replace("\u00a0", "", regex=False)
         text = text.str.replace(".", "", regex=False).where(text.str.contains(","), text)
         text = text.str.replace(",", ".", regex=False)
         num = pd.to_numeric(text, errors="coerce")
-        bad = num.isna() & series.notna()
+        bad = num.isna() & series.notna() & (series.astype("string").str.strip() != "")
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+            pos, val = where(bad)
             raise SchemaError(
-                f"{label} row {row}: column {column!r} must be numeric but holds "
-                f"{series[bad].iloc[0]!r}. Write numbers only (decimal comma is fine)."
+                f"{label} {_row_text(frame, pos)}: column {column!r} must be numeric but holds "
+                f"{val!r}. Write numbers only (decimal comma is fine)."
+            )
+        if is_count and (num < 0).any():
+            pos, val = where((num < 0).fillna(False))
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
+                f"{val!r}. Counts must be 0 or more; correct the value."
             )
         if kind == "int":
-            if (num.dropna() % 1 != 0).any():
-                raise SchemaError(f"{label}: column {column!r} must hold whole numbers.")
+            frac = (num % 1 != 0) & num.notna()
+            if frac.any():
+                pos, val = where(frac.fillna(False))
+                hint = (
+                    " It looks like a percentage; counts belong here, shares in a "
+                    "'*_prozent' column." if bool(percent.iloc[pos]) else ""
+                )
+                raise SchemaError(
+                    f"{label} {_row_text(frame, pos)}: column {column!r} must hold whole "
+                    f"numbers but holds {val!r}.{hint} Correct the value."
+                )
             return num.astype("Int64")
         return num.astype(float)
     if kind == "bool":
-        mapping = {"true": True, "false": False, "1": True, "0": False, "ja": True, "nein": False}
+        mapping = {"true": True, "false": False, "1": True, "0": False, "ja": True, "nein": False,
+                   "wahr": True, "falsch": False, "1.0": True, "0.0": False}
         mapped = series.astype(str).str.strip().str.lower().map(mapping)
         if mapped.isna().any():
-            raise SchemaError(f"{label}: column {column!r} must be true/false (ja/nein).")
+            pos, val = where(mapped.isna())
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} must be true/false "
+                f"(ja/nein) but holds {val!r}. Correct the value."
+            )
         return mapped.astype(bool)
-    return series.astype(str)
+    return series.where(series.isna(), series.map(str))
 
 
-def _check_names(names: pd.Series, reference: list[str], *, label: str) -> None:
-    unknown = [m for m in match_names(names.dropna().unique(), reference) if m.matched is None]
+def _check_names(
+    names: pd.Series,
+    reference: list[str],
+    *,
+    label: str,
+    aliases: Mapping[str, str] | None = None,
+    frame: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Return ``names`` with matched variants replaced by the official name; raise on unknown."""
+    frame = names.to_frame() if frame is None else frame
+    given = names.map(lambda v: v if pd.isna(v) else str(v))
+    uniq = list(dict.fromkeys(given.dropna()))
+    matches = dict(zip(uniq, match_names(uniq, reference, aliases=aliases), strict=True))
+    unknown = [m for m in matches.values() if m.matched is None]
     if unknown:
         m = unknown[0]
+        pos = int(np.flatnonzero((given == m.given).fillna(False).to_numpy())[0])
         hint = (
             f" Did you mean {' or '.join(repr(s) for s in m.suggestions)}?"
             if m.suggestions
             else " Use the official names (`gis-planning layers show stadtteile`)."
         )
         more = f" ({len(unknown) - 1} more unknown)" if len(unknown) > 1 else ""
-        raise NameMatchError(f"{label}: unknown Stadtteil name {m.given!r}{more}.{hint}")
+        raise NameMatchError(
+            f"{label} {_row_text(frame, pos)}: unknown Stadtteil name {m.given!r} in column "
+            f"'stadtteil'{more}.{hint}"
+        )
+    changed = {g: m.matched for g, m in matches.items() if m.matched != g}
+    if changed:
+        shown = ", ".join(f"{g!r} -> {t!r}" for g, t in list(changed.items())[:3])
+        warnings.warn(
+            f"{label}: read {len(changed)} Stadtteil name(s) as the official name ({shown}"
+            f"{', ...' if len(changed) > 3 else ''}). Correct the file to silence this.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return given.map(lambda v: changed.get(v, v))
+    return names
 
 
 def write_layer(

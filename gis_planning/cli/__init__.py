@@ -60,6 +60,9 @@ def _register() -> None:
 
     cli.add_command(layers.layers)
     cli.add_command(atlas.atlas)
+    from .check import check
+
+    cli.add_command(check)
     from .segregation import segregation
 
     cli.add_command(segregation)
@@ -69,6 +72,10 @@ def _register() -> None:
     from .status import status
 
     cli.add_command(status)
+    from .query import filter_command, query
+
+    cli.add_command(query)
+    cli.add_command(filter_command)
 
 
 _register()

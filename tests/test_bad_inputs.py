@@ -1,0 +1,228 @@
+"""The bad-input corpus (tests/data/bad) through the library and the CLI.
+
+Every bad file must give one of our error types whose message names the file, the row or
+column and the fix; through the CLI one line on stderr, exit code 2 (``--catalog``) or a
+report with exit code 1 (``check``), no traceback, nothing written. The files in ACCEPTED
+must be read correctly (with a warning where data was changed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gis_planning import (
+    CRSError,
+    GeometryError,
+    LayerError,
+    NameMatchError,
+    SchemaError,
+)
+from gis_planning.catalog import ESSEN_SCHEMAS
+from gis_planning.check import check_file
+from gis_planning.cli import cli
+from gis_planning.io import read_file, validate_layer
+from gis_planning.sources.essen import STADTTEIL_ALIASES
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+#: file -> (catalogue layer, error class, pattern the one-line message must match)
+CASES = {
+    "leer.geojson": ("kitas", LayerError, r"is empty \(0 bytes\)\. Export the layer again"),
+    "kitas_keine_objekte.geojson": ("kitas", LayerError, r"has no features\. Check the file"),
+    "kitas_ohne_prj.shp": ("kitas", CRSError, r"has no CRS\. The shapefile has no \.prj"),
+    "kitas_latlon_vertauscht.geojson": ("kitas", CRSError, r"look swapped.*Swap the coordinate"),
+    "kitas_utm_als_wgs84.geojson": ("kitas", CRSError, r"which are metres\. Declare the real CRS"),
+    "kitas_ausserhalb.geojson": ("kitas", CRSError, r"outside Germany.*Check the declared CRS"),
+    "kitas_gemischte_geometrien.geojson": (
+        "kitas", GeometryError, r"holds LineString, Point \(first LineString at row 3\)\. Split"),
+    "kitas_doppelte_ids.geojson": (
+        "kitas", SchemaError, r"'kita_id' has duplicates \(7; row 1 and row 3\)\. Ids must be"),
+    "kitas_spalte_fehlt.geojson": (
+        "kitas", SchemaError, r"lacks the required column\(s\) 'name'.*Rename the columns"),
+    "jobcenter_text_in_anzahl.geojson": (
+        "jobcenter", SchemaError, r"row 2: column 'n_stadtteile' must be numeric but holds "
+                                  r"'drei'\. Write numbers"),
+    "jobcenter_negative_anzahl.geojson": (
+        "jobcenter", SchemaError, r"row 2: column 'n_stadtteile' has the negative count -2\. "
+                                  r"Counts must be 0 or more"),
+    "jobcenter_prozent_als_anzahl.csv": (
+        "jobcenter", SchemaError, r"row 3: column 'n_stadtteile' must hold whole numbers but "
+                                  r"holds '7,1 %'\. It looks like a percentage"),
+    "kitas_abgeschnitten.geojson": ("kitas", LayerError, r"may be truncated.*export it again"),
+    "kitas_leer.gpkg": ("kitas", LayerError, r"is empty \(0 bytes\)"),
+    "kitas_text_in_koordinaten.csv": (
+        "kitas", LayerError, r"row 3: coordinate column 'lon' holds 'sieben', not a number\. "
+                             r"Fix or remove"),
+    "kitas_stadtteil_unbekannt.csv": (
+        "kitas", NameMatchError, r"row 3: unknown Stadtteil name 'Altenessen' in column "
+                                 r"'stadtteil'\. Did you mean 'Altenessen-Süd' or "
+                                 r"'Altenessen-Nord'\?"),
+}
+
+#: Read correctly, not rejected: file -> (layer, warning pattern or None)
+ACCEPTED = {
+    "kitas_semikolon_latin1.csv": ("kitas", None),
+    "kitas_stadtteil_schreibweisen.csv": (
+        "kitas", r"'Margaretenhöhe' -> 'Margarethenhöhe', 'Altenessen Sued' -> "
+                 r"'Altenessen-Süd', 'Rüttenscheidt' -> 'Rüttenscheid'"),
+    "stadtteile_selbstschnitt.geojson": ("stadtteile", r"repaired 1 invalid geometry.*row 1"),
+}
+
+#: The Stadtteil names are checked against the catalogue's Stadtteile; a --catalog with only
+#: the bad file has none, so this case goes through `check` only.
+CHECK_ONLY = {"kitas_stadtteil_unbekannt.csv"}
+
+
+def _load(path: Path, layer: str, catalog):
+    """What the library does with a user's file: read, then validate against the schema."""
+    gdf = read_file(path)
+    schema = ESSEN_SCHEMAS[layer]
+    if "stadtteil" in gdf.columns and layer != "stadtteile":
+        schema = replace(schema, check_stadtteil=True)
+    return validate_layer(gdf, schema, name=str(path), stadtteil_names=catalog.stadtteil_names,
+                          stadtteil_aliases=STADTTEIL_ALIASES)
+
+
+def test_corpus_is_complete_and_documented():
+    readme = (BAD / "README.md").read_text(encoding="utf-8")
+    files = {p.name for p in BAD.iterdir()
+             if p.suffix not in (".md", ".py", ".dbf", ".shx") and not p.name.startswith(".")}
+    assert files == set(CASES) | set(ACCEPTED)
+    for name in files:
+        assert f"`{name}`" in readme, name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_library_clear_error(name, catalog):
+    layer, cls, pattern = CASES[name]
+    path = BAD / name
+    with pytest.raises(cls) as info:
+        _load(path, layer, catalog)
+    msg = str(info.value)
+    assert re.search(pattern, msg), msg
+    assert name in msg  # names the file
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_library_reads_accepted(name, catalog):
+    layer, warn = ACCEPTED[name]
+    if warn is None:
+        gdf = _load(BAD / name, layer, catalog)
+    else:
+        with pytest.warns(UserWarning, match=warn):
+            gdf = _load(BAD / name, layer, catalog)
+    assert len(gdf) > 0
+    if name == "kitas_semikolon_latin1.csv":
+        assert gdf["name"].tolist()[0] == "Kita Bürgerstraße"
+        assert gdf.crs.to_epsg() == 4326
+        assert gdf.geometry.iloc[0].x == pytest.approx(6.96629)
+        assert gdf.geometry.iloc[2].y == pytest.approx(51.38430)
+        assert gdf["kita_id"].tolist() == [1, 2, 3]
+    if name == "kitas_stadtteil_schreibweisen.csv":
+        assert gdf["stadtteil"].tolist() == ["Margarethenhöhe", "Altenessen-Süd", "Rüttenscheid"]
+    if name == "stadtteile_selbstschnitt.geojson":
+        assert gdf.is_valid.all()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - CHECK_ONLY))
+def test_cli_catalog_one_line_exit_2_nothing_written(name, runner, tmp_path):
+    layer, _cls, pattern = CASES[name]
+    spec = tmp_path / "katalog.json"
+    spec.write_text(json.dumps({"city": "Teststadt", "layers": {layer: str(BAD / name)}}))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    res = runner.invoke(cli, ["--catalog", str(spec), "layers", "export", layer, "--format",
+                              "geojson", "-o", str(out_dir / "x.geojson")],
+                        catch_exceptions=False)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1, res.output
+    assert lines[0].startswith("Fehler: ") and "Traceback" not in res.output
+    assert name in lines[0] and re.search(pattern, lines[0]), lines[0]
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_check_reports_error(name, runner):
+    layer, _cls, pattern = CASES[name]
+    res = runner.invoke(cli, ["check", str(BAD / name), "--as", layer], catch_exceptions=False)
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("FEHLER") and name in lines[0]
+    errors = [ln for ln in lines if ln.strip().startswith("Fehler:")]
+    assert len(errors) == 1 and re.search(pattern, errors[0]), res.output
+    assert "Traceback" not in res.output
+    assert lines[-1] == "1 Datei(en) geprüft: 0 in Ordnung, 1 mit Fehlern."
+
+
+def test_cli_check_guesses_layer_from_file_name(runner):
+    paths = [str(BAD / n) for n in sorted(ACCEPTED)]
+    res = runner.invoke(cli, ["check", *paths], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "(als kitas, 3 Objekte)" in res.output and "(als stadtteile, 2 Objekte)" in res.output
+    assert "Warnung:" in res.output and "Fehler:" not in res.output
+    strict = runner.invoke(cli, ["check", "--strict", *paths], catch_exceptions=False)
+    assert strict.exit_code == 1
+
+
+def test_check_whole_corpus_one_call(runner):
+    paths = [str(BAD / n) for n in sorted({*CASES, *ACCEPTED})]
+    res = runner.invoke(cli, ["check", *paths], catch_exceptions=False)
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines()[-1] == (
+        f"{len(paths)} Datei(en) geprüft: {len(ACCEPTED)} in Ordnung, {len(CASES)} mit Fehlern."
+    )
+
+
+def test_check_unknown_layer_for_as(runner):
+    res = runner.invoke(cli, ["check", str(BAD / "kitas_semikolon_latin1.csv"), "--as", "kita"],
+                        catch_exceptions=False)
+    assert res.exit_code == 1 and "Did you mean 'kitas'" in res.output
+
+
+def test_check_file_never_raises_on_missing_file(tmp_path):
+    rep = check_file(tmp_path / "fehlt.geojson")
+    assert not rep.ok and "does not exist" in rep.errors[0]
+
+
+@pytest.mark.parametrize("content, pattern", [
+    ("{not json", "cannot read catalogue file"),
+    ('{"layers": ["kitas.gpkg"]}', "cannot read catalogue file"),
+    ('{"layers": {"kita": "k.gpkg"}}', "unknown layer 'kita'"),
+    ('{"layers": {"kitas": "k.gpkg"}, "confidential": "kitas"}', "'confidential' must be a list"),
+])
+def test_bad_catalog_json_one_line(content, pattern, runner, tmp_path):
+    spec = tmp_path / "katalog.json"
+    spec.write_text(content)
+    res = runner.invoke(cli, ["--catalog", str(spec), "layers", "list"], catch_exceptions=False)
+    assert res.exit_code == 2
+    assert len(res.output.strip().splitlines()) == 1 and pattern in res.output
+
+
+def test_gpkg_with_several_layers(tmp_path, runner):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    p = tmp_path / "daten.gpkg"
+    pts = gpd.GeoDataFrame({"kita_id": [1], "name": ["A"]},
+                           geometry=[Point(362000, 5701000)], crs="EPSG:25832")
+    pts.to_file(p, layer="kitas")
+    pts.assign(schulform="Grundschule", schul_id=1).to_file(p, layer="schulen")
+    with pytest.raises(LayerError, match="holds 2 layers \\(kitas, schulen\\); name the one"):
+        read_file(p)
+    res = runner.invoke(cli, ["check", str(p)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "[kitas] (als kitas, 1 Objekte)" in res.output
+    assert "[schulen] (als schulen, 1 Objekte)" in res.output
