@@ -72,10 +72,6 @@ def _register() -> None:
     from .status import status
 
     cli.add_command(status)
-    from .query import filter_command, query
-
-    cli.add_command(query)
-    cli.add_command(filter_command)
 
 
 _register()
