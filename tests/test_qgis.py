@@ -1,0 +1,162 @@
+"""Real QGIS (PyQGIS under the system Python) loads every exported file with its style.
+
+``tests/qgis_check.py`` runs under ``/usr/bin/python3`` (the venv cannot import ``qgis``) and
+prints what QGIS sees as JSON. Skipped only where PyQGIS is missing, and never when
+``GIS_PLANNING_REQUIRE_REAL_CLIENTS=1`` (CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gis_planning import export, raster
+from gis_planning.qml import MISSING_LABEL
+
+pytestmark = pytest.mark.qgis
+
+SYSTEM_PYTHON = os.environ.get("GIS_PLANNING_QGIS_PYTHON", "/usr/bin/python3")
+CHECK = Path(__file__).with_name("qgis_check.py")
+
+
+def _qgis_available() -> str | None:
+    """Return None if PyQGIS imports under the system Python, else the reason."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    try:
+        proc = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], env=env,
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run {SYSTEM_PYTHON}: {exc}"
+    if proc.returncode != 0:
+        return f"{SYSTEM_PYTHON} cannot import qgis: {proc.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def qgis_python():
+    reason = _qgis_available()
+    if reason is not None:
+        if os.environ.get("GIS_PLANNING_REQUIRE_REAL_CLIENTS") == "1":
+            pytest.fail(f"PyQGIS required (GIS_PLANNING_REQUIRE_REAL_CLIENTS=1): {reason}")
+        pytest.skip(f"PyQGIS not available: {reason}")
+    return SYSTEM_PYTHON
+
+
+def _run_check(python: str, paths: list[Path]) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    proc = subprocess.run([python, str(CHECK), *map(str, paths)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = [x for x in proc.stdout.splitlines() if x.startswith("{")][-1]
+    return json.loads(line)
+
+
+@pytest.fixture(scope="module")
+def exported(catalog, tmp_path_factory):
+    out = tmp_path_factory.mktemp("qgis")
+    layers = export.export_layers(catalog)
+    export.write_gpkg(layers, out / "essen.gpkg")
+    files = export.write_geojson_dir(layers, out / "geojson")
+    rasters = {}
+    for name in raster.SURFACES:
+        surface = raster.catalog_surface(catalog, name, cell_size=200)
+        rasters[name] = (surface, raster.write_cog(surface, out / f"{name}.tif"))
+    return layers, out / "essen.gpkg", files, rasters
+
+
+@pytest.fixture(scope="module")
+def report(qgis_python, exported):
+    _, gpkg, files, rasters = exported
+    paths = [gpkg, *[f for f in files if f.suffix in (".geojson", ".csv")],
+             *[p for _, p in rasters.values()]]
+    return _run_check(qgis_python, paths)
+
+
+def _expected(layer: export.ExportLayer) -> tuple[str, int, list[str] | None]:
+    style = layer.style
+    if style is None or style.kind == "single":
+        return "singleSymbol", 1, None
+    if style.kind == "categorized":
+        return "categorizedSymbol", len(style.categories), [c.label for c in style.categories]
+    labels = list(style.classification.labels)
+    if layer.frame[style.column].isna().any():
+        labels = [MISSING_LABEL, *labels]
+    return "graduatedSymbol", len(labels), labels
+
+
+def _check_vector(row: dict, layer: export.ExportLayer, crs: str) -> None:
+    assert row["valid"], row
+    assert row["features"] == len(layer.frame), layer.name
+    if not layer.spatial:
+        assert not row["spatial"] and row["crs"] is None, layer.name
+        return
+    assert row["crs"] == crs, layer.name
+    renderer, classes, labels = _expected(layer)
+    assert row["renderer"] == renderer, layer.name
+    assert row["classes"] == classes, layer.name
+    if labels is not None:
+        assert row["legend"] == labels, layer.name
+    assert row["drawn"] == row["features"], f"{layer.name}: features without a symbol"
+    if layer.style is not None and layer.style.kind == "graduated":
+        colors = list(layer.style.classification.colors)
+        assert row["colors"][-len(colors):] == colors, layer.name
+    if layer.style is not None and layer.style.label_column:
+        assert row["labels_enabled"], layer.name
+
+
+def test_qgis_loads_geopackage_with_default_styles(report, exported):
+    layers, gpkg, _, _ = exported
+    rows = {r["layer"]: r for r in report["vectors"] if r["source"] == str(gpkg)}
+    assert sorted(rows) == sorted(x.name for x in layers)
+    for layer in layers:
+        _check_vector(rows[layer.name], layer, "EPSG:25832")
+    assert rows["stadtteile"]["aliases"]["stadtteil"] == "Stadtteil"
+    assert rows["kitas"]["title"] == "Kitas"
+    assert "projektwohnungen" not in rows  # points never leave
+
+
+def test_qgis_loads_geojson_with_sidecar_styles(report, exported):
+    layers, _, _, _ = exported
+    rows = {r["layer"]: r for r in report["vectors"] if "geojson" in Path(r["source"]).parts}
+    assert len(rows) == len(layers)
+    for layer in layers:
+        _check_vector(rows[layer.name], layer, "EPSG:4326")
+
+
+def test_qgis_loads_rasters(report, exported):
+    _, _, _, rasters = exported
+    rows = {Path(r["source"]).stem: r for r in report["rasters"]}
+    assert sorted(rows) == sorted(rasters)
+    for name, (surface, _) in rasters.items():
+        row = rows[name]
+        assert row["valid"], row
+        assert row["crs"] == "EPSG:25832"
+        assert row["bands"] == len(surface.bands)
+        assert (row["width"], row["height"]) == (surface.grid.width, surface.grid.height)
+        assert row["pixel_size"] == [200.0, 200.0]
+        assert row["nodata"] == [raster.NODATA] * len(surface.bands)
+        for got, desc in zip(row["band_names"], surface.bands, strict=True):
+            assert desc in got
+
+
+def test_check_script_reports_invalid_files(qgis_python, tmp_path):
+    bad = tmp_path / "kaputt.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    tif = tmp_path / "kaputt.tif"
+    tif.write_bytes(b"II*\x00garbage")
+    rep = _run_check(qgis_python, [bad, tif])
+    assert rep["vectors"] == [{"source": str(bad), "layer": None, "valid": False}]
+    assert rep["rasters"][0]["valid"] is False
+
+
+def test_skip_logic_requires_qgis_in_ci(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "SYSTEM_PYTHON", "/nonexistent/python3")
+    assert "not found" in _qgis_available()
