@@ -72,6 +72,12 @@ def _register() -> None:
     from .status import status
 
     cli.add_command(status)
+    from .export import export
+
+    cli.add_command(export)
+    from .raster import raster
+
+    cli.add_command(raster)
 
 
 _register()
