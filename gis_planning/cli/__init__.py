@@ -72,6 +72,10 @@ def _register() -> None:
     from .status import status
 
     cli.add_command(status)
+    from .query import filter_command, query
+
+    cli.add_command(query)
+    cli.add_command(filter_command)
     from .export import export
 
     cli.add_command(export)
