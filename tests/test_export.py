@@ -195,3 +195,25 @@ def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
     assert (out / "kitas.qml").read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
     with pytest.raises(InputError, match="does not exist"):
         export.write_geojson_dir(small, tmp_path / "a" / "b")
+
+
+def test_cli_export(tmp_path):
+    from click.testing import CliRunner
+
+    from gis_planning.cli import cli
+
+    runner = CliRunner()
+    gpkg, gj = tmp_path / "e.gpkg", tmp_path / "gj"
+    args = ["export", "--gpkg", str(gpkg), "--geojson", str(gj), "--layer", "kitas",
+            "--layer", "projektwohnungen", "--layer", "stadt_gesamt"]
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "3 Ebenen/Tabellen, 2 mit QGIS-Stil" in res.output
+    assert sorted(n for n, _ in pyogrio.list_layers(gpkg)) == [
+        "kitas", "layer_styles", "projektwohnungen_anzahl", "stadt_gesamt"]
+    assert (gj / "projektwohnungen_anzahl.qml").exists()
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 2 and "overwrite" in res.output
+    assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
+    res = runner.invoke(cli, ["export"])
+    assert res.exit_code == 2 and "--gpkg" in res.output
