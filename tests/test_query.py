@@ -255,6 +255,12 @@ def test_no_query_reveals_a_project_flat(cat, flats, sql):
         assert gap.min() > 0.5, f"{sql!r} returned a flat's position"
 
 
+def test_python_variables_are_not_scanned(cat, flats):
+    raw_points = flats  # noqa: F841 - DuckDB would scan a local DataFrame by name
+    with pytest.raises(QueryError, match="no table 'raw_points'"):
+        query("SELECT * FROM raw_points", cat)
+
+
 def test_flats_exist_only_as_suppressed_counts(cat, flats):
     frames = query_frames(cat, names=["projektwohnungen"])
     table = frames["projektwohnungen"]
