@@ -181,6 +181,14 @@ def section_jobcenter(atlas: Atlas, cat: Catalog) -> None:
         "mehreren Bereichen, Lücken siehe Prüfbericht.",
     )
     _source(atlas, cat.schema("jobcenter"))
+    if "jobcenter_zuordnung" in results.available(cat):
+        zu = results.compute(cat, "jobcenter_zuordnung")
+        add_styled(
+            atlas, zu, style_for("jobcenter_zuordnung", zu),
+            name="JobCenter-Zuordnung je Stadtteil (Prüfbericht)", show=False,
+            tooltip={"stadtteil": None, "jobcenter": None, "status_label": None},
+            note="Offene Punkte der Vorlage werden gezeigt, nicht aufgelöst.",
+        )
 
 
 def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:

@@ -274,6 +274,20 @@ STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
     "lisa": _categorized_polygons(
         "klasse", LISA_CATEGORIES, "Lokales Moran's I – Anteil 12 Hauptherkunftsländer "
         "(FDR 5 %)"),
+    "segregation_lokal": _graduated(
+        "lq_herkunft12_anzahl", scheme="NaturalBreaks", k=5, palette="YlOrRd", decimals=2,
+        title="Lokationsquotient 12 Hauptherkunftsländer (Schätzung)"),
+    "jobcenter_zuordnung": _categorized_polygons(
+        "status_label", tuple(
+            Category(label, color, label) for label, color in (
+                ("eindeutig einem Bereich zugeordnet", "#c7e9c0"),
+                ("auf mehrere Bereiche aufgeteilt (teilw.), Grenze nicht angegeben",
+                 "#fdd0a2"),
+                ("in mehreren Listen ohne 'teilw.' genannt", "#fb6a4a"),
+                ("nur teilweise zugeordnet, übriger Teil in keiner Liste", "#fdae6b"),
+                ("in keiner Liste (Liste Süd 1 & Süd 2 ist abgeschnitten)", "#d9d9d9"),
+            )
+        ), "JobCenter-Zuordnung je Stadtteil (Prüfbericht)"),
     "projektwohnungen_anzahl": _graduated(
         "anzahl_wert", scheme="Quantiles", k=4, palette="Purples", decimals=0,
         title="Projektwohnungen je Stadtteil (synthetisch / Demonstrationsdaten); "
