@@ -1,0 +1,182 @@
+"""No coordinate of a confidential layer leaves through any export path of the CLI.
+
+The test discovers the commands via ``cli.commands``: every command must either have a recipe
+below (how to make it export the confidential layer ``projektwohnungen``) or be listed as
+reading only. A new command without a recipe fails this test until it is added here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gis_planning.cli import cli
+
+PW = "projektwohnungen"
+
+#: Commands that write nothing a user could take away (they only read and report).
+READ_ONLY = {"check"}
+
+#: Sub-commands that never read the confidential layer (``raster all`` covers them anyway).
+SUB_SAFE = {"raster": {"distance", "hotspots", "population"}, "layers": {"list"}}
+
+
+def _recipes(out: Path) -> dict[str, list[list[str]]]:
+    """Command name -> argument lists that try to get the confidential layer out."""
+    return {
+        "layers": [
+            ["layers", "export", PW, "--format", "geojson", "-o", str(out / "pw.geojson")],
+            ["layers", "export", PW, "--format", "gpkg", "-o", str(out / "pw.gpkg")],
+            ["layers", "export", PW, "--format", "csv", "-o", str(out / "pw.csv")],
+            ["layers", "show", PW],
+        ],
+        "atlas": [["atlas", "--out", str(out / "atlas.html"), "--no-basemap", "--cdn"]],
+        "export": [["export", "--gpkg", str(out / "alles.gpkg")],
+                   ["export", "--geojson", str(out / "geojson")]],
+        "raster": [["raster", "flats", "-o", str(out / "flats.tif")],
+                   ["raster", "all", "--dir", str(out / "raster"), "--cell-size", "500"]],
+        "query": [
+            ["query", f"SELECT * FROM {PW}", "-o", str(out / "q.geojson")],
+            ["query", f"SELECT * FROM {PW}"],
+            ["query", f"SELECT ST_X(geometry) AS x, ST_Y(geometry) AS y FROM {PW}"],
+            ["query", f"SELECT ST_AsText(geometry) AS w FROM {PW}", "-o", str(out / "q.csv")],
+            ["query", f"SELECT s.stadtteil, p.* FROM stadtteile s JOIN {PW} p "
+                      f"ON ST_Within(p.geometry, s.geometry)", "-o", str(out / "j.gpkg")],
+            ["query", f"SELECT ST_AsText(ST_Centroid(ST_Buffer(geometry, 1))) FROM {PW}"],
+        ],
+        "filter": [["filter", PW], ["filter", PW, "--where", "bezirk = 1"]],
+        "segregation": [["segregation", "-o", str(out / "seg.csv")]],
+        "hotspots": [["hotspots", "--layer", PW, "-o", str(out / "hs.geojson")]],
+        "status": [["status", "--layer", PW, "-o", str(out / "status.geojson")]],
+    }
+
+
+@pytest.fixture(scope="module")
+def flat_keys(catalog):
+    pw = catalog.load(PW)
+    lonlat = shapely.get_coordinates(pw.to_crs("EPSG:4326").geometry.array)
+    metres = shapely.get_coordinates(pw.geometry.array)
+    return {
+        5: {(round(x, 5), round(y, 5)) for x, y in lonlat},
+        6: {(round(x, 6), round(y, 6)) for x, y in lonlat},
+        "m": {(round(x), round(y)) for x, y in metres},
+    }
+
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _leaks_in_numbers(nums: list[float], keys) -> list[tuple[float, float]]:
+    hits = []
+    for a, b in itertools.pairwise(nums):
+        for x, y in ((a, b), (b, a)):
+            if 5 < x < 16 and 47 < y < 56:
+                if (round(x, 5), round(y, 5)) in keys[5] or (round(x, 6), round(y, 6)) in keys[6]:
+                    hits.append((x, y))
+            elif 250_000 < x < 500_000 and 5_600_000 < y < 5_800_000:
+                if (round(x), round(y)) in keys["m"]:
+                    hits.append((x, y))
+    return hits
+
+
+def _scan_text(text: str, keys) -> list[tuple[float, float]]:
+    nums = [float(m) for m in _NUM.findall(text.replace(",", " , "))]
+    return _leaks_in_numbers(nums, keys)
+
+
+def _scan_file(path: Path, keys) -> list[tuple[float, float]]:
+    raw = path.read_bytes()
+    hits = []
+    try:
+        hits += _scan_text(raw.decode("utf-8"), keys)
+    except UnicodeDecodeError:
+        pass
+    if raw[:16].startswith(b"SQLite format 3"):
+        import pyogrio
+
+        for name in pyogrio.list_layers(path)[:, 0]:
+            gdf = gpd.read_file(path, layer=name)
+            if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None:
+                for crs in ("EPSG:4326", "EPSG:25832"):
+                    xy = shapely.get_coordinates(gdf.to_crs(crs).geometry.array)
+                    hits += _leaks_in_numbers([v for p in xy for v in p], keys)
+            hits += _scan_text(gdf.drop(columns="geometry", errors="ignore").to_csv(), keys)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import rasterio
+
+        with rasterio.open(path) as src:
+            hits += _scan_text(json.dumps(src.tags(), default=str), keys)
+    return hits
+
+
+def test_the_scanner_finds_raw_points(tmp_path, catalog, flat_keys):
+    """The check itself can fail: raw points written without the guard are found."""
+    pw = catalog.load(PW)
+    pw.attrs = {}
+    pw.to_crs("EPSG:4326").to_file(tmp_path / "roh.geojson")
+    pw.to_file(tmp_path / "roh.gpkg")
+    assert _scan_file(tmp_path / "roh.geojson", flat_keys)
+    assert _scan_file(tmp_path / "roh.gpkg", flat_keys)
+
+
+def test_no_export_path_leaks_confidential_coordinates(tmp_path, flat_keys):
+    out = tmp_path / "out"
+    out.mkdir()
+    recipes = _recipes(out)
+    commands = set(cli.commands)
+    missing = commands - set(recipes) - READ_ONLY
+    assert not missing, f"add a recipe for the new command(s) {sorted(missing)} here"
+    for name in commands - READ_ONLY:  # every sub-command of a group is covered too
+        group = cli.commands[name]
+        subs = set(getattr(group, "commands", {}))
+        covered = {a[1] for a in recipes[name] if len(a) > 1}
+        assert subs <= covered | SUB_SAFE.get(name, set()), (
+            f"add a recipe for `{name} {sorted(subs - covered)}` here")
+    runner = CliRunner()
+    ran = []
+    for name in sorted(commands - READ_ONLY):
+        for args in recipes[name]:
+            res = runner.invoke(cli, args)
+            assert not isinstance(res.exception, AssertionError)
+            hits = _scan_text(res.output, flat_keys)
+            assert not hits, f"{' '.join(args)} printed flat coordinates {hits[:3]}"
+            ran.append((args, res.exit_code))
+    files = [p for p in out.rglob("*") if p.is_file()]
+    for f in files:
+        hits = _scan_file(f, flat_keys)
+        assert not hits, f"{f.name} holds flat coordinates {hits[:3]}"
+    names = {f.name for f in files}
+    # the paths that exist today did write something (so the scan is not empty)
+    assert {"pw.geojson", "pw.gpkg", "pw.csv", "atlas.html"} <= names, (names, ran)
+
+
+def test_user_marked_confidential_layer(tmp_path, catalog):
+    st = catalog.load("stadtteile")
+    kitas = catalog.load("kitas")[["kita_id", "name", "geometry"]]
+    st.to_file(tmp_path / "stadtteile.gpkg")
+    kitas.to_file(tmp_path / "kitas.gpkg")
+    spec = tmp_path / "katalog.json"
+    spec.write_text(json.dumps({"city": "Teststadt", "confidential": ["kitas"],
+                                "layers": {"stadtteile": "stadtteile.gpkg",
+                                           "kitas": "kitas.gpkg"}}))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--catalog", str(spec), "layers", "list"], catch_exceptions=False)
+    assert "kitas" in res.output and "vertraulich" in res.output
+    out = tmp_path / "k.geojson"
+    res = runner.invoke(cli, ["--catalog", str(spec), "layers", "export", "kitas", "--format",
+                              "geojson", "-o", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    got = gpd.read_file(out)
+    assert len(got) == 50 and set(got.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert got["anzahl"].sum() + 0 <= len(kitas)
+    keys = {(round(x), round(y)) for x, y in shapely.get_coordinates(kitas.geometry.array)}
+    assert not _leaks_in_numbers(
+        [v for p in shapely.get_coordinates(got.to_crs("EPSG:25832").geometry.array) for v in p],
+        {5: set(), 6: set(), "m": keys})
