@@ -226,6 +226,35 @@ def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
     _source(atlas, schema)
 
 
+def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
+    """Proposed meeting spaces with their catchments and a coverage summary."""
+    if "standorte" not in results.available(cat):
+        return
+    spec = results.RESULTS["standorte"]
+    sites = results.compute(cat, "standorte")
+    areas = results.compute(cat, "einzugsbereiche")
+    cover = results.compute(cat, "abdeckung_bezirke")
+    share = float(sites["abdeckung_anteil"].iloc[0])
+    summary = (
+        f"{len(sites)} Standorte erreichen {fmt_percent(share * 100)} der geschätzten "
+        f"Nachfrage (Personen aus den 12 Hauptherkunftsländern) im Radius von 800 m; je Bezirk "
+        + ", ".join(f"{_roman(b)}: {fmt_percent(v * 100, 0)}"
+                    for b, v in zip(cover["bezirk"], cover["coverage_share"], strict=True))
+    )
+    add_styled(
+        atlas, areas, style_for("einzugsbereiche", areas),
+        name="Einzugsbereiche der Begegnungsräume (800 m)", group="Planung", show=False,
+        tooltip={"name": None, "stadtteil": None, "allocated_weight": fmt_int},
+    )
+    sites = sites.assign(erreicht=sites["allocated_weight"])
+    add_styled(
+        atlas, sites, style_for("standorte", sites), name="Begegnungsräume (Vorschlag)",
+        group="Planung", show=False,
+        tooltip={"name": None, "art": None, "stadtteil": None, "erreicht": fmt_int},
+    )
+    atlas.add_source("Begegnungsräume (Vorschlag)", f"{summary}. Methode: {spec.method}")
+
+
 #: The atlas sections, in drawing order. Later issues append theirs.
 SECTIONS: list[Section] = [
     section_bezirk_statistik,
@@ -235,6 +264,7 @@ SECTIONS: list[Section] = [
     section_jobcenter,
     section_projektwohnungen,
     section_einrichtungen,
+    section_begegnungsraeume,
 ]
 
 

@@ -40,6 +40,10 @@ COLUMN_LABELS = {
     "n_neighbours": "Nachbarn",
     "label": "Status",
     "anzahl_text": "Anzahl",
+    "art": "Art",
+    "erreicht": "erreichte Nachfrage (Personen, geschätzt)",
+    "allocated_weight": "erreichte Nachfrage (Personen, geschätzt)",
+    "status_label": "Zuordnung",
 }
 
 

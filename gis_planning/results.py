@@ -28,6 +28,7 @@ __all__ = [
     "all_frames",
     "available",
     "compute",
+    "default_scenario",
     "hotspot_layer",
     "segregation_table",
     "stadtteil_statistik",
@@ -37,6 +38,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SEED_NOTE = "Stadt Essen, Vorlage 1846/2016/5 (13.12.2016)"
+_SITING_METHOD = (
+    "Maximal Covering (MCLP), 9 Standorte, mindestens einer je Bezirk, Fußweg-Radius 800 m "
+    "(Luftlinie, EPSG:25832); Nachfrage: geschätzte Personen aus den 12 "
+    "Hauptherkunftsländern auf 250-m-Raster; Kandidaten: Schulen, Kitas in Betrieb, "
+    "bestehende Begegnungsorte (gesetzt); mit HiGHS beweisbar optimal gelöst."
+)
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,59 @@ def status_table(
     return out
 
 
+_SCENARIOS: dict[int, tuple] = {}
+
+
+def default_scenario(cat: Catalog):
+    """Return ``(SitingResult, demand)`` of the default meeting-space scenario (cached).
+
+    MCLP with 9 sites, at least one per Bezirk, walking radius 800 m, demand = estimated
+    12-origin population on a 250 m grid, candidates = schools, Kitas in operation and
+    existing meeting places (kept).
+    """
+    from .planning import site_scenario
+
+    if id(cat) not in _SCENARIOS:
+        _SCENARIOS[id(cat)] = site_scenario(cat)
+    return _SCENARIOS[id(cat)]
+
+
+def _standorte(cat: Catalog) -> gpd.GeoDataFrame:
+    result, _ = default_scenario(cat)
+    out = result.sites.copy()
+    out["abdeckung_anteil"] = result.summary.coverage_share
+    return out
+
+
+def _einzugsbereiche(cat: Catalog) -> gpd.GeoDataFrame:
+    result, _ = default_scenario(cat)
+    sites = result.sites[["standort_id", "name", "art", "bezirk", "stadtteil"]]
+    return result.catchments.join(sites)
+
+
+def _standort_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
+    result, demand = default_scenario(cat)
+    alloc = result.allocation.copy()
+    alloc["cell_id"] = demand["cell_id"]
+    alloc["bezirk"] = demand["bezirk"]
+    ids = result.sites["standort_id"]
+    alloc["standort_id"] = alloc["site"].map(ids)
+    return alloc.drop(columns=["site"])
+
+
+def _abdeckung(cat: Catalog) -> pd.DataFrame:
+    from .planning import coverage_table
+
+    result, demand = default_scenario(cat)
+    return coverage_table(result, demand)
+
+
+def _budget(cat: Catalog) -> pd.DataFrame:
+    from .planning import budget_table
+
+    return budget_table(cat).reset_index()
+
+
 def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
     def compute_(cat: Catalog) -> pd.DataFrame:
         from . import seed
@@ -284,6 +344,33 @@ RESULTS: dict[str, ResultSpec] = {
             method="Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, bedingte "
             "Permutation (999, seed=0), FDR 5 %.", estimated=True,
         ),
+        ResultSpec(
+            "standorte", "Begegnungsräume: vorgeschlagene Standorte", _standorte,
+            group="Planung", needs=("stadtteile",), source="berechnet (MCLP, HiGHS)",
+            method=_SITING_METHOD, estimated=True,
+        ),
+        ResultSpec(
+            "einzugsbereiche", "Begegnungsräume: Einzugsbereiche (800 m)", _einzugsbereiche,
+            group="Planung", source="berechnet (MCLP, HiGHS)", method=_SITING_METHOD,
+            estimated=True,
+        ),
+        ResultSpec(
+            "standort_zuordnung", "Begegnungsräume: Zuordnung der Nachfragezellen",
+            _standort_zuordnung, group="Planung", source="berechnet (MCLP, HiGHS)",
+            method=_SITING_METHOD, estimated=True,
+        ),
+        ResultSpec(
+            "abdeckung_bezirke", "Begegnungsräume: Abdeckung je Bezirk", _abdeckung,
+            group="Planung", source="berechnet (MCLP, HiGHS)", method=_SITING_METHOD,
+            estimated=True,
+        ),
+        ResultSpec(
+            "budget", "Integrationsbudget je Bezirk (Vorschlag)", _budget, group="Planung",
+            source=f"{SEED_NOTE}: Integrationsbudget 1.000.000 € (2017/2018)",
+            method="Bedarfsformel: 50 % Personen aus den 12 Hauptherkunftsländern, 25 % "
+            "Anteil Projektwohnungen (beides Vorlage), 25 % noch nicht erreichte Nachfrage; "
+            "Rundung nach größtem Rest auf volle Euro.", essen_only=True,
+        ),
         ResultSpec("bezirk_statistik", "Bezirksstatistik 30.09.2016",
                    _seed_table("bezirk_statistik"), source=f"{SEED_NOTE}, FB 12",
                    needs=(), essen_only=True),
@@ -300,6 +387,7 @@ RESULTS: dict[str, ResultSpec] = {
 
 _NEEDS_STADTTEIL_TABLE = (
     "stadtteil_statistik", "segregation_indizes", "segregation_lokal", "hotspots", "lisa",
+    "standorte", "einzugsbereiche", "standort_zuordnung", "abdeckung_bezirke",
 )
 
 _CACHE: dict[tuple[int, str], pd.DataFrame] = {}

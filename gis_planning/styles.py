@@ -288,6 +288,13 @@ STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
                 ("in keiner Liste (Liste Süd 1 & Süd 2 ist abgeschnitten)", "#d9d9d9"),
             )
         ), "JobCenter-Zuordnung je Stadtteil (Prüfbericht)"),
+    "standorte": lambda frame: LayerStyle(
+        kind="categorized", column="besteht", legend_title="Begegnungsräume",
+        categories=(Category(False, "#006d2c", "vorgeschlagener Standort", "B"),
+                    Category(True, "#41ab5d", "bestehender Begegnungsort", "B"))),
+    "einzugsbereiche": _single(stroke="#006d2c", stroke_width=1.5, fill="#41ab5d",
+                               fill_opacity=0.15, dash="4 3",
+                               legend_title="Einzugsbereiche der Begegnungsräume"),
     "projektwohnungen_anzahl": _graduated(
         "anzahl_wert", scheme="Quantiles", k=4, palette="Purples", decimals=0,
         title="Projektwohnungen je Stadtteil (synthetisch / Demonstrationsdaten); "

@@ -99,3 +99,46 @@ def test_status_cli(run, tmp_path):
     assert bad.exit_code == 2 and "'nope'" in bad.output
     bad = run("status", "--indicator", "herkunft12_anteil_prozent:2")
     assert bad.exit_code == 2 and "direction" in bad.output
+
+
+def test_default_siting_scenario(catalog):
+    sites = results.compute(catalog, "standorte")
+    assert len(sites) == 9 and sorted(sites["bezirk"]) == list(range(1, 10))  # one per Bezirk
+    assert sites.crs.to_epsg() == 25832
+    cover = results.compute(catalog, "abdeckung_bezirke")
+    alloc = results.compute(catalog, "standort_zuordnung")
+    assert cover["covered_weight"].sum() == pytest.approx(alloc["served_weight"].sum())
+    assert alloc["weight"].sum() == pytest.approx(21287)  # seed's 12-origin total kept
+    # every covered demand cell lies within 800 m of its site
+    assert (alloc.loc[alloc["covered"], "distance_m"] <= 800 + 1e-6).all()
+    areas = results.compute(catalog, "einzugsbereiche")
+    assert len(areas) == 9 and areas.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_site_cli(run, tmp_path):
+    res = run("site", "--model", "mclp", "--p", "9", "--radius", "800", "--curve", "10",
+              "--out-dir", str(tmp_path / "s"))
+    assert res.exit_code == 0, res.output
+    assert "optimal" in res.output and "marginal_gain" in res.output
+    assert len(gpd.read_file(tmp_path / "s" / "standorte.geojson")) == 9
+    assert len(pd.read_csv(tmp_path / "s" / "abdeckung.csv")) == 9
+    res = run("site", "--model", "mclp", "--p", "3")
+    assert res.exit_code == 2 and "p" in res.output  # 3 sites cannot serve 9 Bezirke
+
+
+def test_budget_sums_exactly(run, catalog, tmp_path):
+    from gis_planning.planning import budget_table
+
+    table = budget_table(catalog, total=1_000_000)
+    assert table["betrag"].sum() == 1_000_000
+    assert (table["betrag"] - table["betrag_exakt"]).abs().max() < 1
+    # Bezirk I has the largest 12-origin count and project-flat share in the seed
+    assert table["betrag"].idxmax() == 1
+    res = run("budget", "--total", "1000000")
+    assert res.exit_code == 0 and "Summe: 1.000.000 €" in res.output
+    res = run("budget", "--total", "999", "--weight", "herkunft12=1", "-o",
+              str(tmp_path / "b.csv"))
+    assert res.exit_code == 0
+    assert pd.read_csv(tmp_path / "b.csv")["betrag"].sum() == 999
+    bad = run("budget", "--weight", "herkunft12")
+    assert bad.exit_code == 2 and "TERM=WEIGHT" in bad.output

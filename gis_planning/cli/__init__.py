@@ -72,6 +72,11 @@ def _register() -> None:
     from .status import status
 
     cli.add_command(status)
+    from .budget import budget
+    from .site import site
+
+    cli.add_command(site)
+    cli.add_command(budget)
     from .query import filter_command, query
 
     cli.add_command(query)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
@@ -20,6 +21,8 @@ __all__ = ["echo_table", "write_frame"]
 def _fmt(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else ("ja" if value else "nein")
+    if isinstance(value, int | np.integer) and abs(int(value)) >= 10_000:
+        return fmt_number(int(value), 0)
     if isinstance(value, float):
         if value == value and value.is_integer() and abs(value) >= 10:
             return fmt_number(value, 0)

@@ -1,0 +1,92 @@
+"""``gis-planning site``: place meeting spaces (Begegnungsräume) with HiGHS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._options import CatalogState, overwrite_option, pass_catalog
+from ._tables import echo_table, write_frame
+
+__all__ = ["site"]
+
+
+@click.command()
+@click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default="mclp",
+              show_default=True, help="Maximal covering, set covering or p-median.")
+@click.option("--p", "p", type=click.IntRange(1, 500), default=9, show_default=True,
+              help="Number of sites (mclp, pmedian), existing places included.")
+@click.option("--radius", type=click.FloatRange(min=1), default=800, show_default=True,
+              help="Walking radius in metres.")
+@click.option("--cell-size", type=click.FloatRange(min=25), default=250, show_default=True,
+              help="Demand grid cell size in metres.")
+@click.option("--per-bezirk/--no-per-bezirk", default=True, show_default=True,
+              help="At least one site in every Bezirk.")
+@click.option("--hotspot-factor", type=float, default=1.0, show_default=True,
+              help="Multiply demand in Gi* hotspot Stadtteile by this factor.")
+@click.option("--capacity", is_flag=True, help="Respect the candidates' 'kapazitaet'.")
+@click.option("--curve", "curve", type=click.IntRange(1, 200), default=None,
+              help="Also print the coverage curve for p = 1..N with marginal gains.")
+@click.option("--compare-p", type=click.IntRange(1, 500), default=None,
+              help="Compare with a second scenario using this p.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Write standorte/einzugsbereiche/zuordnung GeoJSON and abdeckung CSV here.")
+@overwrite_option
+@pass_catalog
+def site(state: CatalogState, model: str, p: int, radius: float, cell_size: float,
+         per_bezirk: bool, hotspot_factor: float, capacity: bool, curve: int | None,
+         compare_p: int | None, out_dir: str | None, overwrite: bool) -> None:
+    """Propose meeting-space sites among schools, Kitas and existing places.
+
+    Solved to proven optimality with HiGHS; distances are straight-line metres in
+    EPSG:25832. Demand: the estimated 12-origin population on a grid.
+
+    \b
+    Examples:
+      gis-planning site --model mclp --p 9 --radius 800
+      gis-planning site --p 12 --curve 20 --out-dir maps/standorte
+      gis-planning site --model lscp --radius 1000
+    """
+    from ..planning import coverage_table, site_scenario
+
+    cat = state.catalog
+    kwargs = dict(model=model, p=p, radius=radius, cell_size=cell_size, per_bezirk=per_bezirk,
+                  hotspot_factor=hotspot_factor, capacity=capacity)
+    result, demand = site_scenario(cat, **kwargs)
+    s = result.summary
+    click.echo(f"Modell {s.model.upper()} ({s.status}, Lücke {s.gap:.2%}): {s.n_sites} Standorte, "
+               f"erreicht {s.coverage_share:.1%} der Nachfrage im Radius {radius:.0f} m")
+    echo_table(result.sites[["name", "art", "bezirk", "stadtteil", "allocated_weight"]])
+    click.echo("")
+    table = coverage_table(result, demand)
+    echo_table(table)
+    if curve:
+        from ..planning import candidate_sites
+        from ..siting import coverage_curve
+
+        click.echo("")
+        cc = coverage_curve(demand, candidate_sites(cat), max_p=curve, radius=radius,
+                            weight="nachfrage", fixed="besteht",
+                            group="bezirk" if per_bezirk else None)
+        echo_table(cc.reset_index()[["p", "covered_weight", "coverage_share",
+                                      "marginal_gain"]])
+    if compare_p:
+        from ..siting import compare_scenarios
+
+        other, _ = site_scenario(cat, **{**kwargs, "p": compare_p})
+        click.echo("")
+        echo_table(compare_scenarios(result, other, labels=(f"p={p}", f"p={compare_p}"))
+                   .reset_index())
+    if out_dir:
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        sites = result.catchments.join(result.sites[["standort_id", "name", "art"]])
+        written = [
+            write_frame(result.sites, d / "standorte.geojson", overwrite=overwrite),
+            write_frame(sites, d / "einzugsbereiche.geojson", overwrite=overwrite),
+            write_frame(result.allocation.assign(site=result.allocation["site"].astype(str)),
+                        d / "zuordnung.geojson", overwrite=overwrite),
+            write_frame(table, d / "abdeckung.csv", overwrite=overwrite),
+        ]
+        click.echo("geschrieben: " + ", ".join(str(w) for w in written))

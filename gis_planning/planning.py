@@ -1,0 +1,195 @@
+"""Meeting spaces (Begegnungsräume) and the integration budget on a catalogue's layers.
+
+This module connects the siting models of :mod:`gis_planning.siting` and the budget formula of
+:mod:`gis_planning.budget` to the catalogue: demand is the estimated 12-origin population on
+a regular grid (optionally weighted up in hotspots), candidates are schools, Kitas in
+operation and the user's existing meeting places (``begegnungsorte``; places flagged
+``exists`` are forced into the solution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import results
+from ._errors import InputError
+from .catalog import Catalog
+from .siting import SitingResult, coverage_by_group, locate
+
+__all__ = [
+    "DEFAULT_BUDGET_WEIGHTS",
+    "budget_table",
+    "candidate_sites",
+    "demand_grid",
+    "site_scenario",
+]
+
+#: Default weights of the budget formula (normalised to 1).
+DEFAULT_BUDGET_WEIGHTS = {"herkunft12": 0.5, "projektwohnungen": 0.25, "ungedeckt": 0.25}
+
+
+def demand_grid(
+    cat: Catalog,
+    *,
+    cell_size: float = 250,
+    column: str = "herkunft12_anzahl",
+    hotspot_factor: float = 1.0,
+) -> gpd.GeoDataFrame:
+    """Return demand cells: ``column`` of the Stadtteil table moved to a square grid.
+
+    Counts are moved by area-weighted interpolation (totals kept). With ``hotspot_factor``
+    > 1, the weight of cells in Stadtteile classed as Gi* hotspots is multiplied by it.
+    Each cell gets the ``bezirk`` and ``stadtteil`` its representative point lies in.
+    """
+    from .grid import grid
+    from .interpolate import area_interpolate
+
+    table = results.compute(cat, "stadtteil_statistik")
+    if column not in table:
+        raise InputError(f"`column` {column!r} is not in the Stadtteil table; choose one of "
+                         f"{', '.join(c for c in table.columns if c != 'geometry')}.")
+    source = table[["stadtteil_nr", "stadtteil", "bezirk", column, "geometry"]].copy()
+    if hotspot_factor != 1.0:
+        if hotspot_factor <= 0:
+            raise InputError("`hotspot_factor` must be positive (1 = no weighting).")
+        hs = results.compute(cat, "hotspots").set_index("stadtteil_nr")["klasse"]
+        is_hot = source["stadtteil_nr"].map(hs).astype(str).str.startswith("Hotspot")
+        source[column] = source[column] * np.where(is_hot, hotspot_factor, 1.0)
+    cells = grid(source, cell_size=cell_size, clip=True)
+    moved = area_interpolate(source, cells, extensive=[column]).result
+    moved = moved[moved[column] > 0].rename(columns={column: "nachfrage"})
+    pts = moved.set_geometry(moved.representative_point())
+    joined = gpd.sjoin(pts[["geometry"]], source[["stadtteil", "bezirk", "geometry"]],
+                       how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    moved["bezirk"] = joined["bezirk"].astype("Int64")
+    moved["stadtteil"] = joined["stadtteil"]
+    return moved
+
+
+def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
+    """Return candidate sites: schools, Kitas in operation and existing meeting places.
+
+    Columns: ``standort_id``, ``name``, ``art`` (Schule / Kita / meeting-place type),
+    ``bezirk``, ``stadtteil``, ``besteht`` (an existing meeting place that must stay),
+    ``kapazitaet`` (NaN if unknown).
+    """
+    parts = []
+    if "schulen" in cat.names():
+        s = cat.load("schulen")
+        parts.append(s.assign(art="Schule: " + s["schulform"].astype(str), besteht=False,
+                              standort_id="schule-" + s.index.astype(str)))
+    if "kitas" in cat.names():
+        k = cat.load("kitas")
+        if "in_betrieb" in k:
+            k = k[k["in_betrieb"]]
+        parts.append(k.assign(art="Kita", besteht=False,
+                              standort_id="kita-" + k.index.astype(str)))
+    if "begegnungsorte" in cat.names():
+        b = cat.load("begegnungsorte")
+        exists = b["besteht"].astype(bool) if "besteht" in b else pd.Series(True, index=b.index)
+        parts.append(b.assign(art=b.get("typ", "Begegnungsort"), besteht=exists,
+                              standort_id="ort-" + b.index.astype(str)))
+    if not parts:
+        raise InputError("no candidate sites: the catalogue needs schulen, kitas or "
+                         "begegnungsorte.")
+    st = cat.load("stadtteile")[["stadtteil", "bezirk", "geometry"]]
+    cand = pd.concat([p[["standort_id", "name", "art", "besteht", "geometry"]
+                        + (["kapazitaet"] if "kapazitaet" in p else [])] for p in parts],
+                     ignore_index=True)
+    cand = gpd.GeoDataFrame(cand, geometry="geometry", crs=st.crs)
+    joined = gpd.sjoin(cand, st, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()].drop(columns="index_right")
+    if joined["bezirk"].isna().any():
+        near = gpd.sjoin_nearest(cand[joined["bezirk"].isna()], st, how="left")
+        near = near[~near.index.duplicated()]
+        joined.loc[near.index, ["stadtteil", "bezirk"]] = near[["stadtteil", "bezirk"]]
+    joined["bezirk"] = joined["bezirk"].astype("int64")
+    if "kapazitaet" not in joined:
+        joined["kapazitaet"] = np.nan
+    return joined
+
+
+def site_scenario(
+    cat: Catalog,
+    *,
+    model: str = "mclp",
+    p: int | None = 9,
+    radius: float = 800,
+    cell_size: float = 250,
+    per_bezirk: bool = True,
+    hotspot_factor: float = 1.0,
+    capacity: bool = False,
+    time_limit: float | None = 120,
+) -> tuple[SitingResult, gpd.GeoDataFrame]:
+    """Solve a siting model on the catalogue; return the result and the demand cells.
+
+    Defaults follow the strategy paper: one new meeting space per Bezirk is asked for
+    (``p=9``, ``per_bezirk=True``), walking radius 800 m.
+    """
+    demand = demand_grid(cat, cell_size=cell_size, hotspot_factor=hotspot_factor)
+    cand = candidate_sites(cat)
+    opts: dict = {"radius": radius, "weight": "nachfrage", "fixed": "besteht",
+                  "boundary": cat.load("stadtteile").dissolve()[["geometry"]],
+                  "time_limit": time_limit}
+    if per_bezirk:
+        opts["group"] = "bezirk"
+    if capacity:
+        opts["capacity"] = "kapazitaet"
+    if model in ("mclp", "pmedian"):
+        if p is None:
+            raise InputError(f"model {model!r} needs --p (number of sites).")
+        opts["p"] = p
+    if model == "lscp":
+        opts["uncoverable"] = "drop"
+    return locate(demand, cand, model=model, **opts), demand
+
+
+def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Coverage of ``result`` per Bezirk plus a city row (German column meaning in Notes)."""
+    per = coverage_by_group(result, demand, group="bezirk")
+    return per.reset_index()
+
+
+def budget_table(
+    cat: Catalog,
+    *,
+    total: int = 1_000_000,
+    weights: Mapping[str, float] | None = None,
+    base_share: float = 0.0,
+    radius: float = 800,
+) -> pd.DataFrame:
+    """Distribute the integration budget over the Bezirke by a transparent needs formula.
+
+    Terms (per Bezirk): ``herkunft12`` = people from the 12 origin countries (seed, FB 12,
+    30.09.2016); ``projektwohnungen`` = the seed's share of project flats (%, real figures,
+    not the synthetic layer); ``ungedeckt`` = estimated 12-origin demand not within
+    ``radius`` of an existing meeting place (with no existing places known: all demand).
+    The result sums exactly to ``total`` (largest-remainder rounding to whole euros).
+    """
+    from .budget import allocate_budget
+    from .siting import coverage_matrix
+
+    stat = results.compute(cat, "bezirk_statistik").set_index("bezirk")
+    table = pd.DataFrame({
+        "herkunft12": stat["herkunft12_anzahl"].astype(float),
+        "projektwohnungen": stat["projektwohnungen_anteil_prozent"].astype(float),
+    })
+    demand = demand_grid(cat)
+    cand = candidate_sites(cat)
+    existing = cand[cand["besteht"]]
+    if len(existing):
+        cov = coverage_matrix(demand, existing, radius=radius)
+        covered = np.asarray(cov.sum(axis=1)).ravel() > 0
+    else:
+        covered = np.zeros(len(demand), dtype=bool)
+    unc = demand.loc[~covered].groupby("bezirk")["nachfrage"].sum()
+    table["ungedeckt"] = unc.reindex(table.index).fillna(0.0).astype(float)
+    out = allocate_budget(table, total=total, weights=weights or DEFAULT_BUDGET_WEIGHTS,
+                          base_share=base_share)
+    out.index.name = "bezirk"
+    return out
