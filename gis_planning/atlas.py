@@ -139,7 +139,7 @@ def section_hotspots(atlas: Atlas, cat: Catalog) -> None:
         frame["rate_prozent"] = frame["value"] * 100
         add_styled(
             atlas, frame, style_for(name, frame), name=spec.label, group="Analyse",
-            show=name == "hotspots",
+            show=False,
             tooltip={"stadtteil": None, "klasse": None, "rate_prozent": fmt_percent,
                      stat: lambda v: fmt_number(v, 2), q: _q, "n_neighbours": None},
             note=frame["hinweis"].iloc[0] if "hinweis" in frame else None,
