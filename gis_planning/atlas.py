@@ -276,7 +276,19 @@ def build_atlas(
 ) -> Atlas:
     """Build the atlas of ``catalog`` (default: the shipped Essen data).
 
-    Returns the :class:`Atlas`; write it with ``atlas.save(path)``.
+    Every section whose layers the catalogue has draws them, so another city gets the same
+    atlas from its own files (at least a ``stadtteile`` layer). Returns the
+    :class:`~gis_planning.webmap.Atlas`; write it with ``atlas.save(path)`` (offline by
+    default, ``mode="cdn"`` for a small file) and see ``atlas.size_report()`` for the bytes
+    per layer.
+
+    Examples
+    --------
+    >>> from gis_planning.catalog import Catalog
+    >>> cat = Catalog.from_paths({"stadtteile": "layers/bochum/stadtteile.gpkg"},
+    ...                          city="Bochum")  # doctest: +SKIP
+    >>> atlas = build_atlas(cat)  # doctest: +SKIP
+    >>> atlas.save("maps/bochum_atlas.html")  # doctest: +SKIP
     """
     cat = catalog or default_catalog()
     st = cat.load("stadtteile")

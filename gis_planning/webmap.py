@@ -87,12 +87,14 @@ def _js_json(obj: object) -> str:
     """JSON for a ``<script>`` element: nothing inside can close or comment out the element.
 
     folium renders each script snippet once more as a Jinja template; the snippets are wrapped
-    in ``{% raw %}`` and this JSON never contains ``{%`` (see the replacement of ``%``), so no
-    value can end the raw block and reach the template engine.
+    in ``{% raw %}`` and this JSON never contains ``{%`` or ``%}`` (``%`` is escaped there),
+    so no value can end the raw block and reach the template engine.
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    # "%" occurs in JSON only inside strings; as \u0025 no "{%" can end a Jinja raw block.
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("%", "\\u0025")
+    # "%" occurs in JSON only inside strings; written as \u0025 next to a brace, no "{%"
+    # can end the Jinja raw block the snippet is wrapped in.
+    return (text.replace("</", "<\\/").replace("<!--", "<\\!--")
+            .replace("{%", "{\\u0025").replace("%}", "\\u0025}"))
 
 
 def encode_polyline(latlng: np.ndarray, decimals: int) -> str:
@@ -285,6 +287,8 @@ _CSS = """
 .gp-legend, .gp-box, .gp-layers {background: rgba(255,255,255,0.94); padding: 5px 8px;
   font: 12px/1.35 system-ui, sans-serif; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 300px;}
+.gp-legends {max-height: 45vh; overflow-y: auto; display: flex; flex-direction: column;
+  gap: 6px; padding: 2px;}
 .gp-legend i {display: inline-block; width: 14px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid #777;}
 .gp-legend b, .gp-box b {display: block; margin-bottom: 2px;}
@@ -293,7 +297,7 @@ _CSS = """
   font-weight: normal;}
 .gp-sources {font-size: 10.5px; max-height: 35vh; overflow-y: auto; max-width: 340px;}
 .gp-sources summary, .gp-layers summary {cursor: pointer; font-weight: 600;}
-.gp-layers {max-height: 60vh; overflow-y: auto; padding: 4px 8px;}
+.gp-layers {max-height: 55vh; overflow-y: auto; padding: 4px 8px;}
 .gp-layers label {display: flex; gap: 4px; align-items: baseline; margin: 1px 0;
   cursor: pointer;}
 .gp-layers label input {margin: 0;}
@@ -309,7 +313,8 @@ _CSS = """
   padding: 0 6px 0 0; color: #444;} .gp-tip td {padding: 0;}
 .gp-note {color: #a00; font-weight: 600; max-width: 280px; white-space: normal;}
 html body .leaflet-container {background: #f4f3ef;}
-@media (max-width: 700px) {.gp-box {max-width: 200px;} .gp-title small {display: none;}}
+@media (max-width: 700px) {.gp-box, .gp-legend {max-width: 200px;}
+  .gp-title small {display: none;} .gp-legends {max-height: 30vh;}}
 </style>
 """
 
@@ -415,16 +420,31 @@ _RUNTIME_JS = r"""
     fg.on('add', function () { setTimeout(place, 0); });
     setTimeout(place, 0);
   };
+  // All legends live in one scrollable box (bottom left); each shows while its layer does.
   gp.legend = function (map, fg, html) {
-    var c = L.control({position: 'bottomright'});
-    c.onAdd = function () {
-      var div = L.DomUtil.create('div', 'gp-legend');
-      div.innerHTML = html;
-      return div;
-    };
-    if (map.hasLayer(fg)) { c.addTo(map); }
-    fg.on('add', function () { c.addTo(map); });
-    fg.on('remove', function () { c.remove(); });
+    if (!gp.legends) {
+      gp.legends = L.control({position: 'bottomleft'});
+      gp.legends.onAdd = function () {
+        var div = L.DomUtil.create('div', 'gp-legends');
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      };
+      gp.legends.addTo(map);
+    }
+    var div = L.DomUtil.create('div', 'gp-legend', gp.legends.getContainer());
+    div.innerHTML = html;
+    div.style.display = map.hasLayer(fg) ? '' : 'none';
+    fg.on('add', function () { div.style.display = ''; });
+    fg.on('remove', function () { div.style.display = 'none'; });
+  };
+  gp.raiseLegends = function (map) {
+    // bottom corners stack upwards: re-adding puts the legends above the sources box
+    if (gp.legends) {
+      var kids = Array.from(gp.legends.getContainer().childNodes);
+      gp.legends.remove(); gp.legends.addTo(map);
+      kids.forEach(function (k) { gp.legends.getContainer().appendChild(k); });
+    }
   };
   gp.box = function (map, html, pos, cls, openWidth) {
     var c = L.control({position: pos});
@@ -877,7 +897,8 @@ class Atlas:
         summary = "Quellen und Lizenzen" + (f" ({', '.join(licences)})" if licences else "")
         box = _js_json(f"<details><summary>{esc(summary)}</summary>{src}</details>")
         self.map.add_child(_Script(
-            f"gp.box({{map}}, {box}, 'bottomleft', 'gp-box gp-sources', 1400);"))
+            f"gp.box({{map}}, {box}, 'bottomleft', 'gp-box gp-sources', 1400);"
+            "gp.raiseLegends({map});"))
         plugins.Fullscreen(position="topleft", title="Vollbild", title_cancel="Vollbild beenden",
                            force_separate_button=True).add_to(self.map)
         groups = [

@@ -1,12 +1,15 @@
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point, box
 
 from gis_planning import InputError
 from gis_planning.catalog import Catalog
 from gis_planning.labels import fmt_int, fmt_percent
-from gis_planning.webmap import Atlas, classify
+from gis_planning.simplify import max_deviation
+from gis_planning.webmap import Atlas, classify, decode_polyline, encode_polyline
 
 XSS = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>"]
 
@@ -67,11 +70,17 @@ def test_german_formats():
     assert fmt_percent(15.2) == "15,2 %"
 
 
-def test_essen_atlas_content():
+@pytest.fixture(scope="module")
+def essen_atlas():
     from gis_planning.atlas import build_atlas
+
+    return build_atlas()
+
+
+def test_essen_atlas_content(essen_atlas):
     from gis_planning.webmap import layer_group_names
 
-    atlas = build_atlas()
+    atlas = essen_atlas
     groups = layer_group_names(atlas)
     assert "Stadtteile" in groups["Grundlagen"] and "Kitas" in groups["Grundlagen"]
     assert any("Projektwohnungen" in n and "synthetisch" in n for n in groups["Analyse"])
@@ -94,3 +103,96 @@ def test_atlas_for_another_city(tmp_path):
     cat = Catalog.from_paths({"stadtteile": tmp_path / "st.gpkg"}, city="Bochum")
     html = build_atlas(cat, basemap=False).render(mode="cdn")
     assert "Integrationsatlas Bochum" in html and "Nord" in html
+
+
+def test_polyline_roundtrip_and_reference():
+    # Google's documented example: (38.5, -120.2), (40.7, -120.95), (43.252, -126.453)
+    pts = np.array([[38.5, -120.2], [40.7, -120.95], [43.252, -126.453]])
+    assert encode_polyline(pts, 5) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+    assert np.allclose(decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@", 5), pts)
+    rng = np.random.default_rng(0)
+    xy = np.column_stack([rng.uniform(51.3, 51.6, 500), rng.uniform(6.8, 7.2, 500)])
+    back = decode_polyline(encode_polyline(xy, 6), 6)
+    assert np.abs(back - xy).max() <= 0.5e-6 + 1e-12
+
+
+def test_stadtteil_borders_within_5_m_as_embedded(essen_atlas, stadtteile, catalog):
+    drawn = essen_atlas.web_geometries["Stadtteile"].to_crs(stadtteile.crs)
+    src = stadtteile.loc[drawn.index]
+    dev = max_deviation(src, gpd.GeoDataFrame(geometry=drawn))
+    assert dev.max() <= essen_atlas.tolerance_m == 5.0
+    assert (dev > 0).any()  # something was simplified or rounded
+    # shared borders stay shared: the drawn Stadtteile still form a coverage
+    assert shapely.coverage_is_valid(drawn.values)
+    # other layers: same area to 0.5 % (rounding may leave sub-metre self-touchings in
+    # narrow Bezirk corners, which Leaflet draws as they are)
+    for name, layer in (("Stadtbezirke", "stadtbezirke"), ("Stadtgrenze", "stadtgrenze"),
+                        ("JobCenter-Bereiche", "jobcenter")):
+        web = essen_atlas.web_geometries[name].to_crs(stadtteile.crs)
+        source = catalog.load(layer).loc[web.index]
+        area = shapely.area(shapely.make_valid(web.values))
+        assert area == pytest.approx(source.area.to_numpy(), rel=0.005), name
+
+
+def test_size_target_and_sharing(essen_atlas):
+    sizes = essen_atlas.layer_sizes
+    report = essen_atlas.size_report()
+    assert set(report["layer"]) == set(sizes) and report["bytes"].sum() == sum(sizes.values())
+    # the Stadtteil polygons are stored once: later layers drawing them add only attributes
+    assert sizes["Stadtteile"] < sizes["Anteil 12 Hauptherkunftsländer (Bezirkswert)"] / 3
+    html = essen_atlas.render(mode="offline")
+    assert len(html.encode()) < 1_500_000
+    assert len(essen_atlas.render(mode="cdn").encode()) < len(html.encode()) - 150_000
+
+
+def test_template_syntax_in_values_is_inert():
+    names = ["{% endraw %}{{ 7*7 }}{% raw %}", "{{ config }} 100 %"]
+    gdf = _polys(names)
+    atlas = Atlas(title=names[0], bounds=gdf, basemap=False)
+    atlas.add_polygons(gdf, name=names[1], tooltip={"stadtteil": None})
+    atlas.add_labels(gdf, "stadtteil", name="Namen")
+    html = atlas.render(mode="cdn")
+    assert "{{ 7*7 }}" in html.replace("\\u0025", "%") or "{{ 7*7 }}" in html
+    assert ">49<" not in html and "endraw" in html
+
+
+def test_points_compact_and_guarded(catalog):
+    from gis_planning.privacy import ConfidentialDataError
+
+    kitas = catalog.load("kitas")
+    atlas = Atlas(title="t", bounds=catalog.load("stadtteile"), basemap=False)
+    atlas.add_points(kitas, name="Kitas", tooltip={"name": None, "traeger": None})
+    assert atlas.feature_counts["Kitas"] == ("points", len(kitas))
+    assert atlas.layer_sizes["Kitas"] < 120 * len(kitas)  # not one folium Marker per point
+    with pytest.raises(ConfidentialDataError):
+        atlas.add_points(catalog.load("projektwohnungen"), name="nein")
+    with pytest.raises(InputError, match="exists already"):
+        atlas.add_points(kitas, name="Kitas")
+
+
+def test_cli_atlas_reports_sizes(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gis_planning.cli import cli
+
+    _polys(["Nord", "Süd"]).assign(stadtteil_nr=[1, 2], bezirk=[1, 1]).to_file(
+        tmp_path / "st.gpkg")
+    (tmp_path / "cat.json").write_text(
+        json.dumps({"city": "Bochum", "layers": {"stadtteile": "st.gpkg"}}), encoding="utf-8")
+    out = tmp_path / "maps" / "bochum.html"
+    res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
+                                   "--out", str(out), "--sizes", "--no-basemap"])
+    assert res.exit_code == 0, res.output
+    assert "Atlas geschrieben" in res.output and "Stadtteile" in res.output
+    assert "Flächen" in res.output and "kB" in res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Integrationsatlas Bochum" in html and "https://cdn" not in html
+    res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
+                                   "--out", str(out), "--cdn"])
+    assert res.exit_code != 0  # exists: needs --overwrite
+    res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
+                                   "--out", str(out), "--cdn", "--overwrite"])
+    assert res.exit_code == 0 and out.stat().st_size < 200_000
+    assert "https://cdn" in out.read_text(encoding="utf-8")

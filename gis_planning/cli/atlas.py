@@ -10,6 +10,12 @@ from ._options import CatalogState, overwrite_option, pass_catalog
 
 __all__ = ["atlas"]
 
+_KINDS = {"polygons": "Flächen", "points": "Punkte", "labels": "Namen"}
+
+
+def _kind(kind: str) -> str:
+    return _KINDS.get(kind, kind)
+
 
 @click.command()
 @click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
@@ -17,15 +23,21 @@ __all__ = ["atlas"]
 @click.option("--offline/--cdn", default=True, show_default=True,
               help="Inline Leaflet and plugins (works without network) or link CDNs.")
 @click.option("--no-basemap", is_flag=True, help="No OpenStreetMap background tiles.")
+@click.option("--sizes", is_flag=True,
+              help="List the size of each layer in the page (features and kB).")
 @overwrite_option
 @pass_catalog
-def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool,
+def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes: bool,
           overwrite: bool) -> None:
     """Build the atlas HTML from the catalogue's layers.
 
+    Polygons are simplified (borders within 5 m of the source) and coordinates rounded
+    for the web; the summary line gives the file size, --sizes the size of every layer.
+
     \b
     Example:
-      gis-planning atlas --out maps/essen_atlas.html --overwrite
+      gis-planning atlas --out maps/essen_atlas.html --overwrite --sizes
+      gis-planning --catalog bochum.json atlas --cdn --out maps/bochum_atlas.html
     """
     from ..atlas import build_atlas
 
@@ -36,4 +48,12 @@ def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool,
     atl = build_atlas(state.catalog, basemap=not no_basemap)
     path = atl.save(out, mode="offline" if offline else "cdn", overwrite=overwrite)
     size = path.stat().st_size
-    click.echo(f"Atlas geschrieben: {path} ({size / 1e6:.2f} MB)")
+    report = atl.size_report()
+    data = int(report["bytes"].sum())
+    click.echo(f"Atlas geschrieben: {path} ({size / 1e6:.2f} MB; Ebenen {data / 1e3:.0f} kB, "
+               f"Bibliotheken und Bedienelemente {(size - data) / 1e3:.0f} kB)")
+    if sizes:
+        width = max(len(n) for n in report["layer"])
+        for row in report.itertuples(index=False):
+            click.echo(f"  {row.group:<10}  {row.layer:<{width}}  {row.features:>5} "
+                       f"{_kind(row.kind):<9} {row.bytes / 1e3:>7.1f} kB")
