@@ -309,6 +309,9 @@ _CSS = """
 .gp-pin {border-radius: 50%; border: 1.5px solid #fff; box-shadow: 0 0 2px rgba(0,0,0,.6);
   color: #fff; font: 700 9px/13px system-ui, sans-serif; text-align: center; width: 13px;
   height: 13px;}
+.gp-cluster div {border-radius: 50%; border: 2px solid #fff; color: #fff; opacity: .92;
+  box-shadow: 0 0 3px rgba(0,0,0,.55); font: 700 11px/24px system-ui, sans-serif;
+  text-align: center; width: 24px; height: 24px;}
 .gp-tip {border-collapse: collapse;} .gp-tip th {text-align: left; font-weight: 600;
   padding: 0 6px 0 0; color: #444;} .gp-tip td {padding: 0;}
 .gp-note {color: #a00; font-weight: 600; max-width: 280px; white-space: normal;}
@@ -375,8 +378,13 @@ _RUNTIME_JS = r"""
     reg(d.name, fg, 'polygons', n);
   };
   gp.points = function (fg, d) {
+    // clusters in the colour of the layer's most frequent category, with the count
     var target = d.cluster ? L.markerClusterGroup({disableClusteringAtZoom: 15,
-      showCoverageOnHover: false, maxClusterRadius: 45}) : fg;
+      showCoverageOnHover: false, maxClusterRadius: 45,
+      iconCreateFunction: function (cl) {
+        return L.divIcon({className: 'gp-cluster', iconSize: [28, 28],
+          html: '<div style="background:' + d.cc + '">' + cl.getChildCount() + '</div>'});
+      }}) : fg;
     var xy = gp.dec(d.xy, Math.pow(10, d.d)), icons = d.cats.map(function (c) {
       return L.divIcon({className: 'gp-marker', iconSize: [16, 16], iconAnchor: [8, 8],
         html: '<div class="gp-pin" style="background:' + c[0] + '">' + c[1] + '</div>'});
@@ -833,6 +841,7 @@ class Atlas:
             "name": esc(name), "d": self.decimals, "cluster": bool(cluster),
             "xy": encode_polyline(latlng, self.decimals) if len(latlng) else "",
             "cats": [[esc(c), esc(s)] for c, s in cats], "k": k,
+            "cc": esc(cats[max(set(k), key=k.count)][0] if k else cats[-1][0]),
             "f": [esc(column_label(c)) for c in tooltip] or None,
             "v": self._values(web, tooltip) if tooltip else None, "n": None,
         }
@@ -840,9 +849,7 @@ class Atlas:
         self._size(name, payload)
         self.feature_counts[name] = ("points", len(web))
         js = [("markerclusterjs", _CFL + "leaflet.markercluster.js")] if cluster else []
-        css = [("markerclustercss", _CFL + "MarkerCluster.css"),
-               ("markerclusterdefaultcss", _CFL + "MarkerCluster.Default.css")] if cluster \
-            else []
+        css = [("markerclustercss", _CFL + "MarkerCluster.css")] if cluster else []
         fg.add_child(_Script(f"gp.points({{layer}}, {payload});", layer=fg, js=js, css=css))
         if category and styles:
             present = set(web[category])

@@ -137,7 +137,7 @@ def test_essen_atlas_in_chromium(essen_atlas, catalog):
         n_clustered = report.evaluate(
             "() => gp.registry['Kitas'].markers.getLayers().length")
         assert n_clustered == len(catalog.load("kitas"))
-        assert report.page.locator(".marker-cluster").count() > 0
+        assert report.page.locator(".gp-cluster").count() > 0
         _toggle(report, "Projektwohnungen")
         assert any("synthetisch" in t for t in report.evaluate(JS_STATE)["legends"])
 
@@ -228,3 +228,19 @@ def test_xss_payloads_show_as_text_and_run_nothing(hostile_catalog):
     assert XSS[0] in text  # the payload is shown as text (title, labels, tooltips)
     assert "alert(1)</script>" in text
     assert XSS[0] in tips
+
+
+def test_small_screen_keeps_the_map_visible(essen_atlas):
+    _, path = essen_atlas
+    with open_offline(path, viewport=(420, 760)) as report:
+        state = report.evaluate("""() => ({
+          open: document.querySelector('.gp-layers details').open,
+          control: document.querySelector('.gp-layers').getBoundingClientRect().height,
+          legends: document.querySelector('.gp-legends').getBoundingClientRect().height,
+          sources: document.querySelector('.gp-sources details').open,
+        })""")
+        report.screenshot(OUTPUT / "atlas_essen_small.png")
+        assert report.problems == []
+    assert not state["open"] and state["control"] < 60  # the layer list is one button
+    assert not state["sources"]
+    assert state["legends"] <= 0.3 * 760 + 10
