@@ -172,6 +172,7 @@ class _Table:
         for e, (_, ch) in enumerate(self.equations):
             self.parent_eq[ch] = e
         self.parent_eq[self.n + m] = -1
+        self.public_groups = public_groups
         self.public = {self.n + m} | (set(range(self.n, self.n + m)) if public_groups else set())
 
     @property
@@ -250,16 +251,20 @@ class _Table:
         return out
 
     def solve(self) -> None:
-        # The city total is public (e.g. the number of flats in a council paper). If it is
-        # itself below k, every non-zero count is below k and already withheld.
-        if self.status[self.city] != 0:
-            return
         for _ in range(4 * len(self.values) + 4):
             single = next((e for e in range(len(self.equations))
                            if len(self.eq_unknowns(e)) == 1), None)
             if single is not None:
-                if not self.complement(single):  # pragma: no cover - unreachable in a tree
+                if self.complement(single):
+                    continue
+                # Nothing left to withhold beside it: the term is recomputable anyway. A
+                # withheld complement is then shown (and kept public); the cells it was
+                # protecting are handled by the audit below.
+                u = self.eq_unknowns(single)[0]
+                if self.status[u] != 2:  # pragma: no cover - a small count cannot get here
                     break
+                self.status[u] = 0
+                self.public.add(u)
                 continue
             fixed = [v for v, (a, b) in self.intervals().items() if b - a < 0.5]
             if not fixed:
@@ -279,6 +284,9 @@ class _Table:
             if not relabel:  # pragma: no cover - no bound left to drop
                 return
             self.status[relabel] = 3
+            if self.public_groups:  # the one group total is the city total
+                both = max(self.status[self.n], self.status[self.city])
+                self.status[self.n] = self.status[self.city] = both
 
 
 def suppress_counts(
@@ -315,7 +323,8 @@ def suppress_counts(
     city total :math:`T = \\sum_b T_b`. Each sum is an *equation*. The algorithm:
 
     1. **Primary**: suppress every cell and every group total with :math:`0 < n < k`. Zeros
-       are shown (an empty area reveals no one). The city total is public and never withheld.
+       are shown (an empty area reveals no one). The city total is public and never withheld
+       as a complement (only when it is itself below ``k``).
     2. **Singleton rule**: while some equation has exactly one withheld term (which would be
        recomputable by subtraction), withhold one more term of that equation: the smallest
        shown cell with count :math:`\\ge k` (ties: first in order); if there is none, the
@@ -332,7 +341,9 @@ def suppress_counts(
        constraints of a tree are totally unimodular and the bounds are whole numbers, the LP
        optima are whole numbers, so an interval of width :math:`< 1` means the value is
        exactly determined. For the first such term, one more term of its equation is
-       withheld as in step 2, and steps 2-3 repeat.
+       withheld as in step 2, and steps 2-3 repeat. If no term is left to withhold (e.g. two
+       cells of 4 and a public total of 8), the "< k" label of the withheld cells around it is
+       replaced by "geheim", which drops their upper bound.
 
     The result is the usual hypercube-free heuristic of statistical offices for hierarchical
     tables (cf. τ-ARGUS "modular" method, Hundepool et al. 2012, *Statistical Disclosure

@@ -53,6 +53,8 @@ def _recipes(out: Path) -> dict[str, list[list[str]]]:
         ],
         "filter": [["filter", PW], ["filter", PW, "--where", "bezirk = 1"]],
         "segregation": [["segregation", "-o", str(out / "seg.csv")]],
+        "budget": [["budget", "-o", str(out / "budget.csv")]],
+        "site": [["site", "--p", "9", "--cell-size", "500", "--out-dir", str(out / "site")]],
         "hotspots": [["hotspots", "--layer", PW, "-o", str(out / "hs.geojson")]],
         "status": [["status", "--layer", PW, "-o", str(out / "status.geojson")]],
     }
