@@ -18,61 +18,9 @@ import pandas as pd
 
 from ._errors import InputError
 from ._validate import require_numeric
+from .rounding import largest_remainder
 
-__all__ = ["allocate_budget", "hamilton_round"]
-
-
-def hamilton_round(values: np.ndarray | pd.Series | list[float], total: int) -> np.ndarray:
-    """Round non-negative ``values`` to integers that sum exactly to ``total``.
-
-    Parameters
-    ----------
-    values : array-like of float
-        Non-negative exact amounts; they are scaled to sum to ``total`` first.
-    total : int
-        The integer sum the result must have (e.g. euros).
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        ``floor(q_i)`` plus one unit for the ``total - sum(floor(q))`` largest remainders,
-        where ``q = values / sum(values) * total``.
-
-    Raises
-    ------
-    InputError
-        If ``total`` is negative or not an integer, or ``values`` are negative, not finite or
-        all zero while ``total > 0``.
-
-    Notes
-    -----
-    Largest-remainder (Hamilton) apportionment. Ties among equal remainders go to the larger
-    exact quota, then to the earlier position, so the result is deterministic. Every result
-    differs from its quota by less than one unit.
-    """
-    if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
-        raise InputError(f"`total` must be a non-negative integer (whole euros), got {total!r}.")
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or len(v) == 0:
-        raise InputError("`values` must be a non-empty 1-D sequence.")
-    if not np.isfinite(v).all() or (v < 0).any():
-        raise InputError("`values` must be finite and >= 0.")
-    s = v.sum()
-    if total == 0:
-        return np.zeros(len(v), dtype=np.int64)
-    if s <= 0:
-        raise InputError("`values` are all zero; there is nothing to distribute by.")
-    quota = v / s * int(total)
-    base = np.floor(quota).astype(np.int64)
-    rest = int(total) - int(base.sum())
-    if rest > 0:
-        rem = quota - base
-        order = np.lexsort((np.arange(len(v)), -quota, -rem))
-        base[order[:rest]] += 1
-    elif rest < 0:  # pragma: no cover - only through float round-off of huge totals
-        order = np.lexsort((np.arange(len(v)), quota, quota - base))
-        base[order[: -rest]] -= 1
-    return base
+__all__ = ["allocate_budget"]
 
 
 def allocate_budget(
@@ -128,7 +76,7 @@ def allocate_budget(
 
     where :math:`T` is ``total``, :math:`\\beta` is ``base_share`` and :math:`B` the number of
     Bezirke. :math:`\\sum_b N_b = 1`, so :math:`\\sum_b A_b = T`; the amounts are then rounded
-    with :func:`hamilton_round`.
+    with :func:`gis_planning.rounding.largest_remainder`.
     """
     if not isinstance(weights, Mapping) or not weights:
         raise InputError("`weights` must map at least one column to a weight, e.g. "
@@ -168,7 +116,7 @@ def allocate_budget(
     final = base_share / n + (1.0 - base_share) * need
     out["anteil_gesamt"] = final
     out["betrag_exakt"] = final * total
-    out["betrag"] = hamilton_round(final, int(total))
+    out["betrag"] = largest_remainder(final, int(total))
     out.attrs["weights"] = dict(zip(terms, omega.tolist(), strict=True))
     out.attrs["total"] = int(total)
     out.attrs["formula"] = (

@@ -16,9 +16,9 @@ def largest_remainder(weights: Mapping | pd.Series | np.ndarray | list, total: i
     """Split the integer ``total`` in proportion to ``weights`` (Hamilton's method).
 
     Each part gets the floor of its quota ``total * w_i / sum(w)``; the units still missing go
-    to the largest fractional remainders (ties: first in order). The parts sum exactly to
-    ``total`` and each differs from its quota by less than 1. A ``total`` of 0 over all-zero
-    weights gives zeros.
+    to the largest fractional remainders. Ties among equal remainders go to the larger quota,
+    then to the earlier position, so the result is deterministic. The parts sum exactly to
+    ``total`` and each differs from its quota by less than 1. A ``total`` of 0 gives zeros.
 
     Raises
     ------
@@ -30,18 +30,22 @@ def largest_remainder(weights: Mapping | pd.Series | np.ndarray | list, total: i
     >>> largest_remainder([1, 1, 1], 10).tolist()
     [4, 3, 3]
     """
+    if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
+        raise InputError(f"`total` must be a non-negative whole number, got {total!r}.")
     vals = list(weights.values()) if isinstance(weights, Mapping) else weights
     w = np.asarray(vals, dtype=float)
-    if total < 0 or (w < 0).any() or not np.isfinite(w).all():
-        raise InputError("`weights` must be finite and non-negative, and `total` >= 0.")
+    if w.ndim != 1 or len(w) == 0:
+        raise InputError("`weights` must be a non-empty 1-D sequence.")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise InputError("`weights` must be finite and non-negative.")
+    if total == 0:
+        return np.zeros(len(w), dtype=np.int64)
     if w.sum() <= 0:
-        if total == 0:
-            return np.zeros(len(w), dtype=np.int64)
         raise InputError(f"cannot distribute {total} over weights that are all zero.")
     quota = w / w.sum() * total
-    base = np.floor(quota + 1e-9).astype(np.int64)
-    base = np.minimum(base, np.ceil(quota).astype(np.int64))
+    base = np.minimum(np.floor(quota + 1e-9), np.ceil(quota)).astype(np.int64)
     rest = int(total - base.sum())
-    order = np.argsort(-(quota - base), kind="stable")
+    remainder = np.round(quota - base, 9)
+    order = np.lexsort((np.arange(len(w)), -quota, -remainder))
     base[order[:rest]] += 1
     return base

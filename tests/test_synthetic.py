@@ -11,9 +11,10 @@ from gis_planning.synthetic import SYNTHETIC_NOTE, synthetic_points_by_share
 
 
 def test_largest_remainder_hand_case():
-    # quotas 3.33, 3.33, 3.33 -> 4, 3, 3 ; quotas 2.5, 7.5 -> tie broken by order
+    # quotas 3.33 x 3 -> equal remainders and quotas: the first wins -> 4, 3, 3
+    # quotas 2.5, 7.5 -> equal remainders: the larger quota wins -> 2, 8
     assert largest_remainder([1, 1, 1], 10).tolist() == [4, 3, 3]
-    assert largest_remainder([1, 3], 10).tolist() == [3, 7]
+    assert largest_remainder([1, 3], 10).tolist() == [2, 8]
     assert largest_remainder([22.3, 1.8], 100).tolist() == [93, 7]
 
 
