@@ -551,17 +551,13 @@ def queen_contiguity(data: gpd.GeoDataFrame) -> sparse.csr_matrix:
 
     Notes
     -----
-    Geometric: two polygons are neighbours if their boundaries meet (``touches``). For a clean
-    tessellation this equals ``libpysal.weights.Queen`` (shared vertices); it also links units
-    that meet at a T-junction without a shared vertex.
+    The binary form of :func:`gis_planning.weights.queen_weights` (one contiguity builder for
+    the package): polygons whose boundaries meet are neighbours; on a clean tessellation this
+    equals ``libpysal.weights.Queen``.
     """
-    geoms = np.asarray(data.geometry.array, dtype=object)
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="touches")
-    keep = i != j
-    i, j = i[keep], j[keep]
-    n = len(geoms)
-    return sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    from .weights import queen_weights
+
+    return sparse.csr_matrix(queen_weights(data).binary().sparse)
 
 
 def _spatial_dissim(x: np.ndarray, t: np.ndarray, w: sparse.csr_matrix, standardize: bool):
