@@ -30,8 +30,6 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import shapely
-from scipy import ndimage
 
 from gis_planning.hotspots import (
     getis_ord,
@@ -41,28 +39,15 @@ from gis_planning.hotspots import (
 )
 from gis_planning.weights import queen_weights
 
+from ._data import clustered_grid
+
 REF_LIMIT = 100_000
 PERMUTATIONS = 999
 
 
 def synthetic_grid(n_cells: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     """Square grid of about ``n_cells`` 100 m cells with a clustered minority share."""
-    side = round(np.sqrt(n_cells))
-    rng = np.random.default_rng(seed)
-    field = ndimage.gaussian_filter(rng.normal(size=(side, side)), sigma=8)
-    field = (field - field.mean()) / field.std()
-    share = 1 / (1 + np.exp(-(field * 2 - 1.5)))
-    t = rng.poisson(40, size=(side, side))
-    x = rng.binomial(t, share)
-    cols, rows = np.meshgrid(np.arange(side), np.arange(side))
-    x0, y0 = 350_000.0, 5_690_000.0
-    geom = shapely.box(x0 + cols * 100.0, y0 + rows * 100.0,
-                       x0 + cols * 100.0 + 100, y0 + rows * 100.0 + 100)
-    g = gpd.GeoDataFrame({"einwohner": t.ravel(), "gruppe": x.ravel()}, geometry=geom.ravel(),
-                         crs="EPSG:25832")
-    g["anteil"] = np.divide(g["gruppe"], g["einwohner"], out=np.zeros(len(g)),
-                            where=g["einwohner"] > 0)
-    return g
+    return clustered_grid(n_cells, seed=seed)
 
 
 def _timed(fn):

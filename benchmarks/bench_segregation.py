@@ -17,28 +17,19 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import shapely
-from scipy import ndimage
 
 from gis_planning.segregation import global_indices, local_indices
+
+from ._data import clustered_grid
 
 REF_LIMIT = 100_000
 
 
 def synthetic_grid(n_cells: int, *, seed: int = 0) -> gpd.GeoDataFrame:
-    """Square grid of about ``n_cells`` 100 m cells with a clustered minority."""
-    side = round(np.sqrt(n_cells))
-    rng = np.random.default_rng(seed)
-    field = ndimage.gaussian_filter(rng.normal(size=(side, side)), sigma=8)
-    field = (field - field.mean()) / field.std()
-    share = 1 / (1 + np.exp(-(field * 2 - 1.5)))
-    t = rng.poisson(40, size=(side, side))
-    x = rng.binomial(t, share)
-    cols, rows = np.meshgrid(np.arange(side), np.arange(side))
-    geom = shapely.box(cols * 100.0, rows * 100.0, cols * 100.0 + 100, rows * 100.0 + 100)
-    g = gpd.GeoDataFrame({"t": t.ravel(), "x": x.ravel()}, geometry=geom.ravel(), crs="EPSG:25832")
+    """Square grid of about ``n_cells`` 100 m cells with a clustered minority (t, x, y)."""
+    g = clustered_grid(n_cells, seed=seed).rename(columns={"einwohner": "t", "gruppe": "x"})
     g["y"] = g["t"] - g["x"]
-    return g
+    return g.drop(columns="anteil")
 
 
 def _time(fn, *, repeat: int = 3) -> tuple[float, object]:
