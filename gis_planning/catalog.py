@@ -165,6 +165,7 @@ ESSEN_SCHEMAS: dict[str, LayerSchema] = {
             required=("name",), source="Stadt Essen, Open Data (Kitas 2024/2025)",
             licence=DL_DE, date="2024/2025", id_column="kita_id",
             description="312 Kindertageseinrichtungen; 3 noch nicht eröffnete markiert.",
+            check_stadtteil=True,
         ),
         LayerSchema(
             "schulen", "Schulen", "Point",
@@ -172,6 +173,7 @@ ESSEN_SCHEMAS: dict[str, LayerSchema] = {
             required=("name", "schulform"), source="Stadt Essen, Open Data (Schulen 2024/2025)",
             licence=DL_DE, date="2024/2025", id_column="schul_id",
             description="212 Schulen mit vereinheitlichter Schulform.",
+            check_stadtteil=True,
         ),
         LayerSchema(
             "projektwohnungen", f"Projektwohnungen ({SYNTHETIC_NOTE})", "Point",

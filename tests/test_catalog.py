@@ -88,8 +88,11 @@ def test_user_kitas_with_typo_stadtteil(tmp_path, catalog):
         geometry=gpd.points_from_xy([7.01, 7.02], [51.49, 51.50]), crs="EPSG:4326",
     )
     pts.to_file(tmp_path / "k.geojson")
-    # spelling variants and typos with a unique close match are accepted
-    assert len(catalog.load_path(tmp_path / "k.geojson", like="kitas")) == 2
+    # spelling variants and typos with a unique close match are read as the official name,
+    # with a warning naming each replacement
+    with pytest.warns(UserWarning, match="'Altenesen-Nord' -> 'Altenessen-Nord'"):
+        got = catalog.load_path(tmp_path / "k.geojson", like="kitas")
+    assert got["stadtteil"].tolist() == ["Altenessen-Süd", "Altenessen-Nord"]
 
 
 def test_schemas_have_provenance():
