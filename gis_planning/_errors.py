@@ -8,15 +8,15 @@ stderr with exit code 2 instead of a traceback.
 from __future__ import annotations
 
 __all__ = [
-    "GISPlanningError",
-    "InputError",
     "CRSError",
-    "LayerError",
-    "SchemaError",
+    "ConfidentialDataError",
+    "GISPlanningError",
     "GeometryError",
+    "InputError",
+    "LayerError",
     "NameMatchError",
     "OutputExistsError",
-    "ConfidentialDataError",
+    "SchemaError",
 ]
 
 

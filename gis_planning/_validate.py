@@ -11,11 +11,11 @@ from ._errors import CRSError, SchemaError
 
 __all__ = [
     "ANALYSIS_CRS",
+    "require_columns",
     "require_crs",
+    "require_numeric",
     "require_projected",
     "require_same_crs",
-    "require_columns",
-    "require_numeric",
 ]
 
 #: Working CRS for analysis in NRW: ETRS89 / UTM zone 32N.
