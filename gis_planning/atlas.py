@@ -147,6 +147,32 @@ def section_hotspots(atlas: Atlas, cat: Catalog) -> None:
         atlas.add_source(spec.label, spec.method)
 
 
+def _three(v: object) -> str:
+    return fmt_number(v, 3)
+
+
+def section_index_table(atlas: Atlas, cat: Catalog) -> None:
+    """Segregation indices per city and Bezirk as a table box."""
+    if "segregation_indizes" not in results.available(cat):
+        return
+    table = results.compute(cat, "segregation_indizes")
+    table["gebiet"] = [
+        "Stadt" if lvl == "stadt" else f"Bezirk {_roman(sc)}"
+        for sc, lvl in zip(table["scope"], table["level"], strict=True)
+    ]
+    ci = [f"{fmt_number(lo, 3)}–{fmt_number(hi, 3)}" for lo, hi in
+          zip(table["dissimilarity_ci_low"], table["dissimilarity_ci_high"], strict=True)]
+    table["d_intervall"] = ci
+    atlas.add_table(
+        "Segregationsindizes (12 Hauptherkunftsländer)", table,
+        {"gebiet": None, "dissimilarity": _three, "d_intervall": None, "isolation": _three,
+         "exposure": _three, "theil_h": _three},
+        note=f"{table['hinweis'].iloc[0]}; 95-%-Bootstrap-Intervall für D aus 199 "
+        "Neuziehungen der Zählwerte (bei D nahe 0 liegt es wegen der Zufallsstreuung über "
+        "dem Punktwert).",
+    )
+
+
 def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
     """City boundary, Bezirke, Stadtteile with search and labels."""
     if "stadtgrenze" in cat.names():
@@ -260,6 +286,7 @@ SECTIONS: list[Section] = [
     section_bezirk_statistik,
     section_stadtteil_statistik,
     section_hotspots,
+    section_index_table,
     section_grundlagen,
     section_jobcenter,
     section_projektwohnungen,

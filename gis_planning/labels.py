@@ -44,6 +44,12 @@ COLUMN_LABELS = {
     "erreicht": "erreichte Nachfrage (Personen, geschätzt)",
     "allocated_weight": "erreichte Nachfrage (Personen, geschätzt)",
     "status_label": "Zuordnung",
+    "gebiet": "Gebiet",
+    "dissimilarity": "Dissimilarität D",
+    "d_intervall": "D 95-%-Intervall",
+    "isolation": "Isolation",
+    "exposure": "Exposition",
+    "theil_h": "Theil H",
 }
 
 

@@ -296,7 +296,11 @@ _CSS = """
 .gp-title {font-size: 14px;} .gp-title small {display: block; font-size: 11px; color: #444;
   font-weight: normal;}
 .gp-sources {font-size: 10.5px; max-height: 35vh; overflow-y: auto; max-width: 340px;}
-.gp-sources summary, .gp-layers summary {cursor: pointer; font-weight: 600;}
+.gp-sources summary, .gp-layers summary, .gp-tablebox summary {cursor: pointer;
+  font-weight: 600;}
+.gp-tablebox {font-size: 11px; max-height: 40vh; overflow-y: auto; max-width: 460px;}
+.gp-table th, .gp-table td {padding: 1px 5px; text-align: right; white-space: nowrap;}
+.gp-table th:first-child, .gp-table td:first-child {text-align: left;}
 .gp-layers {max-height: 55vh; overflow-y: auto; padding: 4px 8px;}
 .gp-layers label {display: flex; gap: 4px; align-items: baseline; margin: 1px 0;
   cursor: pointer;}
@@ -550,6 +554,7 @@ class Atlas:
     max_zoom: int = 18
     sources: list[tuple[str, str]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    tables: list[tuple[str, str]] = field(default_factory=list)
     layer_sizes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -565,7 +570,7 @@ class Atlas:
         self.map = folium.Map(
             location=[(miny + maxy) / 2, (minx + maxx) / 2],
             zoom_start=11, min_zoom=9, max_zoom=self.max_zoom, tiles=None,
-            control_scale=True, prefer_canvas=False,
+            control_scale=True, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
         )
         self.map.fit_bounds([[miny, minx], [maxy, maxx]])
         self._tiles: folium.TileLayer | None = None
@@ -892,6 +897,30 @@ class Atlas:
         if text not in self.notices:
             self.notices.append(text)
 
+    def add_table(
+        self,
+        title: str,
+        frame: pd.DataFrame,
+        columns: Mapping[str, Callable[[object], str] | None],
+        *,
+        note: str | None = None,
+    ) -> None:
+        """Add a collapsible table box (e.g. segregation indices) with escaped German cells.
+
+        ``columns`` maps column names to formatters; headers come from the label table.
+        """
+        cols = [c for c in columns if c in frame.columns]
+        head = "".join(f"<th>{esc(column_label(c))}</th>" for c in cols)
+        rows = "".join(
+            "<tr>" + "".join(
+                f"<td>{esc(columns[c](rec[c]) if columns[c] else rec[c])}</td>" for c in cols
+            ) + "</tr>"
+            for _, rec in frame.iterrows()
+        )
+        foot = f'<div class="gp-note">{esc(note)}</div>' if note else ""
+        self.tables.append((title, f'<table class="gp-table"><tr>{head}</tr>{rows}</table>'
+                                   f"{foot}"))
+
     def _finish(self) -> None:
         notices = "".join(f'<div class="gp-note">{esc(n)}</div>' for n in self.notices)
         title = (f'<b class="gp-title">{esc(self.title)}<small>{esc(self.subtitle)}</small></b>'
@@ -906,6 +935,11 @@ class Atlas:
         self.map.add_child(_Script(
             f"gp.box({{map}}, {box}, 'bottomleft', 'gp-box gp-sources', 1400);"
             "gp.raiseLegends({map});"))
+        for title_text, table_html in self.tables:
+            box = _js_json(f"<details><summary>{esc(title_text)}</summary>{table_html}"
+                           "</details>")
+            self.map.add_child(_Script(
+                f"gp.box({{map}}, {box}, 'bottomright', 'gp-box gp-tablebox', 1400);"))
         plugins.Fullscreen(position="topleft", title="Vollbild", title_cancel="Vollbild beenden",
                            force_separate_button=True).add_to(self.map)
         groups = [

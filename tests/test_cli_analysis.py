@@ -142,3 +142,18 @@ def test_budget_sums_exactly(run, catalog, tmp_path):
     assert pd.read_csv(tmp_path / "b.csv")["betrag"].sum() == 999
     bad = run("budget", "--weight", "herkunft12")
     assert bad.exit_code == 2 and "TERM=WEIGHT" in bad.output
+
+
+def test_atlas_has_index_table_and_planning_layers():
+    from gis_planning.atlas import build_atlas
+    from gis_planning.webmap import layer_group_names
+
+    atlas = build_atlas(basemap=False)
+    assert any(t == "Segregationsindizes (12 Hauptherkunftsländer)" for t, _ in atlas.tables)
+    html = dict(atlas.tables)["Segregationsindizes (12 Hauptherkunftsländer)"]
+    assert html.count("<tr>") == 11  # header + city + 9 Bezirke
+    assert "Bezirk IX" in html and "geschätzter Stadtteilwerte" in html
+    planung = layer_group_names(atlas)["Planung"]
+    assert "Begegnungsräume (Vorschlag)" in planung
+    assert any("Einzugsbereiche" in n for n in planung)
+    assert any("9 Standorte erreichen" in t for _, t in atlas.sources)
