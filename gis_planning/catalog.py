@@ -176,6 +176,17 @@ ESSEN_SCHEMAS: dict[str, LayerSchema] = {
             check_stadtteil=True,
         ),
         LayerSchema(
+            "begegnungsorte", "Begegnungsorte", "Point",
+            {"name": "str", "typ": "str", "kapazitaet": "float", "besteht": "bool"},
+            required=("name",), source="eigene Datei der Nutzerin / des Nutzers",
+            licence="nach Quelle", date="", group="Planung",
+            description="Bestehende Treffpunkte (Bürgerbegegnungszentren, Stadtteilbüros): "
+            "Name, Typ, optional Kapazität, optional 'besteht' (wird in jede Lösung gesetzt). "
+            "Für Essen liegen nur Adressen ohne Koordinaten vor "
+            "(layers/essen/raw/treffpunkte_adressen.csv); sie sind nicht geokodiert.",
+            check_stadtteil=True,
+        ),
+        LayerSchema(
             "projektwohnungen", f"Projektwohnungen ({SYNTHETIC_NOTE})", "Point",
             {"bezirk": "int", "synthetisch": "bool", "hinweis": "str"},
             required=(), source=f"{SYNTHETIC_NOTE}: erzeugt mit festem Zufallsstartwert; "

@@ -157,3 +157,24 @@ def test_atlas_has_index_table_and_planning_layers():
     assert "Begegnungsräume (Vorschlag)" in planung
     assert any("Einzugsbereiche" in n for n in planung)
     assert any("9 Standorte erreichen" in t for _, t in atlas.sources)
+
+
+def test_existing_meeting_places_are_kept(tmp_path, catalog):
+    """A user's begegnungsorte flagged 'besteht' are forced into every solution."""
+    from gis_planning.catalog import Catalog
+    from gis_planning.planning import site_scenario
+
+    st = catalog.load("stadtteile")
+    pt = st.loc[st.stadtteil == "Schuir"].representative_point().iloc[0]  # low demand
+    orte = gpd.GeoDataFrame({"name": ["Treff Schuir"], "typ": ["Bürgerzentrum"],
+                             "besteht": [True]}, geometry=[pt], crs=st.crs)
+    paths = {"stadtteile": tmp_path / "st.gpkg", "begegnungsorte": tmp_path / "orte.gpkg",
+             "schulen": tmp_path / "s.gpkg"}
+    st.to_file(paths["stadtteile"])
+    orte.to_file(paths["begegnungsorte"])
+    catalog.load("schulen").to_file(paths["schulen"])
+    cat = Catalog.from_paths(paths, city="Essen")
+    result, _ = site_scenario(cat, p=9, per_bezirk=False)
+    assert "Treff Schuir" in set(result.sites["name"])
+    assert result.sites.loc[result.sites["name"] == "Treff Schuir", "fixed"].all()
+    assert result.summary.optimal and len(result.sites) == 9
