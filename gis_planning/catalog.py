@@ -50,6 +50,9 @@ SEED = (
 )
 SYNTHETIC_NOTE = "synthetisch / Demonstrationsdaten"
 
+#: Layers the shipped Essen data has no source for; users bring them (catalogue JSON).
+USER_ONLY_LAYERS = ("begegnungsorte",)
+
 
 @dataclass(frozen=True)
 class LayerSchema:
@@ -179,7 +182,7 @@ ESSEN_SCHEMAS: dict[str, LayerSchema] = {
             "begegnungsorte", "Begegnungsorte", "Point",
             {"name": "str", "typ": "str", "kapazitaet": "float", "besteht": "bool"},
             required=("name",), source="eigene Datei der Nutzerin / des Nutzers",
-            licence="nach Quelle", date="", group="Planung",
+            licence="nach Quelle", date="nach Quelle", group="Planung",
             description="Bestehende Treffpunkte (Bürgerbegegnungszentren, Stadtteilbüros): "
             "Name, Typ, optional Kapazität, optional 'besteht' (wird in jede Lösung gesetzt). "
             "Für Essen liegen nur Adressen ohne Koordinaten vor "
@@ -340,7 +343,8 @@ def default_catalog() -> Catalog:
     """Return the catalogue of the shipped Essen layers."""
     return Catalog(
         schemas=dict(ESSEN_SCHEMAS),
-        sources={name: _essen_loader(name) for name in ESSEN_SCHEMAS},
+        sources={name: _essen_loader(name) for name in ESSEN_SCHEMAS
+                 if name not in USER_ONLY_LAYERS},
         city="Essen",
     )
 
