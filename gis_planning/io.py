@@ -35,7 +35,7 @@ from ._names import match_names
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
-    from .catalog import LayerSchema
+    from .schema import LayerSchema
 
 __all__ = [
     "SOURCE_ATTR",

@@ -1,10 +1,11 @@
-"""Meeting spaces (Begegnungsräume) and the integration budget on a catalogue's layers.
+"""Meeting spaces (Begegnungsräume) and the integration budget: the planning inputs.
 
-This module connects the siting models of :mod:`gis_planning.siting` and the budget formula of
-:mod:`gis_planning.budget` to the catalogue: demand is the estimated 12-origin population on
-a regular grid (optionally weighted up in hotspots), candidates are schools, Kitas in
-operation and the user's existing meeting places (``begegnungsorte``; places flagged
-``exists`` are forced into the solution).
+This module prepares the inputs of the siting models of :mod:`gis_planning.siting` and the
+budget formula of :mod:`gis_planning.budget`: demand is a Stadtteil table's 12-origin
+population moved to a regular grid (optionally weighted up in hotspots), candidates are
+schools, Kitas in operation and the user's existing meeting places (``begegnungsorte``;
+places flagged ``besteht`` are forced into the solution). :mod:`gis_planning.results` runs
+them on a catalogue.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import results
 from ._errors import InputError
 from .catalog import Catalog
 from .siting import SitingResult, coverage_by_group, locate
@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_BUDGET_WEIGHTS",
     "budget_table",
     "candidate_sites",
+    "coverage_table",
     "demand_grid",
     "site_scenario",
 ]
@@ -33,22 +34,23 @@ DEFAULT_BUDGET_WEIGHTS = {"herkunft12": 0.5, "projektwohnungen": 0.25, "ungedeck
 
 
 def demand_grid(
-    cat: Catalog,
+    table: gpd.GeoDataFrame,
     *,
     cell_size: float = 250,
     column: str = "herkunft12_anzahl",
+    hotspots: gpd.GeoDataFrame | None = None,
     hotspot_factor: float = 1.0,
 ) -> gpd.GeoDataFrame:
-    """Return demand cells: ``column`` of the Stadtteil table moved to a square grid.
+    """Return demand cells: ``column`` of the Stadtteil ``table`` moved to a square grid.
 
     Counts are moved by area-weighted interpolation (totals kept). With ``hotspot_factor``
-    > 1, the weight of cells in Stadtteile classed as Gi* hotspots is multiplied by it.
-    Each cell gets the ``bezirk`` and ``stadtteil`` its representative point lies in.
+    other than 1, the weight in Stadtteile that ``hotspots`` (a Gi* result with
+    ``stadtteil_nr`` and ``klasse``) classes as hotspots is multiplied by it. Each cell gets
+    the ``bezirk`` and ``stadtteil`` its representative point lies in.
     """
     from .grid import grid
     from .interpolate import area_interpolate
 
-    table = results.compute(cat, "stadtteil_statistik")
     if column not in table:
         raise InputError(f"`column` {column!r} is not in the Stadtteil table; choose one of "
                          f"{', '.join(c for c in table.columns if c != 'geometry')}.")
@@ -56,7 +58,9 @@ def demand_grid(
     if hotspot_factor != 1.0:
         if hotspot_factor <= 0:
             raise InputError("`hotspot_factor` must be positive (1 = no weighting).")
-        hs = results.compute(cat, "hotspots").set_index("stadtteil_nr")["klasse"]
+        if hotspots is None:
+            raise InputError("`hotspot_factor` needs `hotspots` (a Gi* result).")
+        hs = hotspots.set_index("stadtteil_nr")["klasse"]
         is_hot = source["stadtteil_nr"].map(hs).astype(str).str.startswith("Hotspot")
         source[column] = source[column] * np.where(is_hot, hotspot_factor, 1.0)
     cells = grid(source, cell_size=cell_size, clip=True)
@@ -115,27 +119,24 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
 
 
 def site_scenario(
-    cat: Catalog,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
     *,
+    boundary: gpd.GeoDataFrame | None = None,
     model: str = "mclp",
     p: int | None = 9,
     radius: float = 800,
-    cell_size: float = 250,
     per_bezirk: bool = True,
-    hotspot_factor: float = 1.0,
     capacity: bool = False,
     time_limit: float | None = 120,
-) -> tuple[SitingResult, gpd.GeoDataFrame]:
-    """Solve a siting model on the catalogue; return the result and the demand cells.
+) -> SitingResult:
+    """Solve a siting model for :func:`demand_grid` cells and :func:`candidate_sites`.
 
     Defaults follow the strategy paper: one new meeting space per Bezirk is asked for
-    (``p=9``, ``per_bezirk=True``), walking radius 800 m.
+    (``p=9``, ``per_bezirk=True``), walking radius 800 m. Places with ``besteht`` stay.
     """
-    demand = demand_grid(cat, cell_size=cell_size, hotspot_factor=hotspot_factor)
-    cand = candidate_sites(cat)
     opts: dict = {"radius": radius, "weight": "nachfrage", "fixed": "besteht",
-                  "boundary": cat.load("stadtteile").dissolve()[["geometry"]],
-                  "time_limit": time_limit}
+                  "boundary": boundary, "time_limit": time_limit}
     if per_bezirk:
         opts["group"] = "bezirk"
     if capacity:
@@ -146,7 +147,7 @@ def site_scenario(
         opts["p"] = p
     if model == "lscp":
         opts["uncoverable"] = "drop"
-    return locate(demand, cand, model=model, **opts), demand
+    return locate(demand, candidates, model=model, **opts)
 
 
 def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -156,7 +157,9 @@ def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFra
 
 
 def budget_table(
-    cat: Catalog,
+    bezirk_statistik: pd.DataFrame,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
     *,
     total: int = 1_000_000,
     weights: Mapping[str, float] | None = None,
@@ -165,23 +168,23 @@ def budget_table(
 ) -> pd.DataFrame:
     """Distribute the integration budget over the Bezirke by a transparent needs formula.
 
-    Terms (per Bezirk): ``herkunft12`` = people from the 12 origin countries (seed, FB 12,
-    30.09.2016); ``projektwohnungen`` = the seed's share of project flats (%, real figures,
-    not the synthetic layer); ``ungedeckt`` = estimated 12-origin demand not within
-    ``radius`` of an existing meeting place (with no existing places known: all demand).
-    The result sums exactly to ``total`` (largest-remainder rounding to whole euros).
+    Terms (per Bezirk): ``herkunft12`` = people from the 12 origin countries
+    (``bezirk_statistik.herkunft12_anzahl``, for Essen the seed's FB 12 figures of
+    30.09.2016); ``projektwohnungen`` = the share of project flats
+    (``projektwohnungen_anteil_prozent``, the seed's real figures, not the synthetic layer);
+    ``ungedeckt`` = ``demand`` not within ``radius`` of an existing meeting place among
+    ``candidates`` (with none known: all demand). The result sums exactly to ``total``
+    (largest-remainder rounding to whole euros) and shows each term.
     """
     from .budget import allocate_budget
     from .siting import coverage_matrix
 
-    stat = results.compute(cat, "bezirk_statistik").set_index("bezirk")
+    stat = bezirk_statistik.set_index("bezirk")
     table = pd.DataFrame({
         "herkunft12": stat["herkunft12_anzahl"].astype(float),
         "projektwohnungen": stat["projektwohnungen_anteil_prozent"].astype(float),
     })
-    demand = demand_grid(cat)
-    cand = candidate_sites(cat)
-    existing = cand[cand["besteht"]]
+    existing = candidates[candidates["besteht"]]
     if len(existing):
         cov = coverage_matrix(demand, existing, radius=radius)
         covered = np.asarray(cov.sum(axis=1)).ravel() > 0

@@ -27,10 +27,12 @@ __all__ = [
     "ResultSpec",
     "all_frames",
     "available",
+    "budget_table",
     "compute",
     "default_scenario",
     "hotspot_layer",
     "segregation_table",
+    "siting",
     "stadtteil_statistik",
     "status_table",
 ]
@@ -235,6 +237,36 @@ def status_table(
 _SCENARIOS: dict[int, tuple] = {}
 
 
+def siting(
+    cat: Catalog,
+    *,
+    model: str = "mclp",
+    p: int | None = 9,
+    radius: float = 800,
+    cell_size: float = 250,
+    per_bezirk: bool = True,
+    hotspot_factor: float = 1.0,
+    capacity: bool = False,
+    time_limit: float | None = 120,
+):
+    """Solve a meeting-space scenario on the catalogue; return ``(SitingResult, demand)``.
+
+    Demand: the Stadtteil table's 12-origin population on a ``cell_size`` grid (weighted by
+    ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.candidate_sites`.
+    """
+    from . import planning
+
+    hotspots = compute(cat, "hotspots") if hotspot_factor != 1.0 else None
+    demand = planning.demand_grid(compute(cat, "stadtteil_statistik"), cell_size=cell_size,
+                                  hotspots=hotspots, hotspot_factor=hotspot_factor)
+    boundary = cat.load("stadtteile").dissolve()[["geometry"]]
+    result = planning.site_scenario(
+        demand, planning.candidate_sites(cat), boundary=boundary, model=model, p=p,
+        radius=radius, per_bezirk=per_bezirk, capacity=capacity, time_limit=time_limit,
+    )
+    return result, demand
+
+
 def default_scenario(cat: Catalog):
     """Return ``(SitingResult, demand)`` of the default meeting-space scenario (cached).
 
@@ -242,11 +274,27 @@ def default_scenario(cat: Catalog):
     12-origin population on a 250 m grid, candidates = schools, Kitas in operation and
     existing meeting places (kept).
     """
-    from .planning import site_scenario
-
     if id(cat) not in _SCENARIOS:
-        _SCENARIOS[id(cat)] = site_scenario(cat)
+        _SCENARIOS[id(cat)] = siting(cat)
     return _SCENARIOS[id(cat)]
+
+
+def budget_table(
+    cat: Catalog,
+    *,
+    total: int = 1_000_000,
+    weights: dict[str, float] | None = None,
+    base_share: float = 0.0,
+    radius: float = 800,
+) -> pd.DataFrame:
+    """The integration budget per Bezirk (see :func:`planning.budget_table`)."""
+    from . import planning
+
+    demand = planning.demand_grid(compute(cat, "stadtteil_statistik"))
+    return planning.budget_table(
+        compute(cat, "bezirk_statistik"), demand, planning.candidate_sites(cat),
+        total=total, weights=weights, base_share=base_share, radius=radius,
+    )
 
 
 def _standorte(cat: Catalog) -> gpd.GeoDataFrame:
@@ -280,8 +328,6 @@ def _abdeckung(cat: Catalog) -> pd.DataFrame:
 
 
 def _budget(cat: Catalog) -> pd.DataFrame:
-    from .planning import budget_table
-
     return budget_table(cat).reset_index()
 
 

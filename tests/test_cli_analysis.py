@@ -127,9 +127,7 @@ def test_site_cli(run, tmp_path):
 
 
 def test_budget_sums_exactly(run, catalog, tmp_path):
-    from gis_planning.planning import budget_table
-
-    table = budget_table(catalog, total=1_000_000)
+    table = results.budget_table(catalog, total=1_000_000)
     assert table["betrag"].sum() == 1_000_000
     assert (table["betrag"] - table["betrag_exakt"]).abs().max() < 1
     # Bezirk I has the largest 12-origin count and project-flat share in the seed
@@ -162,7 +160,6 @@ def test_atlas_has_index_table_and_planning_layers():
 def test_existing_meeting_places_are_kept(tmp_path, catalog):
     """A user's begegnungsorte flagged 'besteht' are forced into every solution."""
     from gis_planning.catalog import Catalog
-    from gis_planning.planning import site_scenario
 
     st = catalog.load("stadtteile")
     pt = st.loc[st.stadtteil == "Schuir"].representative_point().iloc[0]  # low demand
@@ -174,7 +171,7 @@ def test_existing_meeting_places_are_kept(tmp_path, catalog):
     orte.to_file(paths["begegnungsorte"])
     catalog.load("schulen").to_file(paths["schulen"])
     cat = Catalog.from_paths(paths, city="Essen")
-    result, _ = site_scenario(cat, p=9, per_bezirk=False)
+    result, _ = results.siting(cat, p=9, per_bezirk=False)
     assert "Treff Schuir" in set(result.sites["name"])
     assert result.sites.loc[result.sites["name"] == "Treff Schuir", "fixed"].all()
     assert result.summary.optimal and len(result.sites) == 9

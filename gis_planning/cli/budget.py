@@ -45,7 +45,7 @@ def budget(state: CatalogState, total: int, weights: tuple[str, ...], sockel: fl
       gis-planning budget --total 1000000
       gis-planning budget --weight herkunft12=1 --weight ungedeckt=1 --sockel 0.2
     """
-    from ..planning import budget_table
+    from ..results import budget_table
 
     table = budget_table(state.catalog, total=total, weights=_weights(weights),
                          base_share=sockel)

@@ -48,12 +48,13 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
       gis-planning site --p 12 --curve 20 --out-dir maps/standorte
       gis-planning site --model lscp --radius 1000
     """
-    from ..planning import coverage_table, site_scenario
+    from ..planning import coverage_table
+    from ..results import siting
 
     cat = state.catalog
     kwargs = dict(model=model, p=p, radius=radius, cell_size=cell_size, per_bezirk=per_bezirk,
                   hotspot_factor=hotspot_factor, capacity=capacity)
-    result, demand = site_scenario(cat, **kwargs)
+    result, demand = siting(cat, **kwargs)
     s = result.summary
     click.echo(f"Modell {s.model.upper()} ({s.status}, Lücke {s.gap:.2%}): {s.n_sites} Standorte, "
                f"erreicht {s.coverage_share:.1%} der Nachfrage im Radius {radius:.0f} m")
@@ -74,7 +75,7 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
     if compare_p:
         from ..siting import compare_scenarios
 
-        other, _ = site_scenario(cat, **{**kwargs, "p": compare_p})
+        other, _ = siting(cat, **{**kwargs, "p": compare_p})
         click.echo("")
         echo_table(compare_scenarios(result, other, labels=(f"p={p}", f"p={compare_p}"))
                    .reset_index())
