@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 import geopandas as gpd
+from tqdm.auto import tqdm
 
 from . import results
 from .catalog import Catalog, LayerSchema, default_catalog
@@ -300,6 +301,7 @@ def build_atlas(
     *,
     sections: list[Section] | None = None,
     basemap: bool = True,
+    verbose: bool = False,
 ) -> Atlas:
     """Build the atlas of ``catalog`` (default: the shipped Essen data).
 
@@ -307,7 +309,7 @@ def build_atlas(
     atlas from its own files (at least a ``stadtteile`` layer). Returns the
     :class:`~gis_planning.webmap.Atlas`; write it with ``atlas.save(path)`` (offline by
     default, ``mode="cdn"`` for a small file) and see ``atlas.size_report()`` for the bytes
-    per layer.
+    per layer. ``verbose`` shows a progress bar over the sections (tqdm, on stderr).
 
     Examples
     --------
@@ -324,7 +326,8 @@ def build_atlas(
         subtitle="Stadtteile, Bezirke, JobCenter-Bereiche, Kitas und Schulen",
         bounds=st, basemap=basemap,
     )
-    for section in sections or SECTIONS:
+    for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
+                        disable=not verbose, leave=False):
         log.info("atlas section %s", section.__name__)
         section(atlas, cat)
     return atlas

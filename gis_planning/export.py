@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from tqdm.auto import tqdm
 
 from . import __version__, privacy, results
 from ._atomic import atomic_path, check_output_path
@@ -192,7 +193,9 @@ def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame) -> ExportLayer |
     return ExportLayer(out_name, counts, label, meta, style_for(out_name, counts))
 
 
-def export_layers(cat: Catalog, *, names: Sequence[str] | None = None) -> list[ExportLayer]:
+def export_layers(
+    cat: Catalog, *, names: Sequence[str] | None = None, verbose: bool = False
+) -> list[ExportLayer]:
     """Return every catalogue layer and every available result, ready to export.
 
     Parameters
@@ -202,6 +205,8 @@ def export_layers(cat: Catalog, *, names: Sequence[str] | None = None) -> list[E
     names
         Only these layer / result names (default: all). Confidential layers are always
         released as counts per Stadtteil (``<name>_anzahl``), never as points.
+    verbose
+        Show a progress bar (tqdm, on stderr) while layers are loaded and results computed.
 
     Returns
     -------
@@ -222,7 +227,8 @@ def export_layers(cat: Catalog, *, names: Sequence[str] | None = None) -> list[E
         out.append(ExportLayer(name, frame, cat.schema(name).label, _layer_meta(cat, name),
                                style_for(name, frame)))
     taken = {layer.name for layer in out} | set(cat.names())
-    for name in results.available(cat):
+    for name in tqdm(results.available(cat), desc="Ergebnisse", unit="Ebene",
+                     disable=not verbose, leave=False):
         if wanted is not None and name not in wanted:
             continue
         if name in taken:

@@ -52,7 +52,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, catalog_path: str | None)
     ]
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
-    ctx.obj = CatalogState(catalog_path)
+    ctx.obj = CatalogState(catalog_path, verbose=verbose > 0)
 
 
 def _register() -> None:

@@ -16,6 +16,7 @@ class CatalogState:
     """The catalogue the commands work on, created on first use."""
 
     path: str | None = None
+    verbose: bool = False
     _catalog: Catalog | None = field(default=None, repr=False)
 
     @property

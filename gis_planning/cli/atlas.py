@@ -45,7 +45,7 @@ def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes:
     from .._atomic import check_output_path
 
     check_output_path(out, overwrite=overwrite)
-    atl = build_atlas(state.catalog, basemap=not no_basemap)
+    atl = build_atlas(state.catalog, basemap=not no_basemap, verbose=state.verbose)
     path = atl.save(out, mode="offline" if offline else "cdn", overwrite=overwrite)
     size = path.stat().st_size
     report = atl.size_report()

@@ -33,7 +33,7 @@ def export(state: CatalogState, gpkg: str | None, geojson: str | None,
 
     if not gpkg and not geojson:
         raise click.UsageError("give --gpkg PATH and/or --geojson DIR.")
-    layers = export_layers(state.catalog, names=list(names) or None)
+    layers = export_layers(state.catalog, names=list(names) or None, verbose=state.verbose)
     if gpkg:
         path = write_gpkg(layers, gpkg, overwrite=overwrite)
         styled = sum(1 for x in layers if x.spatial)
