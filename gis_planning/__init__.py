@@ -1,7 +1,19 @@
-"""gis_planning: a GIS planning toolkit for German cities (first city: Essen)."""
+"""gis_planning: a GIS planning toolkit for German cities (first city: Essen).
+
+The curated public API is importable from the package; heavy modules load on first use, so
+``import gis_planning`` and the command line stay fast.
+
+Examples
+--------
+>>> import gis_planning as gp
+>>> cat = gp.default_catalog()
+>>> len(cat.load("kitas"))
+312
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from ._errors import (
@@ -19,6 +31,31 @@ from ._validate import ANALYSIS_CRS
 
 __version__ = "0.1.0"
 
+#: Public name -> module that defines it (loaded on first access).
+_LAZY = {
+    "Catalog": "catalog",
+    "LayerSchema": "schema",
+    "default_catalog": "catalog",
+    "read_file": "io",
+    "write_layer": "io",
+    "build_atlas": "atlas",
+    "Atlas": "webmap",
+    "area_interpolate": "interpolate",
+    "global_indices": "segregation",
+    "local_indices": "segregation",
+    "getis_ord": "hotspots",
+    "local_moran": "hotspots",
+    "queen_weights": "weights",
+    "knn_weights": "weights",
+    "distance_band_weights": "weights",
+    "solve_mclp": "siting",
+    "solve_lscp": "siting",
+    "solve_pmedian": "siting",
+    "allocate_budget": "budget",
+    "release": "privacy",
+    "filter_layer": "query",
+}
+
 __all__ = [
     "ANALYSIS_CRS",
     "CRSError",
@@ -31,6 +68,21 @@ __all__ = [
     "OutputExistsError",
     "SchemaError",
     "__version__",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gis_planning' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -100,3 +100,13 @@ def test_schemas_have_provenance():
         assert s.source and s.licence and s.date and s.label
     assert ESSEN_SCHEMAS["projektwohnungen"].confidential
     assert "synthetisch" in ESSEN_SCHEMAS["projektwohnungen"].label
+
+
+def test_public_api_is_lazy_and_complete():
+    import gis_planning as gp
+
+    for name in gp._LAZY:
+        assert callable(getattr(gp, name)), name
+    assert "build_atlas" in dir(gp)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        gp.nope  # noqa: B018
