@@ -939,7 +939,7 @@ class Atlas:
             box = _js_json(f"<details><summary>{esc(title_text)}</summary>{table_html}"
                            "</details>")
             self.map.add_child(_Script(
-                f"gp.box({{map}}, {box}, 'bottomright', 'gp-box gp-tablebox', 1400);"))
+                f"gp.box({{map}}, {box}, 'bottomright', 'gp-box gp-tablebox', 1900);"))
         plugins.Fullscreen(position="topleft", title="Vollbild", title_cancel="Vollbild beenden",
                            force_separate_button=True).add_to(self.map)
         groups = [
