@@ -158,6 +158,7 @@ class Catalog:
     city: str = "Essen"
     tables: dict[str, str | os.PathLike] = field(default_factory=dict)
     _cache: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+    _results: dict[str, object] = field(default_factory=dict, repr=False)
 
     def names(self) -> list[str]:
         """Return the names of the layers that have a source."""

@@ -278,6 +278,13 @@ def area_interpolate(
         require_projected(weights, name="weights")
         require_same_crs(("source", source), ("weights", weights))
         require_numeric(weights, [weight_column], name="weights")
+        wv = weights[weight_column].to_numpy(dtype=float)
+        if not np.isfinite(wv).all() or (wv < 0).any():
+            raise SchemaError(
+                f"`weights` column {weight_column!r} has missing, infinite or negative values "
+                f"(first at row {int(np.flatnonzero(~np.isfinite(wv) | (wv < 0))[0]) + 1}); "
+                f"fill or drop them: a missing weight would silently drop its source's counts."
+            )
     src_ids = _ids(source, source_id, name="source")
     tgt_ids = _ids(target, target_id, name="target")
 

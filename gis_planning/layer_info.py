@@ -18,15 +18,18 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
     """Return schema, feature count, source, licence, CRS and extent of layer ``name``."""
     schema = catalog.schema(name)
     gdf = catalog.load(name)
-    minx, miny, maxx, maxy = gdf.total_bounds
-    lon = gdf.to_crs("EPSG:4326").total_bounds
+    # the extent of a confidential point layer is made of real locations: show the city's
+    extent_of = catalog.load("stadtteile") if schema.confidential else gdf
+    minx, miny, maxx, maxy = extent_of.total_bounds
+    lon = extent_of.to_crs("EPSG:4326").total_bounds
     info = {
         "Layer": f"{name} ({schema.label})",
         "Beschreibung": schema.description,
         "Objekte": len(gdf),
         "Geometrie": ", ".join(sorted(gdf.geom_type.unique())),
         "CRS": gdf.crs.to_string(),
-        "Ausdehnung (EPSG:25832)": f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}",
+        "Ausdehnung (EPSG:25832)": f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}"
+        + (" (Stadtgebiet; die Lage der Punkte ist vertraulich)" if schema.confidential else ""),
         "Ausdehnung (WGS84)": f"{lon[0]:.4f}, {lon[1]:.4f} – {lon[2]:.4f}, {lon[3]:.4f}",
         "Quelle": schema.source,
         "Lizenz": schema.licence,
@@ -53,7 +56,8 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
 def exportable(catalog: Catalog, name: str) -> gpd.GeoDataFrame:
     """Return layer ``name`` in the form it may leave the toolkit.
 
-    Confidential point layers become counts per Stadtteil with primary suppression.
+    Confidential point layers become counts per Stadtteil with primary and secondary
+    suppression (:func:`gis_planning.privacy.release`).
     """
     schema = catalog.schema(name)
     gdf = catalog.load(name)

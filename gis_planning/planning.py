@@ -135,8 +135,10 @@ def site_scenario(
     Defaults follow the strategy paper: one new meeting space per Bezirk is asked for
     (``p=9``, ``per_bezirk=True``), walking radius 800 m. Places with ``besteht`` stay.
     """
-    opts: dict = {"radius": radius, "weight": "nachfrage", "fixed": "besteht",
-                  "boundary": boundary, "time_limit": time_limit}
+    opts: dict = {"weight": "nachfrage", "fixed": "besteht", "boundary": boundary,
+                  "time_limit": time_limit}
+    if model != "pmedian":  # p-median minimises distance; it has no service radius
+        opts["radius"] = radius
     if per_bezirk:
         opts["group"] = "bezirk"
     if capacity:
@@ -151,9 +153,23 @@ def site_scenario(
 
 
 def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Coverage of ``result`` per Bezirk plus a city row (German column meaning in Notes)."""
-    per = coverage_by_group(result, demand, group="bezirk")
-    return per.reset_index()
+    """Coverage of ``result`` per Bezirk and for the whole city (last row, ``bezirk`` "Stadt").
+
+    Columns as :func:`gis_planning.siting.coverage_by_group`: demand cells, total and covered
+    demand weight, coverage share, sites serving the area, mean distance (m).
+    """
+    per = coverage_by_group(result, demand, group="bezirk").reset_index()
+    alloc = result.allocation
+    s = result.summary
+    city = {
+        "bezirk": "Stadt", "n_demand": len(demand), "total_weight": s.total_weight,
+        "covered_weight": s.covered_weight, "uncovered_weight": s.total_weight - s.covered_weight,
+        "coverage_share": s.coverage_share, "n_sites": s.n_sites,
+        "mean_distance": float(np.average(alloc["distance_m"], weights=alloc["weight"]))
+        if len(alloc) and alloc["weight"].sum() > 0 else float("nan"),
+    }
+    per["bezirk"] = per["bezirk"].astype(object)
+    return pd.concat([per, pd.DataFrame([city])[per.columns]], ignore_index=True)
 
 
 def budget_table(

@@ -308,7 +308,8 @@ def flats_density(
         Gaussian kernel standard deviation in metres (default 1000); also the radius of the
         suppression neighbourhood.
     k
-        Cells with fewer than ``k`` flats within ``bandwidth`` of the cell centre are nodata.
+        Minimum group size (at least :data:`~gis_planning.privacy.DEFAULT_K`): blocks and
+        cells with fewer than ``k`` flats are withheld (see Notes).
 
     Returns
     -------
@@ -318,18 +319,26 @@ def flats_density(
 
     Notes
     -----
-    Aggregate first: points are counted per cell, the counts are smoothed with
-    :func:`smooth_mass` (total preserved), and the cell value is the smoothed count per km².
-    The neighbourhood count :math:`n_i = \\sum_{j: \\|x_j - x_i\\| \\le h} m_j` (disk of radius
-    ``bandwidth`` on the cell counts) decides the mask: cells with :math:`n_i < k` are nodata,
-    so a lone flat never shows as a peak of its own.
+    Aggregate first: points are counted per cell, then per block of
+    ``max(cell_size, bandwidth)`` metres; blocks holding fewer than ``k`` flats are withheld
+    *before* smoothing, so a small group never contributes to any shown cell, however far
+    the kernel reaches. The kept counts are smoothed with :func:`smooth_mass` (total
+    preserved) and the cell value is the smoothed count per km². The neighbourhood count
+    :math:`n_i = \\sum_{j: \\|x_j - x_i\\| \\le h} m_j` (disk of radius ``bandwidth`` on the
+    kept cell counts) then masks cells with :math:`n_i < k` (nodata).
+    ``tags["unterdrueckt_anteil"]`` is the withheld share of all flats (blocks and mask).
     """
     require_same_crs(("points", points), ("domain", domain))
+    if k < DEFAULT_K:
+        raise InputError(f"`k` must be at least {DEFAULT_K} (smaller groups would be "
+                         f"identifiable), got {k}.")
     rgrid = raster_grid(domain, cell_size=cell_size)
     counts, outside = _point_counts(points, rgrid)
     if outside:
         warnings.warn(f"{outside} point(s) lie outside the domain and are not counted.",
                       UserWarning, stacklevel=2)
+    all_flats = float(counts.sum())
+    counts = _withhold_small_blocks(counts, max(1, round(bandwidth / cell_size)), k)
     sigma = _sigma(bandwidth, cell_size)
     mass = smooth_mass(counts, rgrid.mask, sigma_cells=sigma)
     local = ndimage.convolve(counts, _disk(max(sigma, 0.5)), mode="constant")
@@ -337,8 +346,8 @@ def flats_density(
     kept = np.where(suppressed, 0.0, mass)
     density = _density(kept, rgrid)
     density[suppressed] = np.nan
-    total = float(mass.sum())
-    withheld = float(mass[suppressed].sum())
+    total = all_flats
+    withheld = all_flats - float(kept.sum())
     tags = {
         "title": "Kerndichte Projektwohnungen (aus Anzahlen je Rasterzelle)",
         "method": f"Anzahl je {cell_size:g}-m-Zelle, Gauß-Kern sigma {bandwidth:g} m mit "
@@ -350,6 +359,17 @@ def flats_density(
     }
     return Surface("projektwohnungen_dichte", density[None], rgrid,
                    ("Projektwohnungen je km²",), ("1/km²",), ("density",), tags)
+
+
+def _withhold_small_blocks(counts: np.ndarray, block: int, k: int) -> np.ndarray:
+    """Zero the cell counts of every ``block`` x ``block`` block holding fewer than ``k``."""
+    h, w = counts.shape
+    bh, bw = -(-h // block), -(-w // block)
+    padded = np.zeros((bh * block, bw * block))
+    padded[:h, :w] = counts
+    sums = padded.reshape(bh, block, bw, block).sum(axis=(1, 3))
+    small = np.kron(sums < k, np.ones((block, block), dtype=bool))[:h, :w]
+    return np.where(small, 0.0, counts)
 
 
 def _distribute(table: gpd.GeoDataFrame, columns: Sequence[str], rgrid: RasterGrid
@@ -628,11 +648,13 @@ def catalog_surface(cat: object, name: str, *, cell_size: float = 100, **options
     if name == "projektwohnungen_dichte":
         return flats_density(cat.load("projektwohnungen"), st, cell_size=cell_size, **options)
     if name == "entfernung":
-        kitas = cat.load("kitas")
+        kitas, schulen = cat.load("kitas"), cat.load("schulen")
+        for layer, frame in (("kitas", kitas), ("schulen", schulen)):
+            # a distance surface pinpoints every facility: never for confidential layers
+            guard(frame, what=f"distance surface to {layer}")
         if "in_betrieb" in kitas.columns:
             kitas = kitas[kitas["in_betrieb"].astype(bool)]
-        return distance_surface(st, {"Kita": kitas, "Schule": cat.load("schulen")},
-                                cell_size=cell_size)
+        return distance_surface(st, {"Kita": kitas, "Schule": schulen}, cell_size=cell_size)
     table = results.compute(cat, "stadtteil_statistik")
     if name == "bevoelkerung_dichte":
         return population_density(table, cell_size=cell_size, **options)

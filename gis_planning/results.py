@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import LayerError
+from ._errors import InputError, LayerError
 from .catalog import Catalog
 
 __all__ = [
@@ -163,6 +163,24 @@ def _segregation_lokal(cat: Catalog) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry="geometry", crs=data.crs)
 
 
+def _analysis_source(cat: Catalog, source: str) -> pd.DataFrame:
+    """Return a result or catalogue layer for an analysis; confidential layers are refused.
+
+    Record-level analyses (one output row per record) would reveal confidential records, and
+    pandas does not carry the confidential mark through joins, so the check is by schema.
+    """
+    if source in RESULTS:
+        return compute(cat, source)
+    if cat.schema(source).confidential:
+        from ._errors import ConfidentialDataError
+
+        raise ConfidentialDataError(
+            f"layer {source!r} is confidential: analyses per record would reveal it. Use its "
+            f"counts per Stadtteil instead (`gis-planning layers export {source} ...`)."
+        )
+    return cat.load(source)
+
+
 def hotspot_layer(
     cat: Catalog,
     *,
@@ -188,7 +206,11 @@ def hotspot_layer(
     """
     from . import hotspots
 
-    frame = compute(cat, source) if source in RESULTS else cat.load(source)
+    if method not in ("gi", "lisa"):
+        raise InputError(f"`method` must be 'gi' (Getis-Ord Gi*) or 'lisa' (local Moran), "
+                         f"not {method!r}.")
+    frame = _analysis_source(cat, source)
+    estimated = "geschaetzt" in frame and bool(frame["geschaetzt"].any())
     if cell_size:
         from .grid import grid
         from .interpolate import area_interpolate
@@ -203,7 +225,7 @@ def hotspot_layer(
         min_population=min_population, smoothing=smoothing if denominator else None,
     )
     out["klasse"] = out["klasse"].astype(str)
-    if "geschaetzt" in frame and bool(frame["geschaetzt"].any()):
+    if estimated:
         out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
     return out
 
@@ -220,7 +242,7 @@ def status_table(
     """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``."""
     from .status_index import Indicator, status_index
 
-    frame = compute(cat, source) if source in RESULTS else cat.load(source)
+    frame = _analysis_source(cat, source)
     inds = [Indicator(c, d, w) for c, d, w in (indicators or
                                                [("herkunft12_anteil_prozent", 1, 1.0)])]
     from ._validate import require_columns
@@ -234,7 +256,6 @@ def status_table(
     return out
 
 
-_SCENARIOS: dict[int, tuple] = {}
 
 
 def siting(
@@ -274,9 +295,10 @@ def default_scenario(cat: Catalog):
     12-origin population on a 250 m grid, candidates = schools, Kitas in operation and
     existing meeting places (kept).
     """
-    if id(cat) not in _SCENARIOS:
-        _SCENARIOS[id(cat)] = siting(cat)
-    return _SCENARIOS[id(cat)]
+    cache = cat._results
+    if "_default_scenario" not in cache:
+        cache["_default_scenario"] = siting(cat)
+    return cache["_default_scenario"]
 
 
 def budget_table(
@@ -436,7 +458,6 @@ _NEEDS_STADTTEIL_TABLE = (
     "standorte", "einzugsbereiche", "standort_zuordnung", "abdeckung_bezirke",
 )
 
-_CACHE: dict[tuple[int, str], pd.DataFrame] = {}
 
 
 def available(cat: Catalog) -> list[str]:
@@ -462,11 +483,11 @@ def compute(cat: Catalog, name: str) -> pd.DataFrame:
     if name not in available(cat):
         raise LayerError(f"result {name!r} needs layers this catalogue lacks "
                          f"({', '.join(RESULTS[name].needs)}).")
-    key = (id(cat), name)
-    if key not in _CACHE:
+    cache = cat._results  # held by the catalogue: results die with it
+    if name not in cache:
         log.info("computing result %s", name)
-        _CACHE[key] = RESULTS[name].compute(cat)
-    return _CACHE[key].copy()
+        cache[name] = RESULTS[name].compute(cat)
+    return cache[name].copy()
 
 
 def all_frames(cat: Catalog, *, include_layers: bool = True) -> dict[str, pd.DataFrame]:

@@ -37,7 +37,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from ._errors import GeometryError, InputError, SchemaError
+from ._errors import CRSError, GeometryError, InputError, SchemaError
 from ._validate import require_columns, require_numeric, require_projected, require_same_crs
 
 __all__ = [
@@ -435,6 +435,15 @@ def _check_p(p: int, inst: _Instance) -> int:
             "rule 'at least one site per group' needs one site in each; raise `p` or drop "
             "`group`."
         )
+    if inst.group_codes is not None:
+        served = set(np.asarray(inst.group_codes)[np.asarray(inst.fixed, bool)].tolist())
+        needed = n_fixed + len(inst.group_labels) - len(served)
+        if p < needed:
+            raise InputError(
+                f"`p`={p} cannot hold the {n_fixed} fixed site(s) plus one site in each of the "
+                f"{len(inst.group_labels) - len(served)} group(s) without a fixed site; raise "
+                f"`p` to at least {needed}."
+            )
     return int(p)
 
 
@@ -1039,11 +1048,16 @@ def _greedy_pmedian(inst: _Instance, D: np.ndarray, w: np.ndarray, p: int) -> np
 # --------------------------------------------------------------------------------------------
 # Outputs
 # --------------------------------------------------------------------------------------------
-def _boundary_geom(boundary: BoundaryLike) -> BaseGeometry | None:
+def _boundary_geom(boundary: BoundaryLike, crs=None) -> BaseGeometry | None:
     if boundary is None:
         return None
     if isinstance(boundary, BaseGeometry):
         return boundary
+    if crs is not None and boundary.crs is not None and not boundary.crs.equals(crs):
+        raise CRSError(
+            f"`boundary` is in {boundary.crs.to_string()} but the sites are in "
+            f"{crs.to_string()}; use `boundary.to_crs(sites.crs)`."
+        )
     return shapely.union_all(np.asarray(boundary.geometry if isinstance(
         boundary, gpd.GeoDataFrame) else boundary))
 
@@ -1093,7 +1107,7 @@ def catchments(
     if how == "buffer" and radius is None:
         raise InputError("`how='buffer'` needs a `radius`; use how='voronoi' for p-median.")
     pts = sites.geometry.to_numpy()
-    clip = _boundary_geom(boundary)
+    clip = _boundary_geom(boundary, sites.crs)
     if how == "buffer":
         geoms = shapely.buffer(pts, radius, quad_segs=16)
     else:

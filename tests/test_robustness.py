@@ -24,6 +24,10 @@ PW = "projektwohnungen"
 #: Commands that write nothing a user could take away (they only read and report).
 READ_ONLY = {"check"}
 
+#: Commands whose recipes must be refused with a confidentiality error (they would otherwise
+#: return one row per flat).
+REFUSED = {"hotspots", "status"}
+
 #: Sub-commands that never read the confidential layer (``raster all`` covers them anyway).
 SUB_SAFE = {"raster": {"distance", "hotspots", "population"}, "layers": {"list"}}
 
@@ -41,6 +45,8 @@ def _recipes(out: Path) -> dict[str, list[list[str]]]:
         "export": [["export", "--gpkg", str(out / "alles.gpkg")],
                    ["export", "--geojson", str(out / "geojson")]],
         "raster": [["raster", "flats", "-o", str(out / "flats.tif")],
+                   ["raster", "flats", "--k", "1", "--bandwidth", "0", "--cell-size", "50",
+                    "-o", str(out / "flats_k1.tif")],
                    ["raster", "all", "--dir", str(out / "raster"), "--cell-size", "500"]],
         "query": [
             ["query", f"SELECT * FROM {PW}", "-o", str(out / "q.geojson")],
@@ -55,8 +61,11 @@ def _recipes(out: Path) -> dict[str, list[list[str]]]:
         "segregation": [["segregation", "-o", str(out / "seg.csv")]],
         "budget": [["budget", "-o", str(out / "budget.csv")]],
         "site": [["site", "--p", "9", "--cell-size", "500", "--out-dir", str(out / "site")]],
-        "hotspots": [["hotspots", "--layer", PW, "-o", str(out / "hs.geojson")]],
-        "status": [["status", "--layer", PW, "-o", str(out / "status.geojson")]],
+        "hotspots": [["hotspots", "--layer", PW, "--column", "wohnung_id", "--denominator", "",
+                      "--weights", "knn", "--permutations", "99", "-o", str(out / "hs.geojson")]],
+        "status": [["status", "--layer", PW, "--indicator", "wohnung_id:+1", "--population", "",
+                    "-o", str(out / "status.geojson")],
+                   ["status", "--layer", PW, "--indicator", "wohnung_id:+1", "--population", ""]],
     }
 
 
@@ -147,6 +156,8 @@ def test_no_export_path_leaks_confidential_coordinates(tmp_path, flat_keys):
         for args in recipes[name]:
             res = runner.invoke(cli, args)
             assert not isinstance(res.exception, AssertionError)
+            if name in REFUSED:  # record-level analyses must refuse, not fail by accident
+                assert res.exit_code == 2 and "confidential" in res.output, (args, res.output)
             hits = _scan_text(res.output, flat_keys)
             assert not hits, f"{' '.join(args)} printed flat coordinates {hits[:3]}"
             ran.append((args, res.exit_code))
@@ -182,3 +193,18 @@ def test_user_marked_confidential_layer(tmp_path, catalog):
     assert not _leaks_in_numbers(
         [v for p in shapely.get_coordinates(got.to_crs("EPSG:25832").geometry.array) for v in p],
         {5: set(), 6: set(), "m": keys})
+
+
+def test_distance_raster_refuses_confidential_facilities(tmp_path, catalog):
+    """A distance surface pinpoints every facility, so a confidential one is refused."""
+    import json
+
+    for name in ("stadtteile", "kitas", "schulen"):
+        catalog.load(name).to_file(tmp_path / f"{name}.gpkg")
+    (tmp_path / "c.json").write_text(json.dumps({
+        "city": "Essen", "confidential": ["kitas"],
+        "layers": {n: f"{n}.gpkg" for n in ("stadtteile", "kitas", "schulen")}}))
+    res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "c.json"), "raster", "distance",
+                                   "-o", str(tmp_path / "d.tif")])
+    assert res.exit_code == 2 and "confidential" in res.output
+    assert not (tmp_path / "d.tif").exists()

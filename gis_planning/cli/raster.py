@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..labels import fmt_number
+from ..privacy import DEFAULT_K
 from ._options import CatalogState, overwrite_option, pass_catalog
 
 __all__ = ["raster"]
@@ -49,8 +50,8 @@ def raster() -> None:
 @_cell_size
 @click.option("--bandwidth", type=click.FloatRange(min=0), default=1000.0, show_default=True,
               help="Kernel sigma and suppression radius in metres.")
-@click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Cells with fewer flats within the bandwidth are nodata.")
+@click.option("--k", "k", type=click.IntRange(min=DEFAULT_K), default=DEFAULT_K,
+              show_default=True, help="Blocks and cells with fewer flats are withheld (nodata).")
 @overwrite_option
 @pass_catalog
 def flats(state: CatalogState, output: str, cell_size: float, bandwidth: float, k: int,
