@@ -261,6 +261,7 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
     sites = results.compute(cat, "standorte")
     areas = results.compute(cat, "einzugsbereiche")
     cover = results.compute(cat, "abdeckung_bezirke")
+    cover = cover[cover["bezirk"] != "Stadt"]
     share = float(sites["abdeckung_anteil"].iloc[0])
     summary = (
         f"{len(sites)} Standorte erreichen {fmt_percent(share * 100)} der geschätzten "

@@ -165,8 +165,10 @@ def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFra
         "bezirk": "Stadt", "n_demand": len(demand), "total_weight": s.total_weight,
         "covered_weight": s.covered_weight, "uncovered_weight": s.total_weight - s.covered_weight,
         "coverage_share": s.coverage_share, "n_sites": s.n_sites,
-        "mean_distance": float(np.average(alloc["distance_m"], weights=alloc["weight"]))
-        if len(alloc) and alloc["weight"].sum() > 0 else float("nan"),
+        # as per Bezirk: weighted by the served demand of allocated cells only
+        "mean_distance": float((alloc["served_weight"] * alloc["distance_m"])
+                               .where(alloc["site"].notna(), 0.0).sum() / s.covered_weight)
+        if s.covered_weight > 0 else float("nan"),
     }
     per["bezirk"] = per["bezirk"].astype(object)
     return pd.concat([per, pd.DataFrame([city])[per.columns]], ignore_index=True)

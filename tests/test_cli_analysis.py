@@ -107,7 +107,14 @@ def test_default_siting_scenario(catalog):
     assert sites.crs.to_epsg() == 25832
     cover = results.compute(catalog, "abdeckung_bezirke")
     alloc = results.compute(catalog, "standort_zuordnung")
-    assert cover["covered_weight"].sum() == pytest.approx(alloc["served_weight"].sum())
+    per_bezirk, city = cover.iloc[:-1], cover.iloc[-1]
+    assert city["bezirk"] == "Stadt" and len(per_bezirk) == 9
+    assert per_bezirk["covered_weight"].sum() == pytest.approx(alloc["served_weight"].sum())
+    assert city["covered_weight"] == pytest.approx(alloc["served_weight"].sum())
+    assert city["coverage_share"] == pytest.approx(
+        city["covered_weight"] / city["total_weight"])
+    assert per_bezirk["mean_distance"].min() <= city["mean_distance"]
+    assert city["mean_distance"] <= per_bezirk["mean_distance"].max()
     assert alloc["weight"].sum() == pytest.approx(21287)  # seed's 12-origin total kept
     # every covered demand cell lies within 800 m of its site
     assert (alloc.loc[alloc["covered"], "distance_m"] <= 800 + 1e-6).all()
@@ -121,7 +128,7 @@ def test_site_cli(run, tmp_path):
     assert res.exit_code == 0, res.output
     assert "optimal" in res.output and "marginal_gain" in res.output
     assert len(gpd.read_file(tmp_path / "s" / "standorte.geojson")) == 9
-    assert len(pd.read_csv(tmp_path / "s" / "abdeckung.csv")) == 9
+    assert len(pd.read_csv(tmp_path / "s" / "abdeckung.csv")) == 10  # 9 Bezirke + Stadt
     res = run("site", "--model", "mclp", "--p", "3")
     assert res.exit_code == 2 and "p" in res.output  # 3 sites cannot serve 9 Bezirke
 
