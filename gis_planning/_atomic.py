@@ -106,9 +106,10 @@ def check_output_path(
         raise OutputExistsError(
             f"output {str(target)!r} exists; pass overwrite=True (CLI: --overwrite) to replace it."
         )
-    if not target.parent.exists():
+    if not target.parent.is_dir():
         raise InputError(
-            f"the folder of output {str(target)!r} does not exist; create it first."
+            f"the folder of output {str(target)!r} does not exist (or is a file); create it "
+            f"first or choose another path."
         )
     return target
 

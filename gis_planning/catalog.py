@@ -248,6 +248,9 @@ class Catalog:
         Relative paths are taken from the JSON file's folder.
         """
         p = Path(path)
+        from ._atomic import register_input
+
+        register_input(p)  # never overwrite the catalogue file with an output
         try:
             spec = json.loads(p.read_text(encoding="utf-8"))
             layers = spec["layers"]
@@ -265,7 +268,7 @@ class Catalog:
         cat = cls.from_paths(resolved, city=spec.get("city", "Stadt"))
         cat.tables = {k: (p.parent / v) for k, v in spec.get("tables", {}).items()}
         secret = spec.get("confidential", [])
-        if isinstance(secret, str) or not all(isinstance(n, str) for n in secret):
+        if not isinstance(secret, list) or not all(isinstance(n, str) for n in secret):
             raise LayerError(
                 f"catalogue file {str(p)!r}: 'confidential' must be a list of layer names, "
                 'e.g. "confidential": ["kitas"].'

@@ -269,7 +269,8 @@ def stadtteil_einwohner(
             return None
         dist = (rows["_jahr"] - year).abs()
         best = rows[dist == dist.min()]
-        value = float(np.round(best["_ew"].mean()))
+        # mean per year first, so a year with two sources does not count twice
+        value = float(np.round(best.groupby("_jahr")["_ew"].mean().mean()))
         years = sorted(set(best["_jahr"].astype(int)))
         if len(years) > 1:
             meth = "interpoliert"
@@ -571,6 +572,12 @@ def stadtteil_schaetzung(
                 )
         else:
             e_o = e[others].astype(float)
+            if rest_h > e_o.sum():
+                raise InputError(
+                    f"Bezirk {b.bezirk}: {rest_h} people from the 12 countries are left for "
+                    f"Stadtteile with only {int(e_o.sum())} estimated inhabitants; check the "
+                    f"inhabitant figures or the printed shares."
+                )
             base = rest_h / e_o.sum() if e_o.sum() else 0.0
             rate = np.array([prior.get(int(nrs[k]), 100.0 * base) / 100.0 for k in others])
             fitted = _ipf_two_columns(e_o, np.clip(rate, 0.0, 1.0), float(rest_h))

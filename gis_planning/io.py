@@ -607,14 +607,21 @@ def write_layer(
         fmt = "geojson"
     if fmt not in ("geojson", "gpkg", "csv"):
         raise LayerError(f"unknown format {fmt!r}; use geojson, gpkg or csv.")
+    suffixes = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv",)}
+    if p.suffix.lower() not in suffixes[fmt]:
+        raise LayerError(
+            f"output {str(p)!r} does not end in {' or '.join(suffixes[fmt])} but the format is "
+            f"{fmt}; name the file accordingly so other programs open it."
+        )
     with atomic_path(p, overwrite=overwrite, inputs=inputs) as tmp:
         if fmt == "geojson":
             gdf.to_crs("EPSG:4326").to_file(
                 tmp, driver="GeoJSON", engine="pyogrio", RFC7946="YES", COORDINATE_PRECISION=7,
                 WRITE_NAME="NO",
             )
-        elif fmt == "gpkg":
-            gdf.to_file(tmp, driver="GPKG", layer=layer or p.stem, engine="pyogrio")
+        elif fmt == "gpkg":  # GeoPackage 1.2: newer versions warn in QGIS 3.22
+            gdf.to_file(tmp, driver="GPKG", layer=layer or p.stem, engine="pyogrio",
+                        VERSION="1.2")
         else:
             out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
             out["wkt"] = gdf.geometry.to_crs("EPSG:4326").to_wkt(rounding_precision=7)

@@ -961,10 +961,32 @@ def format_result(frame: pd.DataFrame, *, max_rows: int = 50, wkt_width: int = 4
         text = "(keine Treffer)" if len(frame) == 0 else ""
         cols = ", ".join(map(str, frame.columns))
         return f"{text}\nSpalten: {cols}" if cols else text
-    body = shown.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep="–")
+    ints = {c: _german_int for c in shown.columns
+            if pd.api.types.is_integer_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])}
+    body = shown.to_string(index=False, float_format=_german_float, na_rep="–",
+                           formatters=ints)
     n = len(frame)
     tail = f"\n… {n - max_rows} weitere Zeilen (insgesamt {n})" if n > max_rows else ""
     return f"{body}{tail}\n({n} Zeile{'n' if n != 1 else ''})"
+
+
+def _german_int(value: object) -> str:
+    """Counts of 10.000 and more get a thousands point; smaller numbers (ids, years) not."""
+    from .labels import fmt_number
+
+    if value is None or value is pd.NA:
+        return "–"
+    return fmt_number(value, 0) if abs(int(value)) >= 10_000 else str(int(value))
+
+
+def _german_float(value: float) -> str:
+    """German number format for result tables: decimal comma, thousands point."""
+    from .labels import fmt_number
+
+    if value == value and float(value).is_integer():
+        return fmt_number(value, 0)
+    text = fmt_number(value, 3 if abs(value) < 100 else 1)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def write_result(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -218,7 +218,8 @@ def _multi(G: np.ndarray) -> tuple[float, float]:
     Pk = G.sum(axis=0) / T
     with np.errstate(divide="ignore", invalid="ignore"):
         pik = G / ti[:, None]
-        E = (Pk * np.log(1.0 / Pk)).sum()
+        present = Pk > 0  # 0 * ln(1/0) = 0: an absent group adds no entropy
+        E = (Pk[present] * np.log(1.0 / Pk[present])).sum()
         H = float(np.nansum(ti[:, None] * pik * np.log(pik / Pk)) / (T * E))
         I_ = (Pk * (1.0 - Pk)).sum()
         MD = float((np.abs(np.nan_to_num(pik) - Pk) * ti[:, None]).sum() / (2.0 * T * I_))
@@ -407,7 +408,9 @@ def global_indices(
         if by not in data.columns:
             raise SchemaError(f"`data` lacks the `by` column {by!r}.")
         codes = data[by].to_numpy()
-        for value in sorted(pd.unique(codes[pd.notna(codes)]), key=str):
+        values = pd.unique(codes[pd.notna(codes)])
+        numeric = all(isinstance(v, int | float | np.number) for v in values)
+        for value in sorted(values, key=None if numeric else str):
             scopes.append((value, by, np.flatnonzero(codes == value)))
     rng = np.random.default_rng(seed)
     rows = []

@@ -350,9 +350,6 @@ class _Coverage:
         data = np.ones(len(self.indices), dtype=float)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.m))
 
-    def rows(self) -> np.ndarray:
-        return np.repeat(np.arange(self.n), np.diff(self.indptr))
-
 
 def _coverage(inst: _Instance, radius: float) -> _Coverage:
     n, m = len(inst.dxy), len(inst.cxy)

@@ -78,8 +78,8 @@ def _indicators(spec: Mapping[str, object] | Sequence[Indicator]) -> list[Indica
                 items.append(val)
             elif isinstance(val, tuple):
                 items.append(Indicator(col, *val))
-            elif isinstance(val, int | float):
-                items.append(Indicator(col, int(np.sign(val)) or 1, abs(float(val)) or 1.0))
+            elif isinstance(val, int | float) and not isinstance(val, bool) and val != 0:
+                items.append(Indicator(col, int(np.sign(val)), abs(float(val))))
             else:
                 raise InputError(
                     f"indicator {col!r}: give a direction (+1/-1), a (direction, weight) tuple "

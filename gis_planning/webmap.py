@@ -968,9 +968,9 @@ class Atlas:
         return _offline.render_html(self.map, mode=mode)
 
     def save(
-        self, path: str | os.PathLike, *, mode: str = "offline", overwrite: bool = True
+        self, path: str | os.PathLike, *, mode: str = "offline", overwrite: bool = False
     ) -> Path:
-        """Write the map atomically to ``path`` and return it."""
+        """Write the map atomically to ``path``; an existing file only with ``overwrite``."""
         html_text = self.render(mode=mode)
         with atomic_path(path, overwrite=overwrite) as tmp:
             tmp.write_text(html_text, encoding="utf-8")

@@ -85,7 +85,7 @@ def test_output_equal_to_input_refused(tmp_path):
 
 
 def test_missing_folder_and_empty_name(tmp_path):
-    with pytest.raises(InputError, match="does not exist; create it"):
+    with pytest.raises(InputError, match="does not exist .or is a file.; create it"):
         write_layer(_pts(), tmp_path / "nein" / "a.geojson")
     with pytest.raises(InputError, match="names no file"), atomic_path(""):
         pass

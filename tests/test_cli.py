@@ -88,3 +88,21 @@ def test_catalog_option(run, tmp_path, stadtteile):
     res = run("--catalog", str(tmp_path / "c.json"), "layers", "list")
     assert res.exit_code == 0 and res.output.split()[0] == "stadtteile"
     assert "kitas" not in res.output
+
+
+def test_export_suffix_must_match_format(run, tmp_path):
+    res = run("layers", "export", "kitas", "--format", "gpkg", "-o", str(tmp_path / "k.geojson"))
+    assert res.exit_code == 2 and "does not end in .gpkg" in res.output
+    assert not (tmp_path / "k.geojson").exists()
+
+
+def test_catalogue_file_is_never_an_output(run, tmp_path, stadtteile):
+    stadtteile.to_file(tmp_path / "st.gpkg")
+    cat = tmp_path / "c.json"
+    cat.write_text('{"city": "X", "layers": {"stadtteile": "st.gpkg"}}')
+    before = cat.read_text()
+    res = run("--catalog", str(cat), "layers", "export", "stadtteile", "--format", "csv",
+              "-o", str(tmp_path / "c.csv"))
+    assert res.exit_code == 0
+    res = run("--catalog", str(cat), "query", "SELECT 1 AS x", "-o", str(cat), "--overwrite")
+    assert res.exit_code == 2 and cat.read_text() == before

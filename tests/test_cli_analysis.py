@@ -182,3 +182,40 @@ def test_existing_meeting_places_are_kept(tmp_path, catalog):
     assert "Treff Schuir" in set(result.sites["name"])
     assert result.sites.loc[result.sites["name"] == "Treff Schuir", "fixed"].all()
     assert result.summary.optimal and len(result.sites) == 9
+
+
+def test_pmedian_scenario_runs(catalog):
+    result, _ = results.siting(catalog, model="pmedian", p=9, cell_size=1000)
+    assert result.summary.optimal and len(result.sites) == 9
+    assert sorted(result.sites["bezirk"]) == list(range(1, 10))
+
+
+def test_conflicting_or_ignored_options_are_refused(run, tmp_path):
+    res = run("segregation", "--lokal", "--distance", "500")
+    assert res.exit_code == 2 and "--lokal" in res.output
+    res = run("segregation", "--distance", "-5")
+    assert res.exit_code == 2
+    res = run("hotspots", "--grid", "0")
+    assert res.exit_code == 2
+    (tmp_path / "sd").mkdir()
+    (tmp_path / "sd" / "zuordnung.geojson").write_text("{}")
+    res = run("site", "--cell-size", "1000", "--out-dir", str(tmp_path / "sd"))
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert sorted(p.name for p in (tmp_path / "sd").iterdir()) == ["zuordnung.geojson"]
+
+
+def test_theil_h_with_an_absent_group_in_a_scope():
+    from shapely.geometry import box
+
+    from gis_planning.segregation import global_indices
+
+    cells = gpd.GeoDataFrame(
+        {"a": [8, 2, 5, 5], "b": [2, 8, 5, 5], "c": [0, 0, 4, 6], "bz": [1, 1, 2, 2]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs="EPSG:25832")
+    cells["t"] = cells[["a", "b", "c"]].sum(axis=1)
+    out = global_indices(cells, group="a", total="t", groups=["a", "b", "c"], by="bz")
+    two = global_indices(cells[cells.bz == 1], group="a", total="t", groups=["a", "b"])
+    # in Bezirk 1 group c is absent: 0 * ln(1/0) = 0, so H equals H without c (not NaN)
+    assert out.loc[1, "theil_h"] == pytest.approx(two.loc["Stadt", "theil_h"])
+    assert out.loc[1, "theil_h"] > 0
+    assert list(out.index) == ["Stadt", 1, 2]  # Bezirke sorted as numbers

@@ -443,15 +443,15 @@ def _readme_commands() -> list[list[str]]:
 EXPECTED = [
     ["(36 Zeilen)", "Altenessen-Nord", "Altenessen-Süd", "Karnap", "Vogelheim"],
     ["10"],
-    ["Altenessen-Nord", "18405", "3.6", "Altenessen-Süd", "True", "25989", "6.4", "Karnap",
-     "8081", "5.6", "(3 Zeilen)"],
+    ["Altenessen-Nord", "18.405", "3,6", "Altenessen-Süd", "True", "25.989", "6,4", "Karnap",
+     "8081", "5,6", "(3 Zeilen)"],
     ["Stadtkern", "Nordviertel", "Südostviertel", "Altendorf", "Horst", "(5 Zeilen)"],
     ["Frohnhausen", "Schonnebeck", "Katernberg", "(3 Zeilen)"],
     ["(9 Zeilen)"],
     ["(8 Zeilen)"],
     ["< 5", "(8 Zeilen)"],
     ["Schuir", "Bergeborbeck", "Bedingrade", "(3 Zeilen)"],
-    ["III", "98439", "16.53", "5955", "(9 Zeilen)"],
+    ["III", "98.439", "16,53", "5.955", "(9 Zeilen)"],
 ]
 
 

@@ -19,8 +19,10 @@ __all__ = ["echo_table", "write_frame"]
 
 
 def _fmt(value: object) -> str:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool | np.bool_) or value is None:
         return "" if value is None else ("ja" if value else "nein")
+    if value is pd.NA or (isinstance(value, float) and value != value):
+        return "–"
     if isinstance(value, int | np.integer) and abs(int(value)) >= 10_000:
         return fmt_number(int(value), 0)
     if isinstance(value, float):

@@ -39,10 +39,13 @@ def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes:
       gis-planning atlas --out maps/essen_atlas.html --overwrite --sizes
       gis-planning --catalog bochum.json atlas --cdn --out maps/bochum_atlas.html
     """
+    from .._atomic import check_output_path
     from ..atlas import build_atlas
 
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    from .._atomic import check_output_path
+    parent = Path(out).parent
+    if parent.exists() and not parent.is_dir():
+        raise click.BadParameter(f"{parent} is a file, not a folder", param_hint="--out")
+    parent.mkdir(parents=True, exist_ok=True)
 
     check_output_path(out, overwrite=overwrite)
     atl = build_atlas(state.catalog, basemap=not no_basemap, verbose=state.verbose)

@@ -33,12 +33,16 @@ def export(state: CatalogState, gpkg: str | None, geojson: str | None,
 
     if not gpkg and not geojson:
         raise click.UsageError("give --gpkg PATH and/or --geojson DIR.")
+    from .._atomic import check_output_path
+
+    if gpkg:  # check before anything is written, so a refusal leaves no partial output
+        check_output_path(gpkg, overwrite=overwrite)
     layers = export_layers(state.catalog, names=list(names) or None, verbose=state.verbose)
+    if geojson:  # checks all its files before writing the first
+        files = write_geojson_dir(layers, geojson, overwrite=overwrite)
+        click.echo(f"GeoJSON geschrieben: {geojson} ({len(files)} Dateien)")
     if gpkg:
         path = write_gpkg(layers, gpkg, overwrite=overwrite)
         styled = sum(1 for x in layers if x.spatial)
         click.echo(f"GeoPackage geschrieben: {path} ({len(layers)} Ebenen/Tabellen, "
                    f"{styled} mit QGIS-Stil, {path.stat().st_size / 1e6:.2f} MB)")
-    if geojson:
-        files = write_geojson_dir(layers, geojson, overwrite=overwrite)
-        click.echo(f"GeoJSON geschrieben: {geojson} ({len(files)} Dateien)")

@@ -28,7 +28,7 @@ __all__ = ["hotspots"]
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--min-population", type=float, default=300, show_default=True,
               help="Units below are reported 'zu klein' and not classified.")
-@click.option("--grid", "cell_size", type=float, default=None,
+@click.option("--grid", "cell_size", type=click.FloatRange(min=10), default=None,
               help="Move the counts to a square grid of this cell size (m) first.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write GeoJSON, GeoPackage or CSV instead of printing.")

@@ -26,6 +26,9 @@ def list_layers(state: CatalogState) -> None:
       gis-planning layers list
     """
     cat = state.catalog
+    if not cat.names():
+        click.echo("(keine Ebenen: die Katalogdatei nennt keine Dateien)")
+        return
     width = max(len(n) for n in cat.names())
     for name in cat.names():
         s = cat.schema(name)

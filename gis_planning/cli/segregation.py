@@ -38,6 +38,12 @@ def segregation(state: CatalogState, by: str, distance: float | None, simulation
     from .. import results
 
     cat = state.catalog
+    if lokal and (distance is not None or by != "bezirk" or simulations != 199 or seed != 0):
+        raise click.UsageError("--lokal computes location quotients and entropy per Stadtteil; "
+                               "--by, --distance, --simulations and --seed apply only to the "
+                               "global indices.")
+    if distance is not None and distance <= 0:
+        raise click.BadParameter("must be a positive number of metres", param_hint="--distance")
     if lokal:
         frame = results.compute(cat, "segregation_lokal")
     else:

@@ -52,6 +52,18 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
     from ..results import siting
 
     cat = state.catalog
+    targets = []
+    if out_dir:  # check every output before solving, so a refusal writes nothing
+        from .._atomic import check_output_path
+
+        d = Path(out_dir)
+        if d.exists() and not d.is_dir():
+            raise click.BadParameter(f"{d} is a file, not a folder", param_hint="--out-dir")
+        d.mkdir(parents=True, exist_ok=True)
+        targets = [d / n for n in ("standorte.geojson", "einzugsbereiche.geojson",
+                                   "zuordnung.geojson", "abdeckung.csv")]
+        for t in targets:
+            check_output_path(t, overwrite=overwrite)
     kwargs = dict(model=model, p=p, radius=radius, cell_size=cell_size, per_bezirk=per_bezirk,
                   hotspot_factor=hotspot_factor, capacity=capacity)
     result, demand = siting(cat, **kwargs)
@@ -79,15 +91,10 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
         click.echo("")
         echo_table(compare_scenarios(result, other, labels=(f"p={p}", f"p={compare_p}"))
                    .reset_index())
-    if out_dir:
-        d = Path(out_dir)
-        d.mkdir(parents=True, exist_ok=True)
+    if targets:
         sites = result.catchments.join(result.sites[["standort_id", "name", "art"]])
-        written = [
-            write_frame(result.sites, d / "standorte.geojson", overwrite=overwrite),
-            write_frame(sites, d / "einzugsbereiche.geojson", overwrite=overwrite),
-            write_frame(result.allocation.assign(site=result.allocation["site"].astype(str)),
-                        d / "zuordnung.geojson", overwrite=overwrite),
-            write_frame(table, d / "abdeckung.csv", overwrite=overwrite),
-        ]
+        frames = [result.sites, sites,
+                  result.allocation.assign(site=result.allocation["site"].astype(str)), table]
+        written = [write_frame(f, t, overwrite=overwrite)
+                   for f, t in zip(frames, targets, strict=True)]
         click.echo("geschrieben: " + ", ".join(str(w) for w in written))

@@ -13,10 +13,17 @@ __all__ = ["status"]
 def _parse_indicator(text: str) -> tuple[str, int, float]:
     parts = text.split(":")
     col = parts[0]
-    direction = int(parts[1]) if len(parts) > 1 and parts[1] else 1
-    weight = float(parts[2]) if len(parts) > 2 else 1.0
+    try:
+        direction = int(parts[1]) if len(parts) > 1 and parts[1] else 1
+        weight = float(parts[2]) if len(parts) > 2 else 1.0
+    except ValueError:
+        raise click.BadParameter(f"{text}: write COLUMN[:DIRECTION[:WEIGHT]], e.g. "
+                                 "herkunft12_anteil_prozent:+1:2", param_hint="--indicator"
+                                 ) from None
     if direction not in (-1, 1):
         raise click.BadParameter(f"{text}: direction must be +1 or -1", param_hint="--indicator")
+    if not weight > 0:
+        raise click.BadParameter(f"{text}: the weight must be positive", param_hint="--indicator")
     return col, direction, weight
 
 

@@ -164,9 +164,11 @@ def load_stadtteile_osm_raw(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
 
 
-def _assign_stadtteil(points: gpd.GeoDataFrame, quelle: pd.Series) -> gpd.GeoDataFrame:
+def _assign_stadtteil(
+    points: gpd.GeoDataFrame, quelle: pd.Series, raw_dir: Path | None = None
+) -> gpd.GeoDataFrame:
     """Add the Stadtteil each point falls in and compare it with the source's own text."""
-    st = load_stadtteile()
+    st = load_stadtteile(raw_dir=raw_dir)
     joined = gpd.sjoin(
         points, st[["stadtteil_nr", "stadtteil", "bezirk", "geometry"]],
         how="left", predicate="within",
@@ -218,7 +220,7 @@ def load_kitas(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         geometry=shapely.force_2d(raw.geometry.to_numpy()),
         crs=raw.crs,
     ).to_crs(ANALYSIS_CRS)
-    out = _assign_stadtteil(pts, raw["E_Stadttei"].astype(str).str.strip())
+    out = _assign_stadtteil(pts, raw["E_Stadttei"].astype(str).str.strip(), raw_dir)
     return out.reset_index(drop=True)
 
 
@@ -252,5 +254,5 @@ def load_schulen(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         geometry=shapely.force_2d(raw.geometry.to_numpy()),
         crs=raw.crs,
     ).to_crs(ANALYSIS_CRS)
-    out = _assign_stadtteil(pts, raw["S_STADTT_1"].astype(str).str.strip())
+    out = _assign_stadtteil(pts, raw["S_STADTT_1"].astype(str).str.strip(), raw_dir)
     return out.reset_index(drop=True)
