@@ -180,24 +180,32 @@ def quellen_pruefung(
     usable = status == "verwendbar"
     single = q["nr_liste"].map(lambda t: t[0])
     for nr in sorted(set(single[usable])):
-        rows = q.index[usable & (single == nr)]
-        per_year = ew[rows].groupby(jahr[rows]).mean()
-        for i in rows:
-            t = jahr[i]
-            before = per_year[per_year.index < t]
-            after = per_year[per_year.index > t]
-            if before.empty or after.empty:
-                continue
-            t0, v0 = before.index[-1], before.iloc[-1]
-            t1, v1 = after.index[0], after.iloc[0]
-            expected = v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-            dev = ew[i] / expected - 1.0
-            if abs(dev) > ausreisser_schwelle:
-                status[i] = "ausreisser"
-                grund[i] = (
-                    f"weicht {dev:+.1%} von der Interpolation {int(t0)}-{int(t1)} "
-                    f"({expected:.0f}) ab"
-                ).replace(".", ",")
+        # flag the worst outlier, then judge the rest without it, until none is left, so a
+        # bad figure never makes its good neighbours look like outliers
+        while True:
+            rows = q.index[(status == "verwendbar") & usable & (single == nr)]
+            per_year = ew[rows].groupby(jahr[rows]).mean()
+            worst, worst_dev, worst_text = None, 0.0, ""
+            for i in rows:
+                t = jahr[i]
+                before = per_year[per_year.index < t]
+                after = per_year[per_year.index > t]
+                if before.empty or after.empty:
+                    continue
+                t0, v0 = before.index[-1], before.iloc[-1]
+                t1, v1 = after.index[0], after.iloc[0]
+                expected = v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+                dev = ew[i] / expected - 1.0
+                if abs(dev) > ausreisser_schwelle and abs(dev) > abs(worst_dev):
+                    worst, worst_dev = i, dev
+                    worst_text = (
+                        f"weicht {dev:+.1%} von der Interpolation {int(t0)}-{int(t1)} "
+                        f"({expected:.0f}) ab"
+                    ).replace(".", ",")
+            if worst is None:
+                break
+            status[worst] = "ausreisser"
+            grund[worst] = worst_text
     q["status"] = status.astype(str)
     q["grund"] = grund.astype(str)
     return q
