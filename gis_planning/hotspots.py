@@ -28,7 +28,7 @@ from scipy import sparse, stats
 
 from ._errors import InputError
 from ._validate import require_numeric, require_projected
-from .weights import SpatialWeights, WeightsKind, as_weights
+from .weights import SpatialWeights, WeightsKind, as_weights, clean_csr
 
 __all__ = [
     "GI_LABELS",
@@ -249,17 +249,7 @@ def _as_csr(w: SpatialWeights | Any) -> sparse.csr_array:
     m = w.sparse if hasattr(w, "sparse") else w
     if not sparse.issparse(m):
         raise InputError(f"`w` must be SpatialWeights or a sparse matrix, got {type(w).__name__}.")
-    m = sparse.csr_array(m, dtype=np.float64)
-    if m.has_canonical_format and (m.data != 0).all() and not m.diagonal().any():
-        return m
-    coo = m.tocoo()
-    keep = (coo.row != coo.col) & (coo.data != 0)
-    out = sparse.coo_array(
-        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape
-    ).tocsr()
-    out.sum_duplicates()
-    out.sort_indices()
-    return out
+    return clean_csr(m)
 
 
 def _binary(m: sparse.csr_array) -> sparse.csr_array:

@@ -31,6 +31,7 @@ __all__ = [
     "SpatialWeights",
     "as_weights",
     "build_weights",
+    "clean_csr",
     "distance_band_weights",
     "knn_weights",
     "queen_weights",
@@ -373,6 +374,24 @@ def build_weights(
     )
 
 
+def clean_csr(m: Any) -> sparse.csr_array:
+    """Return ``m`` as float64 CSR without diagonal or explicit zeros, indices sorted.
+
+    No copy is made when ``m`` already is so.
+    """
+    m = sparse.csr_array(m, dtype=np.float64)
+    if m.has_canonical_format and (m.data != 0).all() and not m.diagonal().any():
+        return m
+    coo = m.tocoo()
+    keep = (coo.row != coo.col) & (coo.data != 0)
+    out = sparse.coo_array(
+        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape
+    ).tocsr()
+    out.sum_duplicates()
+    out.sort_indices()
+    return out
+
+
 def as_weights(
     gdf: gpd.GeoDataFrame,
     weights: WeightsKind | SpatialWeights | Any,
@@ -406,12 +425,6 @@ def as_weights(
         raise InputError(
             f"`weights` has shape {m.shape} but `gdf` has {len(gdf)} rows; they must match."
         )
-    coo = m.tocoo()
-    keep = (coo.row != coo.col) & (coo.data != 0)
-    m = sparse.coo_array(
-        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape
-    ).tocsr()
-    m.sum_duplicates()
-    m.sort_indices()
+    m = clean_csr(m)
     transform = "B" if np.all(m.data == 1.0) else "custom"
     return SpatialWeights(m, gdf.index, "custom", transform)
