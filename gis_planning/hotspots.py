@@ -866,8 +866,7 @@ def getis_ord(
     )
     p = res.p_sim if permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
-    q = np.full(len(p), np.nan)
-    q[tested] = benjamini_hochberg(p[tested])
+    q = benjamini_hochberg(np.where(tested, p, np.nan))  # untested units stay NaN
     labels = gi_labels(alpha=alpha, min_population=min_population)
     klasse = np.full(len(p), labels["nicht_signifikant"], dtype=object)
     sig = tested & (q <= alpha)
@@ -967,8 +966,7 @@ def local_moran(
         alternative=alternative,
     )
     tested = ~prep.small & np.isfinite(res.p_sim)
-    q = np.full(len(res.p_sim), np.nan)
-    q[tested] = benjamini_hochberg(res.p_sim[tested])
+    q = benjamini_hochberg(np.where(tested, res.p_sim, np.nan))  # untested units stay NaN
     sig = tested & (q <= alpha)
     klasse = np.full(len(q), NOT_SIGNIFICANT, dtype=object)
     for code, label in LISA_LABELS.items():
