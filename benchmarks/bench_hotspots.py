@@ -1,4 +1,4 @@
-"""Benchmark: gis_planning.hotspots (Gi*, local Moran, 999 permutations) against esda.
+"""Benchmark: gis_planning.analysis.hotspots (Gi*, local Moran, 999 permutations) against esda.
 
 ``python -m benchmarks.bench_hotspots [--quick] [--sizes 10000 100000 1000000]``
 
@@ -31,13 +31,13 @@ import warnings
 import geopandas as gpd
 import numpy as np
 
-from gis_planning.hotspots import (
+from gis_planning.analysis.hotspots import (
     getis_ord,
     gi_star_statistics,
     local_moran,
     local_moran_statistics,
 )
-from gis_planning.weights import queen_weights
+from gis_planning.analysis.weights import queen_weights
 
 from ._data import clustered_grid
 

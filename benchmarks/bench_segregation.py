@@ -1,4 +1,5 @@
-"""Benchmark: gis_planning.segregation against PySAL's `segregation` on synthetic 100 m grids.
+"""Benchmark: gis_planning.analysis.segregation against PySAL's `segregation` on synthetic 100 m
+grids.
 
 ``python -m benchmarks.bench_segregation [--quick] [--sizes 10000 100000 1000000]``
 
@@ -18,7 +19,7 @@ import warnings
 import geopandas as gpd
 import numpy as np
 
-from gis_planning.segregation import global_indices, local_indices
+from gis_planning.analysis.segregation import global_indices, local_indices
 
 from ._data import clustered_grid
 

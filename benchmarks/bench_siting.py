@@ -1,4 +1,5 @@
-"""Benchmark gis_planning.siting against spopt (PuLP + HiGHS) on Essen-sized MCLP instances.
+"""Benchmark gis_planning.planning.siting against spopt (PuLP + HiGHS) on Essen-sized MCLP
+instances.
 
 ``python -m benchmarks.bench_siting [--quick]``. Each run happens in a fresh process (spawn) so
 that the reported peak memory (ru_maxrss) belongs to that run alone.
@@ -49,7 +50,7 @@ def _run(job: tuple[str, int, int, int, float]) -> dict[str, Any]:
     who, n, m, p, radius = job
     demand, cands = make_instance(n, m)
     if who == "ours":
-        from gis_planning.siting import solve_mclp
+        from gis_planning.planning.siting import solve_mclp
 
         t0 = time.perf_counter()
         res = solve_mclp(demand, cands, p=p, radius=radius, weight="einwohner")

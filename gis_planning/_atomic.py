@@ -12,7 +12,7 @@ Windows within one file system) and the folder is fsynced. A process killed mid-
 only the hidden temporary folder; the next write to the same target removes such folders of
 processes that no longer run.
 
-Inputs: every file read by :func:`gis_planning.io.read_file` is registered with
+Inputs: every file read by :func:`gis_planning.data.io.read_file` is registered with
 :func:`register_input`; :func:`check_output_path` refuses to write onto a registered input (or
 onto any path passed in ``inputs=``), so an export can never replace its own source.
 """

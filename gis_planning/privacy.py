@@ -12,7 +12,7 @@ toolkit only
   :func:`mask_density` with :func:`support_counts`.
 
 Every exporter calls :func:`guard`, which refuses any frame marked confidential
-(:func:`mark_confidential`, set by :meth:`gis_planning.catalog.Catalog.load`).
+(:func:`mark_confidential`, set by :meth:`gis_planning.data.catalog.Catalog.load`).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ from ._validate import ANALYSIS_CRS
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-    from .catalog import Catalog
+    from .data.catalog import Catalog
 
 __all__ = [
     "QueryError",
@@ -246,7 +246,7 @@ def table_columns(catalog: Catalog | None = None) -> dict[str, list[str]]:
 def _catalog(catalog: Catalog | None) -> Catalog:
     if catalog is not None:
         return catalog
-    from . import catalog as catalog_mod
+    from .data import catalog as catalog_mod
 
     global _DEFAULT_CATALOG
     if _DEFAULT_CATALOG is None:
@@ -992,7 +992,7 @@ def _german_float(value: float) -> str:
 def write_result(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a query result atomically as CSV, GeoJSON or GeoPackage (by file suffix).
 
-    A GeoDataFrame goes through :func:`gis_planning.io.write_layer` (GeoJSON in WGS84, CSV with
+    A GeoDataFrame goes through :func:`gis_planning.data.io.write_layer` (GeoJSON in WGS84, CSV with
     WKT in WGS84); a table without geometry can only be written as CSV.
 
     Raises
@@ -1004,7 +1004,7 @@ def write_result(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = Fal
     """
     from . import privacy
     from ._atomic import atomic_path
-    from .io import write_layer
+    from .data.io import write_layer
 
     p = Path(path)
     privacy.guard(frame, what=f"writing {str(p)!r}")

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import InputError, LayerError
-from .catalog import Catalog
+from .data.catalog import Catalog
 
 __all__ = [
     "RESULTS",
@@ -77,19 +77,19 @@ def stadtteil_statistik(cat: Catalog) -> gpd.GeoDataFrame:
 
     If the catalogue names a table ``stadtteil_statistik`` (``Catalog.tables``), that
     official table is used after validation; otherwise, for Essen, the documented small-area
-    estimate of :mod:`gis_planning.estimates` (every value marked ``geschaetzt``).
+    estimate of :mod:`gis_planning.analysis.estimates` (every value marked ``geschaetzt``).
     """
-    from . import estimates
+    from .analysis import estimates
 
     st = cat.load("stadtteile")
     user = getattr(cat, "tables", {}).get("stadtteil_statistik")
     if user is not None:
-        from .io import read_csv_table
+        from .data.io import read_csv_table
 
         table = read_csv_table(user)
         estimates.validate_stadtteil_table(table, stadtteile=st)
     elif _is_essen(cat):
-        from .sources.essen import RAW_DIR
+        from .data.sources.essen import RAW_DIR
 
         quellen = pd.read_csv(Path(RAW_DIR) / "stadtteil_einwohner_quellen.csv",
                               dtype={"stadtteil_nr": str})
@@ -98,7 +98,7 @@ def stadtteil_statistik(cat: Catalog) -> gpd.GeoDataFrame:
     else:
         raise LayerError(
             "no Stadtteil statistics for this city: add a table 'stadtteil_statistik' "
-            "(schema: gis_planning.estimates.STADTTEIL_SCHEMA) to the catalogue file."
+            "(schema: gis_planning.analysis.estimates.STADTTEIL_SCHEMA) to the catalogue file."
         )
     cols = [c for c in table.columns if c not in ("stadtteil", "bezirk", "geometry")]
     out = st[["stadtteil_nr", "stadtteil", "bezirk", "geometry"]].merge(
@@ -108,13 +108,13 @@ def stadtteil_statistik(cat: Catalog) -> gpd.GeoDataFrame:
 
 
 def _jobcenter_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
-    from .jobcenter import jobcenter_zuordnung
+    from .data.sources.essen_jobcenter import jobcenter_zuordnung
 
     return jobcenter_zuordnung(cat.load("stadtteile"))
 
 
 def _jobcenter_audit(cat: Catalog) -> pd.DataFrame:
-    from .jobcenter import jobcenter_audit
+    from .data.sources.essen_jobcenter import jobcenter_audit
 
     return jobcenter_audit(cat.load("stadtteile"))
 
@@ -139,7 +139,7 @@ def segregation_table(
     assumptions, see the ``hinweis`` column). With ``n_simulations`` a seeded bootstrap
     interval and a permutation null are added.
     """
-    from .segregation import global_indices
+    from .analysis.segregation import global_indices
 
     data = _segregation_input(cat)
     out = global_indices(
@@ -154,7 +154,7 @@ def segregation_table(
 
 
 def _segregation_lokal(cat: Catalog) -> gpd.GeoDataFrame:
-    from .segregation import local_indices
+    from .analysis.segregation import local_indices
 
     data = _segregation_input(cat)
     loc = local_indices(data, groups=list(SEGREGATION_GROUPS))
@@ -204,7 +204,7 @@ def hotspot_layer(
     and units under ``min_population`` are reported "zu klein". With ``cell_size`` (metres) the
     counts are first moved to a square grid by area-weighted interpolation (totals kept).
     """
-    from . import hotspots
+    from .analysis import hotspots
 
     if method not in ("gi", "lisa"):
         raise InputError(f"`method` must be 'gi' (Getis-Ord Gi*) or 'lisa' (local Moran), "
@@ -212,8 +212,8 @@ def hotspot_layer(
     frame = _analysis_source(cat, source)
     estimated = "geschaetzt" in frame and bool(frame["geschaetzt"].any())
     if cell_size:
-        from .grid import grid
-        from .interpolate import area_interpolate
+        from .analysis.grid import grid
+        from .analysis.interpolate import area_interpolate
 
         cells = grid(frame, cell_size=cell_size, clip=True)
         extensive = [c for c in (column, denominator) if c]
@@ -240,7 +240,7 @@ def status_table(
     weighted: bool = False,
 ) -> gpd.GeoDataFrame:
     """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``."""
-    from .status_index import Indicator, status_index
+    from .analysis.status_index import Indicator, status_index
 
     frame = _analysis_source(cat, source)
     inds = [Indicator(c, d, w) for c, d, w in (indicators or
@@ -275,7 +275,7 @@ def siting(
     Demand: the Stadtteil table's 12-origin population on a ``cell_size`` grid (weighted by
     ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.candidate_sites`.
     """
-    from . import planning
+    from .planning import scenario as planning
 
     hotspots = compute(cat, "hotspots") if hotspot_factor != 1.0 else None
     demand = planning.demand_grid(compute(cat, "stadtteil_statistik"), cell_size=cell_size,
@@ -310,7 +310,7 @@ def budget_table(
     radius: float = 800,
 ) -> pd.DataFrame:
     """The integration budget per Bezirk (see :func:`planning.budget_table`)."""
-    from . import planning
+    from .planning import scenario as planning
 
     demand = planning.demand_grid(compute(cat, "stadtteil_statistik"))
     return planning.budget_table(
@@ -343,7 +343,7 @@ def _standort_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
 
 
 def _abdeckung(cat: Catalog) -> pd.DataFrame:
-    from .planning import coverage_table
+    from .planning.scenario import coverage_table
 
     result, demand = default_scenario(cat)
     return coverage_table(result, demand)
@@ -355,7 +355,7 @@ def _budget(cat: Catalog) -> pd.DataFrame:
 
 def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
     def compute_(cat: Catalog) -> pd.DataFrame:
-        from . import seed
+        from .data.sources import essen_seed as seed
 
         return getattr(seed, fn_name)()
 

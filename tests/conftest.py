@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis_planning.catalog import default_catalog
+from gis_planning.data.catalog import default_catalog
 
 
 @pytest.fixture(scope="session")

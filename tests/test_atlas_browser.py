@@ -19,10 +19,10 @@ import pytest
 from browser_util import chromium_or_skip, open_offline
 from shapely.geometry import Point, box
 
-from gis_planning.atlas import build_atlas
-from gis_planning.catalog import Catalog
+from gis_planning.data.catalog import Catalog
 from gis_planning.labels import esc
-from gis_planning.webmap import layer_group_names
+from gis_planning.outputs.atlas import build_atlas
+from gis_planning.outputs.webmap import layer_group_names
 
 pytestmark = pytest.mark.browser
 

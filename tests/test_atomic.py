@@ -24,7 +24,7 @@ from gis_planning._atomic import (
     registered_inputs,
     stale_temporaries,
 )
-from gis_planning.io import read_file, write_layer
+from gis_planning.data.io import read_file, write_layer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gis_planning"
 

@@ -23,11 +23,11 @@ from gis_planning import (
     NameMatchError,
     SchemaError,
 )
-from gis_planning.catalog import ESSEN_SCHEMAS
-from gis_planning.check import check_file
 from gis_planning.cli import cli
-from gis_planning.io import read_file, validate_layer
-from gis_planning.sources.essen import STADTTEIL_ALIASES
+from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.check import check_file
+from gis_planning.data.io import read_file, validate_layer
+from gis_planning.data.sources.essen import STADTTEIL_ALIASES
 
 BAD = Path(__file__).parent / "data" / "bad"
 

@@ -1,4 +1,4 @@
-"""Tests of gis_planning.budget: exact sums, hand-computed cases, seed figures."""
+"""Tests of gis_planning.planning.budget: exact sums, hand-computed cases, seed figures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gis_planning import budget
 from gis_planning._errors import InputError, SchemaError
+from gis_planning.planning import budget
 from gis_planning.rounding import largest_remainder
 
 # Vorlage 1846/2016/5, 3.1.1: people from the 12 main countries of origin per Bezirk

@@ -3,7 +3,7 @@ import pytest
 import shapely
 
 from gis_planning import LayerError
-from gis_planning.catalog import ESSEN_SCHEMAS, Catalog
+from gis_planning.data.catalog import ESSEN_SCHEMAS, Catalog
 
 
 def test_layer_names(catalog):

@@ -77,8 +77,8 @@ def test_hotspots_on_grid_keep_totals(catalog):
 
 
 def test_atlas_shows_hotspots_with_q_values():
-    from gis_planning.atlas import build_atlas
-    from gis_planning.webmap import layer_group_names
+    from gis_planning.outputs.atlas import build_atlas
+    from gis_planning.outputs.webmap import layer_group_names
 
     atlas = build_atlas(basemap=False)
     assert any("Hotspots Gi*" in n for n in layer_group_names(atlas)["Analyse"])
@@ -150,8 +150,8 @@ def test_budget_sums_exactly(run, catalog, tmp_path):
 
 
 def test_atlas_has_index_table_and_planning_layers():
-    from gis_planning.atlas import build_atlas
-    from gis_planning.webmap import layer_group_names
+    from gis_planning.outputs.atlas import build_atlas
+    from gis_planning.outputs.webmap import layer_group_names
 
     atlas = build_atlas(basemap=False)
     assert any(t == "Segregationsindizes (12 Hauptherkunftsländer)" for t, _ in atlas.tables)
@@ -166,7 +166,7 @@ def test_atlas_has_index_table_and_planning_layers():
 
 def test_existing_meeting_places_are_kept(tmp_path, catalog):
     """A user's begegnungsorte flagged 'besteht' are forced into every solution."""
-    from gis_planning.catalog import Catalog
+    from gis_planning.data.catalog import Catalog
 
     st = catalog.load("stadtteile")
     pt = st.loc[st.stadtteil == "Schuir"].representative_point().iloc[0]  # low demand
@@ -207,7 +207,7 @@ def test_conflicting_or_ignored_options_are_refused(run, tmp_path):
 def test_theil_h_with_an_absent_group_in_a_scope():
     from shapely.geometry import box
 
-    from gis_planning.segregation import global_indices
+    from gis_planning.analysis.segregation import global_indices
 
     cells = gpd.GeoDataFrame(
         {"a": [8, 2, 5, 5], "b": [2, 8, 5, 5], "c": [0, 0, 4, 6], "bz": [1, 1, 2, 2]},

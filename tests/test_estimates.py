@@ -1,4 +1,5 @@
-"""Tests of gis_planning.estimates: hand-computed grids and the seed's totals and shares."""
+"""Tests of gis_planning.analysis.estimates: hand-computed grids and the seed's totals and
+shares."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from gis_planning import estimates as est
-from gis_planning import seed
 from gis_planning._errors import CRSError, InputError, SchemaError
+from gis_planning.analysis import estimates as est
+from gis_planning.data.sources import essen_seed as seed
 from gis_planning.rounding import largest_remainder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ RAW = ROOT / "layers" / "essen" / "raw" / "stadtteile_50.geojson"
 @pytest.fixture(scope="module")
 def stadtteile() -> gpd.GeoDataFrame:
     try:
-        from gis_planning import catalog
+        from gis_planning.data import catalog
 
         g = catalog.load("stadtteile")
     except Exception:  # catalog not available in this checkout: build the frame ourselves

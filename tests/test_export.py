@@ -12,8 +12,9 @@ import pyogrio
 import pytest
 import shapely
 
-from gis_planning import export, results
+from gis_planning import results
 from gis_planning._errors import ConfidentialDataError, InputError, OutputExistsError
+from gis_planning.outputs import export
 from gis_planning.privacy import mark_confidential
 
 

@@ -1,4 +1,5 @@
-"""Tests of gis_planning.grid: cell counts, ids, areas and validation on hand-made boxes."""
+"""Tests of gis_planning.analysis.grid: cell counts, ids, areas and validation on hand-made
+boxes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import shapely
 
 from gis_planning import CRSError, GeometryError, InputError
-from gis_planning.grid import cell_ids, grid
+from gis_planning.analysis.grid import cell_ids, grid
 
 
 def _boundary(geom, crs="EPSG:25832"):

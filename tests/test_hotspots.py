@@ -1,4 +1,4 @@
-"""Tests of gis_planning.hotspots: hand cases, PySAL (esda) references, FDR, EB, labels."""
+"""Tests of gis_planning.analysis.hotspots: hand cases, PySAL (esda) references, FDR, EB, labels."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import shapely
 from scipy import sparse
 
-from gis_planning import hotspots as hs
 from gis_planning._errors import CRSError, InputError, SchemaError
-from gis_planning.weights import knn_weights, queen_weights
+from gis_planning.analysis import hotspots as hs
+from gis_planning.analysis.weights import knn_weights, queen_weights
 
 HOT = "Hotspot (signifikant, FDR 5 %)"
 COLD = "Kältepunkt (signifikant, FDR 5 %)"

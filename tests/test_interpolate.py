@@ -1,4 +1,5 @@
-"""Tests of gis_planning.interpolate on hand-made box layouts (values computable by hand)."""
+"""Tests of gis_planning.analysis.interpolate on hand-made box layouts (values computable by
+hand)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import shapely
 
 from gis_planning import CRSError, InputError, SchemaError
-from gis_planning.interpolate import (
+from gis_planning.analysis.interpolate import (
     InterpolationResult,
     apply_crosswalk,
     area_interpolate,
@@ -154,7 +155,7 @@ def test_zero_weight_source_falls_back_to_area(two_bezirke, three_stadtteile):
 
 
 def test_grid_target_preserves_total_on_irregular_polygon():
-    from gis_planning.grid import grid
+    from gis_planning.analysis.grid import grid
 
     poly = shapely.Point(1234, 987).buffer(555)
     src = gpd.GeoDataFrame({"ew": [12345.0]}, geometry=[poly], crs=CRS)

@@ -6,8 +6,8 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
 from gis_planning import CRSError, GeometryError, LayerError, NameMatchError, SchemaError
-from gis_planning.catalog import ESSEN_SCHEMAS
-from gis_planning.io import check_crs_plausible, read_csv_table, read_file, validate_layer
+from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.io import check_crs_plausible, read_csv_table, read_file, validate_layer
 
 KITAS = ESSEN_SCHEMAS["kitas"]
 STADTTEILE = ESSEN_SCHEMAS["stadtteile"]
@@ -131,7 +131,7 @@ def test_decimal_comma_and_percent_converted():
 
 
 def test_negative_count():
-    from gis_planning.io import _coerce
+    from gis_planning.data.io import _coerce
 
     with pytest.raises(SchemaError, match="negative count"):
         _coerce(pd.Series([3, -1]), "int", label="t", column="anzahl")

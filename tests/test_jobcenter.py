@@ -1,4 +1,5 @@
-"""Tests of gis_planning.jobcenter: hand-made grids and findings computed by hand from the seed."""
+"""Tests of gis_planning.data.sources.essen_jobcenter: hand-made grids and findings computed by
+hand from the seed."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from gis_planning import jobcenter as jc
-from gis_planning import seed
 from gis_planning._errors import CRSError, InputError, NameMatchError, SchemaError
+from gis_planning.data.sources import essen_jobcenter as jc
+from gis_planning.data.sources import essen_seed as seed
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "layers" / "essen" / "raw" / "stadtteile_50.geojson"
@@ -30,7 +31,7 @@ def _stadtteile_from_raw() -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def stadtteile() -> gpd.GeoDataFrame:
     try:
-        from gis_planning import catalog
+        from gis_planning.data import catalog
 
         g = catalog.load("stadtteile")
     except Exception:  # catalog not available in this checkout: build the frame ourselves

@@ -1,7 +1,7 @@
 import pytest
 
 from gis_planning._names import match_key, match_name, suggest
-from gis_planning.sources.essen import STADTTEIL_ALIASES
+from gis_planning.data.sources.essen import STADTTEIL_ALIASES
 
 REF = ["Altenessen-Süd", "Altenessen-Nord", "Borbeck-Mitte", "Bergeborbeck",
        "Überruhr-Holthausen", "Überruhr-Hinsel", "Margarethenhöhe", "Stadtkern"]

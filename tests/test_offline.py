@@ -1,4 +1,4 @@
-"""Tests of gis_planning._offline: offline HTML, checked as text and in a real Chromium."""
+"""Tests of gis_planning.outputs._offline: offline HTML, checked as text and in a real Chromium."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from browser_util import chromium_or_skip, open_offline
 from folium import plugins
 
 from gis_planning import InputError
-from gis_planning._offline import (
+from gis_planning.outputs._offline import (
     ASSETS,
     STATIC_DIR,
     external_resources,

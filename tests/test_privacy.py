@@ -38,9 +38,9 @@ def test_label():
 
 def test_guard_blocks_confidential_everywhere(catalog, tmp_path):
     from gis_planning import ConfidentialDataError
-    from gis_planning.io import write_layer
+    from gis_planning.data.io import write_layer
+    from gis_planning.outputs.webmap import Atlas
     from gis_planning.privacy import is_confidential, release
-    from gis_planning.webmap import Atlas
 
     pw = catalog.load("projektwohnungen")
     assert is_confidential(pw) and is_confidential(pw.to_crs("EPSG:4326"))

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from gis_planning import GISPlanningError
-from gis_planning.catalog import ESSEN_SCHEMAS
-from gis_planning.interpolate import area_interpolate
-from gis_planning.io import read_file, validate_layer
+from gis_planning.analysis.interpolate import area_interpolate
+from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.io import read_file, validate_layer
 from gis_planning.privacy import release_table, suppress_counts
 
 SETTINGS = settings(max_examples=60, deadline=None,

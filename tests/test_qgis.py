@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gis_planning import export, raster
-from gis_planning.qml import MISSING_LABEL
+from gis_planning.outputs import export, raster
+from gis_planning.outputs.qml import MISSING_LABEL
 
 pytestmark = pytest.mark.qgis
 

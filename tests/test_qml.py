@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from gis_planning._errors import InputError
-from gis_planning.qml import MISSING_LABEL, geometry_kind, qgis_color, style_qml
-from gis_planning.styles import KITA_CATEGORIES, LayerStyle, classify, style_for
+from gis_planning.outputs.qml import MISSING_LABEL, geometry_kind, qgis_color, style_qml
+from gis_planning.outputs.styles import KITA_CATEGORIES, LayerStyle, classify, style_for
 
 POLY = {"Polygon", "MultiPolygon"}
 

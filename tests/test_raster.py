@@ -9,9 +9,10 @@ import rasterio
 import shapely
 from click.testing import CliRunner
 
-from gis_planning import raster, results
+from gis_planning import results
 from gis_planning._errors import ConfidentialDataError, InputError, OutputExistsError
 from gis_planning.cli import cli
+from gis_planning.outputs import raster
 
 CRS = "EPSG:25832"
 

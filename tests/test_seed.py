@@ -1,4 +1,5 @@
-"""Tests of gis_planning.seed: every transcribed number is checked against the seed text.
+"""Tests of gis_planning.data.sources.essen_seed: every transcribed number is checked against the
+seed text.
 
 The seed text is parsed here independently of the CSV transcription (regular expressions on
 the printed lines), so a typo in a CSV file fails a test.
@@ -13,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis_planning import seed
 from gis_planning._errors import LayerError
+from gis_planning.data.sources import essen_seed as seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TXT = ROOT / "layers" / "essen" / "raw" / "seed_vorlage_1846_2016_5.txt"

@@ -1,4 +1,5 @@
-"""Tests of gis_planning.segregation against PySAL's `segregation` package and hand cases."""
+"""Tests of gis_planning.analysis.segregation against PySAL's `segregation` package and hand
+cases."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import shapely
 
 from gis_planning import CRSError, InputError, SchemaError
-from gis_planning.segregation import (
+from gis_planning.analysis.segregation import (
     GLOBAL_INDICES,
     global_indices,
     kernel_smooth,

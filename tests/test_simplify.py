@@ -1,4 +1,4 @@
-"""Tests of gis_planning.simplify on synthetic grids and the real Essen Stadtteile."""
+"""Tests of gis_planning.outputs.simplify on synthetic grids and the real Essen Stadtteile."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from gis_planning import CRSError, GeometryError, InputError
-from gis_planning.simplify import (
+from gis_planning.outputs.simplify import (
     decimals_for_zoom,
     geojson_size,
     max_deviation,

@@ -1,4 +1,5 @@
-"""Tests of gis_planning.siting: hand-checkable cases, spopt reference values, validation."""
+"""Tests of gis_planning.planning.siting: hand-checkable cases, spopt reference values,
+validation."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis_planning import siting
 from gis_planning._errors import CRSError, GeometryError, InputError, SchemaError
+from gis_planning.planning import siting
 
 CRS = "EPSG:25832"
 

@@ -2,7 +2,7 @@
 
 import shapely
 
-from gis_planning.sources import essen
+from gis_planning.data.sources import essen
 
 
 def test_stadtbezirke_drop_zm_and_names():

@@ -1,4 +1,4 @@
-"""Tests of gis_planning.status_index with hand-computable values."""
+"""Tests of gis_planning.analysis.status_index with hand-computable values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gis_planning import InputError, SchemaError
-from gis_planning.status_index import (
+from gis_planning.analysis.status_index import (
     STATUS_LABELS,
     Indicator,
     classify,

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from gis_planning import CRSError, InputError
+from gis_planning.data.synthetic import SYNTHETIC_NOTE, synthetic_points_by_share
 from gis_planning.rounding import largest_remainder
-from gis_planning.synthetic import SYNTHETIC_NOTE, synthetic_points_by_share
 
 
 def test_largest_remainder_hand_case():
@@ -52,7 +52,7 @@ def test_geographic_crs_refused():
 
 
 def test_essen_projektwohnungen_match_seed_shares(catalog):
-    from gis_planning import seed
+    from gis_planning.data.sources import essen_seed as seed
 
     pw = catalog.load("projektwohnungen")
     assert len(pw) == 500

@@ -6,10 +6,10 @@ import shapely
 from shapely.geometry import Point, box
 
 from gis_planning import InputError
-from gis_planning.catalog import Catalog
+from gis_planning.data.catalog import Catalog
 from gis_planning.labels import fmt_int, fmt_percent
-from gis_planning.simplify import max_deviation
-from gis_planning.webmap import Atlas, classify, decode_polyline, encode_polyline
+from gis_planning.outputs.simplify import max_deviation
+from gis_planning.outputs.webmap import Atlas, classify, decode_polyline, encode_polyline
 
 XSS = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>"]
 
@@ -72,13 +72,13 @@ def test_german_formats():
 
 @pytest.fixture(scope="module")
 def essen_atlas():
-    from gis_planning.atlas import build_atlas
+    from gis_planning.outputs.atlas import build_atlas
 
     return build_atlas()
 
 
 def test_essen_atlas_content(essen_atlas):
-    from gis_planning.webmap import layer_group_names
+    from gis_planning.outputs.webmap import layer_group_names
 
     atlas = essen_atlas
     groups = layer_group_names(atlas)
@@ -88,7 +88,7 @@ def test_essen_atlas_content(essen_atlas):
     assert "Bezirkswert" in html and "Quellen und Lizenzen" in html
     assert "ODbL" in html and "dl-de/by-2-0" in html and "1846/2016/5" in html
     # project flats never as points: no marker carries a flat's coordinates
-    from gis_planning.catalog import default_catalog
+    from gis_planning.data.catalog import default_catalog
 
     pw = default_catalog().load("projektwohnungen").to_crs("EPSG:4326")
     for pt in pw.geometry[:20]:
@@ -96,7 +96,7 @@ def test_essen_atlas_content(essen_atlas):
 
 
 def test_atlas_for_another_city(tmp_path):
-    from gis_planning.atlas import build_atlas
+    from gis_planning.outputs.atlas import build_atlas
 
     st = _polys(["Nord", "Süd"]).assign(stadtteil_nr=[1, 2], bezirk=[1, 1])
     st.to_file(tmp_path / "st.gpkg")

@@ -1,4 +1,4 @@
-"""Tests of gis_planning.weights on hand-checkable box grids and points."""
+"""Tests of gis_planning.analysis.weights on hand-checkable box grids and points."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shapely
 from scipy import sparse
 
 from gis_planning._errors import CRSError, GeometryError, InputError
-from gis_planning.weights import (
+from gis_planning.analysis.weights import (
     SpatialWeights,
     as_weights,
     build_weights,

@@ -1,4 +1,4 @@
-"""Re-fetch the JavaScript/CSS that ``gis_planning._offline`` inlines into offline HTML maps.
+"""Re-fetch the JavaScript/CSS that ``gis_planning.outputs._offline`` inlines into offline maps.
 
 Run by hand when a vendored version changes (never at install time)::
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from ..catalog import Catalog, default_catalog
+from ..data.catalog import Catalog, default_catalog
 
 __all__ = ["CatalogState", "overwrite_option", "pass_catalog"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from ..io import write_layer
+from ..data.io import write_layer
 from ..labels import fmt_number
 from ..privacy import guard
 

@@ -40,7 +40,7 @@ def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes:
       gis-planning --catalog bochum.json atlas --cdn --out maps/bochum_atlas.html
     """
     from .._atomic import check_output_path
-    from ..atlas import build_atlas
+    from ..outputs.atlas import build_atlas
 
     parent = Path(out).parent
     if parent.exists() and not parent.is_dir():

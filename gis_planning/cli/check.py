@@ -26,7 +26,7 @@ def check(state: CatalogState, paths: tuple[str, ...], layer: str | None, strict
       gis-planning check kitas.geojson schulen.csv
       gis-planning --catalog bochum.json check daten/stadtteile.gpkg --as stadtteile
     """
-    from ..check import check_paths, format_report
+    from ..data.check import check_paths, format_report
 
     reports = check_paths(paths, catalog=state.catalog, layer=layer)
     for line in format_report(reports):

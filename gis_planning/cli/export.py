@@ -29,7 +29,7 @@ def export(state: CatalogState, gpkg: str | None, geojson: str | None,
     Example:
       gis-planning export --gpkg essen.gpkg --geojson essen_geojson --overwrite
     """
-    from ..export import export_layers, write_geojson_dir, write_gpkg
+    from ..outputs.export import export_layers, write_geojson_dir, write_gpkg
 
     if not gpkg and not geojson:
         raise click.UsageError("give --gpkg PATH and/or --geojson DIR.")

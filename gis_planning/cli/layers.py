@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..data.layer_info import describe_layer
 from ..labels import fmt_number
-from ..layer_info import describe_layer
 from ._options import CatalogState, overwrite_option, pass_catalog
 
 __all__ = ["layers"]
@@ -81,7 +81,7 @@ def export_layer(state: CatalogState, name: str, fmt: str, output: str, overwrit
     Example:
       gis-planning layers export schulen --format geojson -o schulen.geojson
     """
-    from ..layer_info import export_layer as do_export
+    from ..data.layer_info import export_layer as do_export
 
     path = do_export(state.catalog, name, output, fmt=fmt, overwrite=overwrite)
     click.echo(f"{name} -> {path}")

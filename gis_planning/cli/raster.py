@@ -21,7 +21,7 @@ _out = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
 def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_size: float,
            **options) -> None:
     from .._atomic import check_output_path
-    from ..raster import catalog_surface, total_check, write_cog
+    from ..outputs.raster import catalog_surface, total_check, write_cog
 
     check_output_path(output, overwrite=overwrite)
     surface = catalog_surface(state.catalog, name, cell_size=cell_size, **options)
@@ -135,7 +135,7 @@ def all_surfaces(state: CatalogState, directory: str, cell_size: float,
       gis-planning raster all --dir maps/raster --overwrite
     """
     from .._atomic import check_output_path
-    from ..raster import SURFACES
+    from ..outputs.raster import SURFACES
 
     out = Path(directory)
     if not out.exists():

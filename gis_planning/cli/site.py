@@ -48,7 +48,7 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
       gis-planning site --p 12 --curve 20 --out-dir maps/standorte
       gis-planning site --model lscp --radius 1000
     """
-    from ..planning import coverage_table
+    from ..planning.scenario import coverage_table
     from ..results import siting
 
     cat = state.catalog
@@ -75,8 +75,8 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
     table = coverage_table(result, demand)
     echo_table(table)
     if curve:
-        from ..planning import candidate_sites
-        from ..siting import coverage_curve
+        from ..planning.scenario import candidate_sites
+        from ..planning.siting import coverage_curve
 
         click.echo("")
         cc = coverage_curve(demand, candidate_sites(cat), max_p=curve, radius=radius,
@@ -85,7 +85,7 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
         echo_table(cc.reset_index()[["p", "covered_weight", "coverage_share",
                                       "marginal_gain"]])
     if compare_p:
-        from ..siting import compare_scenarios
+        from ..planning.siting import compare_scenarios
 
         other, _ = siting(cat, **{**kwargs, "p": compare_p})
         click.echo("")

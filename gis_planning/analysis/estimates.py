@@ -1,0 +1,738 @@
+"""Stadtteil estimates for 2016: inhabitants and people from the 12 main countries of origin.
+
+No complete official table of inhabitants per Stadtteil was found (see PROVENANCE.md). This
+module builds a documented estimate in two steps, and says so in every row:
+
+1. :func:`stadtteil_einwohner` chooses, per Stadtteil, the published figure nearest to the
+   target year from the collected sources (``stadtteil_einwohner_quellen.csv``), recording
+   which row, year and rule was used; :func:`quellen_pruefung` shows why each source row was
+   used or set aside (no year, combined Stadtteile, known copy error, outlier, city total).
+2. :func:`stadtteil_schaetzung` rakes those figures to the Bezirk totals of the seed
+   (Vorlage 1846/2016/5, Stand 30.09.2016) and distributes each Bezirk's count of people from
+   the 12 main countries of origin so that the Bezirk counts are met exactly (integers) and
+   every Stadtteil share the seed names is reproduced to its printed 0.1 %.
+
+An official table can replace the estimate: :func:`validate_stadtteil_table` checks that it
+has the same schema (:data:`STADTTEIL_SCHEMA`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError, NameMatchError, SchemaError
+from .._validate import require_columns, require_projected
+from ..data.sources import essen_seed as _seed
+from ..rounding import largest_remainder
+
+__all__ = [
+    "DEFAULT_AUSSCHLUESSE",
+    "METHODEN",
+    "SCHAETZUNG_LABEL",
+    "STADTTEIL_SCHEMA",
+    "quellen_pruefung",
+    "stadtteil_einwohner",
+    "stadtteil_schaetzung",
+    "validate_stadtteil_table",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Label shown on maps for every estimated value.
+SCHAETZUNG_LABEL = "Schätzung"
+
+#: Source rows known to be wrong (PROVENANCE.md), set aside with status and reason.
+DEFAULT_AUSSCHLUESSE: tuple[dict[str, object], ...] = (
+    {
+        "stadtteil_nr": 19,
+        "einwohner_jahr": 2022,
+        "einwohner": 11933,
+        "status": "kopierfehler",
+        "grund": "Dellwig 2022: gleicher Wert (11.933) und falsche Stadtteilnummer 17 wie "
+        "Bedingrade 2022 - Kopierfehler der Quelle",
+    },
+)
+
+#: Codes of ``methode`` in :func:`stadtteil_einwohner` with their German meaning.
+METHODEN = {
+    "eigene_angabe": "eigene Angabe des Stadtteils, dem Zieljahr am nächsten",
+    "mittel_gleich_naher_angaben": "Mittelwert mehrerer eigener Angaben desselben Jahres",
+    "interpoliert": "Mittelwert der gleich weit vor und nach dem Zieljahr liegenden Angaben "
+    "(lineare Interpolation)",
+    "ohne_jahr": "einzige Angabe ohne Stichtag",
+    "kombiniert_minus_nachbar": "kombinierte Angabe minus eigene Angabe des Nachbarn",
+    "kombiniert_flaechenanteil": "kombinierte Angabe nach Flächenanteil aufgeteilt",
+    "keine_angabe": "keine Angabe gefunden",
+}
+
+#: Columns (and kinds) of a Stadtteil table that can replace :func:`stadtteil_schaetzung`.
+STADTTEIL_SCHEMA = {
+    "stadtteil_nr": "int",
+    "stadtteil": "str",
+    "bezirk": "int",
+    "einwohner": "int",
+    "herkunft12_anzahl": "int",
+    "herkunft12_anteil_prozent": "float",
+    "geschaetzt": "bool",
+    "methode": "str",
+    "label": "str",
+}
+
+_QUELLEN_COLUMNS = ("stadtteil_nr", "stadtteil", "einwohner", "einwohner_jahr", "source")
+
+
+# --- step 1: choose a figure per Stadtteil ---------------------------------------------------
+def _parse_nr(value: object) -> tuple[int, ...]:
+    text = str(value).strip()
+    try:
+        return tuple(int(float(p)) for p in text.split("+"))
+    except ValueError as exc:
+        raise SchemaError(
+            f"`quellen` has stadtteil_nr {text!r}; use a number 0-50 or 'a+b' for a combined "
+            f"figure."
+        ) from exc
+
+
+def _check_stadtteile(stadtteile: gpd.GeoDataFrame) -> None:
+    if not isinstance(stadtteile, gpd.GeoDataFrame):
+        raise InputError(
+            f"`stadtteile` must be a GeoDataFrame, got {type(stadtteile).__name__}; load it "
+            f"with `gis_planning.data.catalog.load('stadtteile')`."
+        )
+    require_columns(stadtteile, ("stadtteil_nr", "stadtteil", "bezirk"), name="stadtteile")
+    require_projected(stadtteile, name="stadtteile")
+    if stadtteile["stadtteil_nr"].duplicated().any():
+        raise InputError("`stadtteile` has duplicate stadtteil_nr; keep one row per Stadtteil.")
+
+
+def quellen_pruefung(
+    quellen: pd.DataFrame,
+    *,
+    ausschluesse: tuple[Mapping[str, object], ...] = DEFAULT_AUSSCHLUESSE,
+    ausreisser_schwelle: float = 0.05,
+) -> pd.DataFrame:
+    """Classify every source row as usable or set aside, with the reason.
+
+    Parameters
+    ----------
+    quellen : pandas.DataFrame
+        Collected figures, one row per Stadtteil, source and date, with columns
+        ``stadtteil_nr`` (number 1-50, 0 = city total, ``"24+25"`` = combined figure),
+        ``stadtteil``, ``einwohner``, ``einwohner_jahr`` (may be empty) and ``source``
+        (``layers/essen/raw/stadtteil_einwohner_quellen.csv``).
+    ausschluesse : tuple of mappings
+        Known bad rows, each with ``stadtteil_nr``, ``einwohner_jahr``, ``einwohner``,
+        ``status`` and ``grund``; default :data:`DEFAULT_AUSSCHLUESSE`.
+    ausreisser_schwelle : float
+        Relative deviation from the linear interpolation between the same Stadtteil's nearest
+        earlier and later years above which a row is an outlier (default 0.05 = 5 %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quellen`` (same index) plus ``nr_liste`` (tuple of Stadtteil numbers), ``status``
+        (``verwendbar``, ``stadt_gesamt``, ``kombiniert``, ``kein_jahr``, ``kopierfehler`` or
+        the status given in ``ausschluesse``, ``ausreisser``) and ``grund`` (German text).
+
+    Notes
+    -----
+    Outlier rule: for a row of year ``t`` with usable rows of the same Stadtteil at years
+    ``t0 < t < t1`` (nearest on each side, means per year), the expected value is
+    ``v0 + (v1 - v0) (t - t0) / (t1 - t0)``; the row is an outlier if it deviates by more than
+    ``ausreisser_schwelle`` relative to that. Rows at the ends of a series are not tested.
+    """
+    require_columns(quellen, _QUELLEN_COLUMNS, name="quellen")
+    q = quellen.copy()
+    q["nr_liste"] = [_parse_nr(v) for v in q["stadtteil_nr"]]
+    jahr = pd.to_numeric(q["einwohner_jahr"], errors="coerce")
+    ew = pd.to_numeric(q["einwohner"], errors="coerce")
+    status = pd.Series("verwendbar", index=q.index, dtype=object)
+    grund = pd.Series("", index=q.index, dtype=object)
+
+    for i in q.index:
+        nrs = q.at[i, "nr_liste"]
+        if nrs == (0,):
+            status[i], grund[i] = "stadt_gesamt", "Angabe für die ganze Stadt"
+        elif len(nrs) > 1:
+            status[i] = "kombiniert"
+            grund[i] = f"gemeinsame Angabe für die Stadtteile {'+'.join(map(str, nrs))}"
+        elif pd.isna(ew[i]):
+            status[i], grund[i] = "kein_wert", "keine Einwohnerzahl"
+        elif pd.isna(jahr[i]):
+            status[i], grund[i] = "kein_jahr", "Stichtag nicht angegeben"
+    for a in ausschluesse:
+        hit = (
+            (status == "verwendbar")
+            & q["nr_liste"].map(lambda t, n=int(a["stadtteil_nr"]): t == (n,))
+            & (jahr == a["einwohner_jahr"])
+            & (ew == a["einwohner"])
+        )
+        status[hit] = str(a["status"])
+        grund[hit] = str(a["grund"])
+
+    usable = status == "verwendbar"
+    single = q["nr_liste"].map(lambda t: t[0])
+    for nr in sorted(set(single[usable])):
+        # flag the worst outlier, then judge the rest without it, until none is left, so a
+        # bad figure never makes its good neighbours look like outliers
+        while True:
+            rows = q.index[(status == "verwendbar") & usable & (single == nr)]
+            per_year = ew[rows].groupby(jahr[rows]).mean()
+            worst, worst_dev, worst_text = None, 0.0, ""
+            for i in rows:
+                t = jahr[i]
+                before = per_year[per_year.index < t]
+                after = per_year[per_year.index > t]
+                if before.empty or after.empty:
+                    continue
+                t0, v0 = before.index[-1], before.iloc[-1]
+                t1, v1 = after.index[0], after.iloc[0]
+                expected = v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+                dev = ew[i] / expected - 1.0
+                if abs(dev) > ausreisser_schwelle and abs(dev) > abs(worst_dev):
+                    worst, worst_dev = i, dev
+                    worst_text = (
+                        f"weicht {dev:+.1%} von der Interpolation {int(t0)}-{int(t1)} "
+                        f"({expected:.0f}) ab"
+                    ).replace(".", ",")
+            if worst is None:
+                break
+            status[worst] = "ausreisser"
+            grund[worst] = worst_text
+    q["status"] = status.astype(str)
+    q["grund"] = grund.astype(str)
+    return q
+
+
+def stadtteil_einwohner(
+    quellen: pd.DataFrame,
+    stadtteile: gpd.GeoDataFrame,
+    *,
+    target_year: int = 2016,
+    ausschluesse: tuple[Mapping[str, object], ...] = DEFAULT_AUSSCHLUESSE,
+    ausreisser_schwelle: float = 0.05,
+) -> pd.DataFrame:
+    """Choose per Stadtteil the published inhabitant figure nearest to ``target_year``.
+
+    Parameters
+    ----------
+    quellen : pandas.DataFrame
+        Collected figures (see :func:`quellen_pruefung`).
+    stadtteile : geopandas.GeoDataFrame
+        The Stadtteile in a projected CRS with ``stadtteil_nr``, ``stadtteil``, ``bezirk``;
+        areas are used to split combined figures.
+    target_year : int
+        Year the figures should be nearest to (default 2016, the seed's Stand 30.09.2016).
+    ausschluesse, ausreisser_schwelle
+        Passed to :func:`quellen_pruefung`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Stadtteil, index of ``stadtteile``: ``stadtteil_nr``, ``stadtteil``,
+        ``bezirk``, ``einwohner`` (Int64, <NA> where nothing was found), ``einwohner_jahr``
+        (Int64; for ``interpoliert`` the target year), ``abstand_jahre`` (Int64,
+        |year - target_year|), ``einwohner_jahre`` (years of the figures used, text),
+        ``einwohner_quelle``
+        (source text(s), " | "-joined), ``methode`` (code, see :data:`METHODEN`),
+        ``hinweis`` (German text).
+
+    Notes
+    -----
+    Rules, in order:
+
+    1. Own usable rows (status ``verwendbar``): the smallest ``|year - target_year|`` wins;
+       several rows of that year are averaged and rounded (``mittel_gleich_naher_angaben``);
+       rows equally far before and after the target year are averaged, which is the linear
+       interpolation to the target year (``interpoliert``).
+    2. Else, if only rows without a year exist, the first of them (``ohne_jahr``).
+    3. Else a combined figure (e.g. "24+25") nearest to ``target_year``: if the partner
+       Stadtteile have own figures, the Stadtteil gets the combined figure minus the
+       partners' own figures nearest to the combined figure's year
+       (``kombiniert_minus_nachbar``); otherwise the combined figure is split by polygon area
+       (``kombiniert_flaechenanteil``, areal weighting with largest-remainder rounding).
+    4. Else ``keine_angabe`` (<NA>); :func:`stadtteil_schaetzung` fills it from the Bezirk
+       total.
+    """
+    _check_stadtteile(stadtteile)
+    q = quellen_pruefung(
+        quellen, ausschluesse=ausschluesse, ausreisser_schwelle=ausreisser_schwelle
+    )
+    q["_jahr"] = pd.to_numeric(q["einwohner_jahr"], errors="coerce")
+    q["_ew"] = pd.to_numeric(q["einwohner"], errors="coerce")
+    q["_nr"] = q["nr_liste"].map(lambda t: t[0])
+    area = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile.area, strict=True))
+    names = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile["stadtteil"], strict=True))
+
+    def own(nr: int, year: float) -> tuple[float, float, list[str], str, list[int]] | None:
+        rows = q[(q["status"] == "verwendbar") & (q["_nr"] == nr)]
+        if rows.empty:
+            return None
+        dist = (rows["_jahr"] - year).abs()
+        best = rows[dist == dist.min()]
+        # mean per year first, so a year with two sources does not count twice
+        value = float(np.round(best.groupby("_jahr")["_ew"].mean().mean()))
+        years = sorted(set(best["_jahr"].astype(int)))
+        if len(years) > 1:
+            meth = "interpoliert"
+        else:
+            meth = "eigene_angabe" if len(best) == 1 else "mittel_gleich_naher_angaben"
+        yr = float(np.mean(years))
+        return value, yr, best["source"].astype(str).tolist(), meth, years
+
+    out = []
+    for nr in stadtteile["stadtteil_nr"].astype(int):
+        rec: dict[str, object] = {
+            "einwohner": pd.NA,
+            "einwohner_jahr": pd.NA,
+            "jahre": "",
+            "quelle": "",
+        }
+        hit = own(nr, target_year)
+        if hit is not None:
+            value, yr, src, meth, years = hit
+            rec.update(einwohner=int(value), einwohner_jahr=yr, quelle=" | ".join(src))
+            rec["jahre"] = ", ".join(map(str, years))
+            detail = "Angabe" if len(years) == 1 else "Angaben"
+            rec["methode"] = meth
+            rec["hinweis"] = f"{METHODEN[meth]} ({detail} {' und '.join(map(str, years))})"
+            out.append(rec)
+            continue
+        nojahr = q[(q["status"] == "kein_jahr") & (q["_nr"] == nr)]
+        if not nojahr.empty:
+            r = nojahr.iloc[0]
+            rec.update(einwohner=int(r["_ew"]), quelle=str(r["source"]), methode="ohne_jahr")
+            rec["hinweis"] = METHODEN["ohne_jahr"]
+            out.append(rec)
+            continue
+        comb = q[(q["status"] == "kombiniert") & q["nr_liste"].map(lambda t, n=nr: n in t)]
+        comb = comb.dropna(subset=["_jahr", "_ew"])
+        if not comb.empty:
+            r = comb.loc[(comb["_jahr"] - target_year).abs().idxmin()]
+            partners = [p for p in r["nr_liste"] if p != nr]
+            partner_hits = [own(p, r["_jahr"]) for p in partners]
+            rec["einwohner_jahr"] = float(r["_jahr"])
+            rec["jahre"] = str(int(r["_jahr"]))
+            if partner_hits and all(h is not None for h in partner_hits):
+                rest = float(r["_ew"]) - sum(h[0] for h in partner_hits)
+                if rest > 0:
+                    rec["einwohner"] = int(rest)
+                    rec["quelle"] = " | ".join(
+                        [str(r["source"])] + [s for h in partner_hits for s in h[2]]
+                    )
+                    rec["methode"] = "kombiniert_minus_nachbar"
+                    rec["hinweis"] = (
+                        f"{METHODEN['kombiniert_minus_nachbar']}: {int(r['_ew'])} "
+                        f"({int(r['_jahr'])}) minus "
+                        + ", ".join(
+                            f"{names.get(p, p)} {int(h[0])} ({h[1]:.0f})"
+                            for p, h in zip(partners, partner_hits, strict=True)
+                        )
+                    )
+                    out.append(rec)
+                    continue
+            members = list(r["nr_liste"])
+            shares = largest_remainder(
+                np.array([area[m] for m in members])
+                / sum(area[m] for m in members)
+                * float(r["_ew"]),
+                int(r["_ew"]),
+            )
+            rec["einwohner"] = int(shares[members.index(nr)])
+            rec["quelle"] = str(r["source"])
+            rec["methode"] = "kombiniert_flaechenanteil"
+            rec["hinweis"] = (
+                f"{METHODEN['kombiniert_flaechenanteil']}: {int(r['_ew'])} ({int(r['_jahr'])}) "
+                f"für {'+'.join(map(str, members))}"
+            )
+            out.append(rec)
+            continue
+        rec["methode"], rec["hinweis"] = "keine_angabe", METHODEN["keine_angabe"]
+        out.append(rec)
+
+    res = pd.DataFrame(out, index=stadtteile.index)
+    jahr = pd.to_numeric(res["einwohner_jahr"], errors="coerce")
+    result = pd.DataFrame(
+        {
+            "stadtteil_nr": stadtteile["stadtteil_nr"].astype("int64"),
+            "stadtteil": stadtteile["stadtteil"].astype(str),
+            "bezirk": stadtteile["bezirk"].astype("int64"),
+            "einwohner": pd.array(res["einwohner"].tolist(), dtype="Int64"),
+            "einwohner_jahr": pd.array(
+                [pd.NA if pd.isna(v) else math.floor(v) for v in jahr], dtype="Int64"
+            ),
+            "abstand_jahre": pd.array(
+                [pd.NA if pd.isna(v) else math.ceil(abs(v - target_year)) for v in jahr],
+                dtype="Int64",
+            ),
+            "einwohner_jahre": res["jahre"].astype(str),
+            "einwohner_quelle": res["quelle"].astype(str),
+            "methode": res["methode"].astype(str),
+            "hinweis": res["hinweis"].astype(str),
+        },
+        index=stadtteile.index,
+    )
+    n_missing = int(result["einwohner"].isna().sum())
+    if n_missing:
+        logger.info("no inhabitant figure for %d Stadtteile", n_missing)
+    return result
+
+
+# --- step 2: rake to the seed's Bezirk totals --------------------------------------------------
+def _ipf_two_columns(
+    row_totals: np.ndarray, prior_rate: np.ndarray, col_total: float, *, tol: float = 1e-9
+) -> np.ndarray:
+    """Fit counts ``x`` with ``0 <= x <= row_totals`` and ``sum(x) = col_total`` by IPF.
+
+    The table has one row per Stadtteil and two columns (12 countries / others); the seed of
+    the iteration is ``row_totals * prior_rate``. Returns the first column.
+    """
+    e = row_totals.astype(float)
+    x1 = e * prior_rate
+    x0 = e - x1
+    rest = e.sum() - col_total
+    for _ in range(1000):
+        if x1.sum() > 0:
+            x1 *= col_total / x1.sum()
+        if x0.sum() > 0:
+            x0 *= rest / x0.sum()
+        s = x1 + x0
+        scale = np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+        x1 *= scale
+        x0 *= scale
+        if abs(x1.sum() - col_total) <= tol * max(col_total, 1.0):
+            break
+    return x1
+
+
+def stadtteil_schaetzung(
+    einwohner: pd.DataFrame,
+    stadtteile: gpd.GeoDataFrame,
+    *,
+    bezirk_statistik: pd.DataFrame | None = None,
+    betroffene: pd.DataFrame | None = None,
+    prior_anteil: Mapping[int, float] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Estimate inhabitants and the 12-origin population per Stadtteil for 30.09.2016.
+
+    Parameters
+    ----------
+    einwohner : pandas.DataFrame
+        Result of :func:`stadtteil_einwohner` (columns ``stadtteil_nr``, ``einwohner``,
+        ``einwohner_jahr``, ``einwohner_quelle``, ``methode``).
+    stadtteile : geopandas.GeoDataFrame
+        The Stadtteile in a projected CRS with ``stadtteil_nr``, ``stadtteil``, ``bezirk``
+        (and optionally ``bezirk_roman``); every Bezirk of ``bezirk_statistik`` must be covered.
+    bezirk_statistik : pandas.DataFrame, optional
+        Bezirk totals with ``bezirk``, ``einwohner``, ``herkunft12_anzahl``; default
+        :func:`gis_planning.data.sources.essen_seed.bezirk_statistik`.
+    betroffene : pandas.DataFrame, optional
+        Printed Stadtteil shares with ``stadtteil_nr``, ``herkunft12_anteil_prozent``; default
+        :func:`gis_planning.data.sources.essen_seed.betroffene_stadtteile`.
+    prior_anteil : mapping or Series, optional
+        Stadtteil number -> prior guess of the 12-origin share (per cent) for Stadtteile
+        without a printed share (e.g. the share of non-Germans). Default: equal within the
+        Bezirk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Stadtteil, index of ``stadtteile``:
+
+        - ``stadtteil_nr`` (int): official number 1-50
+        - ``stadtteil`` (str): official name
+        - ``bezirk`` (int): Stadtbezirk 1-9
+        - ``einwohner`` (int): estimated inhabitants on 30.09.2016
+        - ``herkunft12_anzahl`` (int): estimated people from the 12 countries
+        - ``herkunft12_anteil_prozent`` (float): ``100 * herkunft12_anzahl / einwohner``
+        - ``herkunft12_anteil_gedruckt`` (float): the seed's printed share, NaN if none
+        - ``geschaetzt`` (bool): always True
+        - ``label`` (str): "Schätzung" (for map legends and tooltips)
+        - ``hinweis`` (str): German text, how the row was estimated
+        - ``methode`` (str): code of the estimate (see Notes)
+        - ``einwohner_ausgang`` (Int64): figure chosen by :func:`stadtteil_einwohner`
+        - ``einwohner_jahr`` (Int64): its year
+        - ``einwohner_quelle`` (str): its source(s)
+        - ``stand`` (str): "30.09.2016"
+
+    Raises
+    ------
+    InputError, SchemaError, NameMatchError
+        On missing columns, Stadtteile not in ``stadtteile``, or totals that cannot be met
+        (printed shares already exceed a Bezirk count).
+
+    Notes
+    -----
+    **Inhabitants** (one margin per Bezirk ``b`` with seed total ``T_b``): each Stadtteil
+    starts from its chosen figure ``p_i`` (any year). Stadtteile without a figure get the
+    Bezirk remainder ``T_b - sum(p_known)`` split by area, or, if the remainder is not
+    positive, ``area_i`` times the Bezirk's known density. Then ``e_i = p_i T_b / sum(p)``
+    (proportional raking, the one-margin case of IPF) rounded by largest remainder, so
+    ``sum(e_i) = T_b`` exactly.
+
+    **12 countries**: a Stadtteil with a printed share ``s_i`` gets ``h_i = round(s_i e_i /
+    100)``, adjusted by ±1 until ``|100 h_i / e_i - s_i| <= 0.05``. The rest
+    ``R_b = H_b - sum(h_named)`` is fitted over the other Stadtteile of the Bezirk by
+    iterative proportional fitting of the two-column table (12 countries / others) with row
+    margins ``e_i`` and column margins ``R_b`` and ``sum(e) - R_b``, seeded with
+    ``e_i * prior_i`` (equal priors give ``h_i = e_i R_b / sum(e)``), then rounded by largest
+    remainder. Bezirk counts ``H_b`` are met exactly; a warning is issued if an unnamed
+    Stadtteil's share comes out above the lowest printed share of its Bezirk (the seed names
+    the "besonders betroffene" ones).
+
+    ``methode`` codes: ``anteil_gedruckt`` (share from the seed), ``rest_bezirk`` (share from
+    the Bezirk remainder); prefixed by how inhabitants were obtained: ``skaliert`` (own figure
+    scaled) or ``bezirksrest`` (no figure, from the Bezirk remainder), e.g.
+    ``skaliert+anteil_gedruckt``.
+    """
+    _check_stadtteile(stadtteile)
+    require_columns(einwohner, ("stadtteil_nr", "einwohner"), name="einwohner")
+    bz = _seed.bezirk_statistik() if bezirk_statistik is None else bezirk_statistik
+    bt = _seed.betroffene_stadtteile() if betroffene is None else betroffene
+    require_columns(bz, ("bezirk", "einwohner", "herkunft12_anzahl"), name="bezirk_statistik")
+    require_columns(bt, ("stadtteil_nr", "herkunft12_anteil_prozent"), name="betroffene")
+
+    st = stadtteile[["stadtteil_nr", "stadtteil", "bezirk"]].copy()
+    st["stadtteil_nr"] = st["stadtteil_nr"].astype(int)
+    st["bezirk"] = st["bezirk"].astype(int)
+    st["_area"] = stadtteile.area.to_numpy()
+    ew = einwohner.set_index(einwohner["stadtteil_nr"].astype(int))
+    unknown = sorted(set(ew.index) - set(st["stadtteil_nr"]))
+    if unknown:
+        raise NameMatchError(
+            f"`einwohner` has stadtteil_nr {unknown} not in `stadtteile`; compute it with "
+            f"`stadtteil_einwohner(quellen, stadtteile)` on the same layer."
+        )
+    for c in ("einwohner_jahr", "einwohner_quelle"):
+        if c not in ew.columns:
+            ew[c] = pd.NA
+    st["_prior"] = st["stadtteil_nr"].map(ew["einwohner"]).astype("Float64")
+    shares = dict(zip(bt["stadtteil_nr"].astype(int), bt["herkunft12_anteil_prozent"], strict=True))
+    bad = sorted(set(shares) - set(st["stadtteil_nr"]))
+    if bad:
+        raise NameMatchError(f"`betroffene` has stadtteil_nr {bad} not in `stadtteile`.")
+    prior = {} if prior_anteil is None else {int(k): float(v) for k, v in prior_anteil.items()}
+
+    e_out = pd.Series(0, index=st.index, dtype="int64")
+    h_out = pd.Series(0, index=st.index, dtype="int64")
+    ew_meth = pd.Series("skaliert", index=st.index, dtype=object)
+    missing_bz = sorted(set(st["bezirk"]) - set(bz["bezirk"].astype(int)))
+    if missing_bz:
+        raise InputError(f"`bezirk_statistik` has no row for Bezirk(e) {missing_bz}.")
+    for b in bz.itertuples(index=False):
+        idx = st.index[st["bezirk"] == int(b.bezirk)]
+        if len(idx) == 0:
+            raise InputError(
+                f"`stadtteile` has no Stadtteil in Bezirk {b.bezirk}; pass the full layer."
+            )
+        total_e, total_h = int(b.einwohner), int(b.herkunft12_anzahl)
+        p = st.loc[idx, "_prior"].astype(float).to_numpy().copy()
+        area = st.loc[idx, "_area"].to_numpy()
+        miss = np.isnan(p)
+        if miss.any():
+            ew_meth[idx[miss]] = "bezirksrest"
+            rest = total_e - np.nansum(p)
+            if rest > 0:
+                p[miss] = rest * area[miss] / area[miss].sum()
+            elif (~miss).any():
+                p[miss] = area[miss] * np.nansum(p) / area[~miss].sum()
+            else:
+                p[miss] = area[miss]
+        e = largest_remainder(p, total_e)
+        e_out[idx] = e
+
+        nrs = st.loc[idx, "stadtteil_nr"].to_numpy()
+        named = np.array([n in shares for n in nrs])
+        h = np.zeros(len(idx), dtype="int64")
+        for k in np.flatnonzero(named):
+            s = float(shares[nrs[k]])
+            hk = int(np.floor(s * e[k] / 100.0 + 0.5))
+            for cand in (hk, hk - 1, hk + 1):
+                if e[k] > 0 and abs(100.0 * cand / e[k] - s) <= 0.05 + 1e-9:
+                    hk = cand
+                    break
+            else:
+                raise InputError(
+                    f"the printed share {s} % of Stadtteil {nrs[k]} cannot be met with "
+                    f"{e[k]} estimated inhabitants."
+                )
+            h[k] = hk
+        rest_h = total_h - int(h[named].sum())
+        if rest_h < 0:
+            raise InputError(
+                f"Bezirk {b.bezirk}: the printed Stadtteil shares already give "
+                f"{int(h[named].sum())} people from the 12 countries, more than the Bezirk "
+                f"count {total_h}."
+            )
+        others = np.flatnonzero(~named)
+        if len(others) == 0:
+            if rest_h:
+                raise InputError(
+                    f"Bezirk {b.bezirk}: {rest_h} people left over but every Stadtteil has a "
+                    f"printed share."
+                )
+        else:
+            e_o = e[others].astype(float)
+            if rest_h > e_o.sum():
+                raise InputError(
+                    f"Bezirk {b.bezirk}: {rest_h} people from the 12 countries are left for "
+                    f"Stadtteile with only {int(e_o.sum())} estimated inhabitants; check the "
+                    f"inhabitant figures or the printed shares."
+                )
+            base = rest_h / e_o.sum() if e_o.sum() else 0.0
+            rate = np.array([prior.get(int(nrs[k]), 100.0 * base) / 100.0 for k in others])
+            fitted = _ipf_two_columns(e_o, np.clip(rate, 0.0, 1.0), float(rest_h))
+            h[others] = largest_remainder(fitted, rest_h)
+            if named.any():
+                low = min(float(shares[n]) for n in nrs[named])
+                share_o = 100.0 * h[others] / np.maximum(e[others], 1)
+                if (share_o > low).any():
+                    warnings.warn(
+                        f"Bezirk {b.bezirk}: an estimated share of a Stadtteil not named by "
+                        f"the seed ({share_o.max():.1f} %) exceeds the lowest printed share "
+                        f"({low} %).",
+                        stacklevel=2,
+                    )
+        h_out[idx] = h
+
+    named_all = st["stadtteil_nr"].map(lambda n: n in shares)
+    methode = ew_meth + np.where(named_all, "+anteil_gedruckt", "+rest_bezirk")
+    anteil = 100.0 * h_out / e_out.where(e_out > 0)
+    hinweis = [
+        f"{SCHAETZUNG_LABEL}: Einwohner "
+        + (
+            "aus eigener Angabe auf die Bezirkssumme skaliert"
+            if em == "skaliert"
+            else "aus dem Rest der Bezirkssumme (keine eigene Angabe)"
+        )
+        + "; Anteil 12 Herkunftsländer "
+        + ("wie in der Vorlage 1846/2016/5 gedruckt" if nm else "aus dem Rest des Bezirks")
+        + " (Bezirkssummen FB 12, Stand 30.09.2016)"
+        for em, nm in zip(ew_meth, named_all, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "stadtteil_nr": st["stadtteil_nr"].astype("int64"),
+            "stadtteil": st["stadtteil"].astype(str),
+            "bezirk": st["bezirk"].astype("int64"),
+            "einwohner": e_out,
+            "herkunft12_anzahl": h_out,
+            "herkunft12_anteil_prozent": anteil.astype(float),
+            "herkunft12_anteil_gedruckt": st["stadtteil_nr"].map(shares).astype(float),
+            "geschaetzt": True,
+            "label": SCHAETZUNG_LABEL,
+            "hinweis": hinweis,
+            "methode": methode.astype(str),
+            "einwohner_ausgang": pd.array(
+                st["stadtteil_nr"].map(ew["einwohner"]).tolist(), dtype="Int64"
+            ),
+            "einwohner_jahr": pd.array(
+                st["stadtteil_nr"].map(ew["einwohner_jahr"]).tolist(), dtype="Int64"
+            ),
+            "einwohner_quelle": st["stadtteil_nr"]
+            .map(ew["einwohner_quelle"])
+            .fillna("")
+            .astype(str),
+            "stand": "30.09.2016",
+        },
+        index=stadtteile.index,
+    )
+
+
+def validate_stadtteil_table(
+    df: pd.DataFrame,
+    *,
+    stadtteile: pd.DataFrame | None = None,
+    bezirk_statistik: pd.DataFrame | None = None,
+) -> None:
+    """Check that a Stadtteil table has the schema of :func:`stadtteil_schaetzung`.
+
+    Use it before replacing the estimate by an official table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; columns of :data:`STADTTEIL_SCHEMA` are required.
+    stadtteile : DataFrame, optional
+        If given, ``df`` must hold exactly its ``stadtteil_nr`` with the same ``stadtteil``
+        and ``bezirk``.
+    bezirk_statistik : DataFrame, optional
+        If given, ``einwohner`` and ``herkunft12_anzahl`` must sum exactly to its Bezirk
+        totals.
+
+    Raises
+    ------
+    SchemaError
+        Naming the first problem found: missing columns, wrong types, missing or negative
+        values, duplicate numbers, ``herkunft12_anzahl > einwohner``, a share that does not
+        match ``100 * herkunft12_anzahl / einwohner`` (tolerance 0.05 %-points), an estimated
+        row without the label "Schätzung", or sums/Stadtteile that differ from the references.
+    """
+    require_columns(df, STADTTEIL_SCHEMA, name="df")
+    for col, kind in STADTTEIL_SCHEMA.items():
+        s = df[col]
+        if s.isna().any():
+            raise SchemaError(f"`df` column {col!r} has missing values; fill every row.")
+        if kind == "int" and not pd.api.types.is_integer_dtype(s):
+            raise SchemaError(
+                f"`df` column {col!r} must be integer, has {s.dtype}; use `.astype('int64')`."
+            )
+        if kind == "float" and not pd.api.types.is_numeric_dtype(s):
+            raise SchemaError(f"`df` column {col!r} must be numeric, has {s.dtype}.")
+        if kind == "bool" and not pd.api.types.is_bool_dtype(s):
+            raise SchemaError(f"`df` column {col!r} must be boolean (True/False), has {s.dtype}.")
+        if kind == "str" and not s.map(lambda v: isinstance(v, str) and v != "").all():
+            raise SchemaError(f"`df` column {col!r} must hold non-empty text in every row.")
+    for col in ("einwohner", "herkunft12_anzahl", "herkunft12_anteil_prozent"):
+        if (df[col] < 0).any():
+            raise SchemaError(f"`df` column {col!r} has negative values.")
+    if df["stadtteil_nr"].duplicated().any():
+        raise SchemaError("`df` has duplicate stadtteil_nr; keep one row per Stadtteil.")
+    if (df["herkunft12_anzahl"] > df["einwohner"]).any():
+        raise SchemaError("`df` has herkunft12_anzahl larger than einwohner.")
+    calc = 100.0 * df["herkunft12_anzahl"] / df["einwohner"].where(df["einwohner"] > 0)
+    off = (calc - df["herkunft12_anteil_prozent"]).abs() > 0.05 + 1e-9
+    if off.any():
+        nr = df.loc[off, "stadtteil_nr"].tolist()
+        raise SchemaError(
+            f"`df` herkunft12_anteil_prozent does not equal 100 * herkunft12_anzahl / "
+            f"einwohner for stadtteil_nr {nr}."
+        )
+    est = df["geschaetzt"].astype(bool)
+    if (est & ~df["label"].astype(str).str.contains(SCHAETZUNG_LABEL)).any():
+        raise SchemaError(
+            f"estimated rows (geschaetzt=True) must carry the label {SCHAETZUNG_LABEL!r}."
+        )
+    if stadtteile is not None:
+        ref = stadtteile.set_index(stadtteile["stadtteil_nr"].astype(int))
+        got = df.set_index(df["stadtteil_nr"].astype(int))
+        if set(ref.index) != set(got.index):
+            raise SchemaError(
+                f"`df` Stadtteile differ from `stadtteile`: missing "
+                f"{sorted(set(ref.index) - set(got.index))}, extra "
+                f"{sorted(set(got.index) - set(ref.index))}."
+            )
+        for col in ("stadtteil", "bezirk"):
+            diff = got[col].astype(str) != ref.loc[got.index, col].astype(str)
+            if diff.any():
+                raise SchemaError(
+                    f"`df` column {col!r} differs from `stadtteile` for stadtteil_nr "
+                    f"{sorted(got.index[diff])}."
+                )
+    if bezirk_statistik is not None:
+        ref = bezirk_statistik.set_index(bezirk_statistik["bezirk"].astype(int))
+        sums = df.groupby(df["bezirk"].astype(int))[["einwohner", "herkunft12_anzahl"]].sum()
+        for col in ("einwohner", "herkunft12_anzahl"):
+            diff = sums[col].reindex(ref.index, fill_value=0) != ref[col]
+            if diff.any():
+                raise SchemaError(
+                    f"`df` {col} does not sum to the Bezirk totals for Bezirk(e) "
+                    f"{sorted(ref.index[diff])}."
+                )

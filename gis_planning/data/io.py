@@ -1,0 +1,630 @@
+"""Reading and writing layer files with validation.
+
+``read_file`` reads GeoJSON, GeoPackage, Shapefile, GeoParquet and CSV with coordinates and turns
+every reading failure into a :class:`~gis_planning.LayerError` that names the file and the fix.
+``validate_layer`` checks a frame against a :class:`~gis_planning.data.catalog.LayerSchema`.
+``write_layer`` writes GeoJSON (RFC 7946), GeoPackage or CSV atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._atomic import atomic_path, register_input
+from .._errors import (
+    CRSError,
+    GeometryError,
+    GISPlanningError,
+    LayerError,
+    NameMatchError,
+    SchemaError,
+)
+from .._names import match_names
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
+
+    from .schema import LayerSchema
+
+__all__ = [
+    "SOURCE_ATTR",
+    "SUPPORTED_SUFFIXES",
+    "check_crs_plausible",
+    "is_count_column",
+    "read_csv_table",
+    "read_file",
+    "validate_layer",
+    "write_layer",
+]
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
+
+_X_NAMES = ("x", "lon", "lng", "longitude", "laenge", "rechtswert", "easting")
+_Y_NAMES = ("y", "lat", "latitude", "breite", "hochwert", "northing")
+
+#: ``attrs`` key: number of lines before the first record in the source file (CSV header: 1),
+#: so that messages can name the line a user sees in an editor.
+SOURCE_ATTR = "gis_planning_source"
+
+#: Rough bounds of Germany in EPSG:4326 (lon_min, lat_min, lon_max, lat_max), with a margin.
+GERMANY_LONLAT = (5.5, 47.0, 15.5, 55.2)
+
+
+def _sniff_csv(raw: bytes) -> tuple[str, str, str]:
+    """Return (text, delimiter, decimal) for CSV bytes in UTF-8 or Latin-1/cp1252."""
+    text = raw.decode("latin-1")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    head = "\n".join(text[:65536].splitlines()[:20])
+    try:
+        delim = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except (csv.Error, ValueError, TypeError):
+        delim = ";" if head.count(";") > head.count(",") else ","
+    decimal = "," if delim != "," and any(
+        c.isdigit() for c in head.split(",")[0][-1:]
+    ) else "."
+    if delim == ";":
+        decimal = ","
+    return text, delim, decimal
+
+
+def read_csv_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV table in UTF-8 or Latin-1/cp1252, comma or semicolon separated.
+
+    Semicolon files are read with decimal commas (the German Excel export).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise LayerError(f"cannot read {str(p)!r}: {exc.strerror}. Check the path.") from None
+    if not raw.strip():
+        raise LayerError(f"{str(p)!r} is empty (0 bytes of data). Export the table again.")
+    if b"\x00" in raw[:65536]:
+        raise LayerError(
+            f"{str(p)!r} is not a text table (it holds binary data). Export it as CSV "
+            f"(UTF-8 or Latin-1, separated by ';' or ',')."
+        )
+    text, delim, decimal = _sniff_csv(raw)
+    try:
+        df = pd.read_csv(_io.StringIO(text), sep=delim, decimal=decimal, thousands=None)
+    except (pd.errors.ParserError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise LayerError(
+            f"cannot parse CSV {str(p)!r}: {first}. Check the delimiter (';' or ',') and that "
+            f"every line has as many fields as the header."
+        ) from None
+    register_input(p)
+    df.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 1}
+    return df
+
+
+def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    cols = {str(c).lower().strip(): c for c in df.columns}
+    if crs is None and ("epsg" in cols or "crs" in cols):
+        codes = df[cols.get("epsg") or cols["crs"]].dropna().astype(str).str.strip().unique()
+        if len(codes) != 1:
+            raise CRSError(
+                f"{str(path)!r}: column {cols.get('epsg') or cols['crs']!r} must hold one CRS "
+                f"code for all rows (e.g. 25832), found {len(codes)}."
+            )
+        code = codes[0].removesuffix(".0")
+        crs = f"EPSG:{code}" if code.isdigit() else code
+    if "wkt" in cols or "geometry" in cols:
+        col = cols.get("wkt") or cols["geometry"]
+        try:
+            geom = gpd.GeoSeries.from_wkt(df[col].astype("string").astype(object)
+                                          .where(df[col].notna(), None))
+        except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+            first = (str(exc).splitlines() or [""])[0][:120]
+            raise LayerError(
+                f"{str(path)!r}: column {col!r} is not valid WKT ({first}); write geometries "
+                f"like 'POINT (362000 5701000)'."
+            ) from None
+        return gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geom, crs=crs)
+    xcol = next((cols[n] for n in _X_NAMES if n in cols), None)
+    ycol = next((cols[n] for n in _Y_NAMES if n in cols), None)
+    if xcol is None or ycol is None:
+        raise LayerError(
+            f"{str(path)!r} has no coordinate columns; name them x/y, lon/lat or add a 'wkt' "
+            f"column. Columns found: {', '.join(map(str, df.columns))}."
+        )
+    for c in (xcol, ycol):
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            converted = pd.to_numeric(
+                df[c].astype(str).str.replace(",", ".", regex=False), errors="coerce"
+            )
+            bad = converted.isna() & df[c].notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+                raise LayerError(
+                    f"{str(path)!r} row {row}: coordinate column {c!r} holds "
+                    f"{df[c][bad].iloc[0]!r}, not a number. Fix or remove that row."
+                )
+            df = df.assign(**{c: converted})
+    if crs is None and xcol.lower() in ("lon", "lng", "longitude", "laenge"):
+        crs = "EPSG:4326"
+    try:
+        geom = gpd.points_from_xy(df[xcol], df[ycol])
+        return gpd.GeoDataFrame(df, geometry=geom, crs=crs)
+    except Exception as exc:  # pyproj raises its own CRSError for an unknown crs=
+        raise CRSError(
+            f"{str(path)!r}: cannot use the CRS {crs!r} ({str(exc).splitlines()[0][:120]}). "
+            f"Give an EPSG code such as 'EPSG:25832'."
+        ) from None
+
+
+def read_file(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a layer file into a GeoDataFrame, with clear errors.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile, GeoParquet, or CSV with coordinate columns
+        (x/y, lon/lat) or a ``wkt`` column.
+    layer
+        Layer name inside a GeoPackage with several layers.
+    crs
+        CRS to assume for CSV files (lon/lat columns imply EPSG:4326). Not used to override
+        the CRS stored in a spatial file.
+
+    Raises
+    ------
+    LayerError
+        The file does not exist, is empty, truncated or not a layer.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise LayerError(f"file {str(p)!r} does not exist. Check the path.")
+    if p.is_dir():
+        raise LayerError(f"{str(p)!r} is a folder, not a layer file. Name the file inside it.")
+    if p.stat().st_size == 0:
+        raise LayerError(f"{str(p)!r} is empty (0 bytes). Export the layer again.")
+    suffix = p.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LayerError(
+            f"{str(p)!r}: unsupported file type {suffix!r}; use one of "
+            f"{', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    try:
+        gdf = _read_any(p, suffix, layer=layer, crs=crs)
+    except GISPlanningError:
+        raise
+    except Exception as exc:  # GDAL, pyarrow, pyproj and pandas raise many types
+        log.debug("reading %s failed", p, exc_info=True)
+        msg = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
+        raise LayerError(
+            f"cannot read {str(p)!r} as a layer ({msg}). The file may be truncated or not "
+            f"a {suffix[1:]} file; export it again."
+        ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        raise LayerError(f"{str(p)!r} holds a table without geometries; use a spatial layer.")
+    register_input(p)
+    gdf.attrs.setdefault(SOURCE_ATTR, {"path": str(p), "header_lines": 0})
+    return gdf
+
+
+def _read_any(p: Path, suffix: str, *, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
+    if suffix == ".csv":
+        df = read_csv_table(p)
+        gdf = _csv_to_gdf(df, p, crs)
+        gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 1}
+        return gdf
+    if suffix in (".parquet", ".geoparquet"):
+        gdf = gpd.read_parquet(p)
+        gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 0}
+        return gdf
+    if suffix == ".gpkg" and layer is None:
+        import pyogrio
+
+        names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        if len(names) > 1:
+            raise LayerError(
+                f"{str(p)!r} holds {len(names)} layers ({', '.join(names[:8])}); name the one "
+                f"to read (layer=..., or check it with `gis-planning check {p.name}`)."
+            )
+    if suffix == ".shp":
+        missing = [e for e in (".shx", ".dbf") if not _sidecar(p, e).exists()]
+        if missing:
+            raise LayerError(
+                f"shapefile {str(p)!r} lacks its {' and '.join(missing)} file; copy all files "
+                f"of the shapefile (.shp, .shx, .dbf, .prj) together."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes (e.g. XYZM members)
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+    gdf.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 0}
+    return gdf
+
+
+def _sidecar(p: Path, ext: str) -> Path:
+    for cand in (p.with_suffix(ext), p.with_suffix(ext.upper())):
+        if cand.exists():
+            return cand
+    return p.with_suffix(ext)
+
+
+def _row_text(gdf: pd.DataFrame, pos: int) -> str:
+    """Return how a user finds record ``pos`` (0-based): 'row N' as a spreadsheet counts it.
+
+    For CSV files the header is row 1, so the first record is row 2.
+    """
+    src = getattr(gdf, "attrs", {}).get(SOURCE_ATTR) or {}
+    return f"row {pos + 1 + int(src.get('header_lines') or 0)}"
+
+
+def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
+    """Raise :class:`CRSError` if ``gdf`` has no CRS or coordinates that do not fit its CRS.
+
+    Catches the common mix-ups: no CRS at all, EPSG:4326 declared on metre coordinates,
+    latitude/longitude swapped, and data far outside Germany.
+    """
+    if gdf.crs is None:
+        src = str((getattr(gdf, "attrs", {}).get(SOURCE_ATTR) or {}).get("path", "")).lower()
+        if src.endswith(".shp"):
+            fix = ("The shapefile has no .prj file: copy it next to the .shp, or set the CRS "
+                   "in QGIS (Layer > Set CRS, e.g. EPSG:25832) and export again.")
+        elif src.endswith(".csv"):
+            fix = ("A CSV carries no CRS: name the coordinate columns lon/lat (degrees, WGS84) "
+                   "or add a column 'epsg' with the code, e.g. 25832 for UTM 32N metres.")
+        else:
+            fix = ("Set it when loading, e.g. `gdf.set_crs('EPSG:25832')` for UTM 32N metres "
+                   "or 'EPSG:4326' for lon/lat.")
+        raise CRSError(f"{name} has no CRS. {fix}")
+    geoms = gdf.geometry[~gdf.geometry.is_empty & gdf.geometry.notna()]
+    if geoms.empty:
+        return
+    with np.errstate(all="ignore"):
+        minx, miny, maxx, maxy = geoms.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise CRSError(
+            f"{name} has coordinates that are not numbers (NaN or infinite). Remove or fix "
+            f"those features."
+        )
+    if gdf.crs.is_geographic:
+        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+            raise CRSError(
+                f"{name} declares the geographic CRS {gdf.crs.to_string()} but has "
+                f"coordinates up to ({maxx:.0f}, {maxy:.0f}), which are metres. Declare the "
+                f"real CRS, e.g. `set_crs('EPSG:25832', allow_override=True)`."
+            )
+        lo_x, lo_y, hi_x, hi_y = GERMANY_LONLAT
+        inside = lo_x <= minx and maxx <= hi_x and lo_y <= miny and maxy <= hi_y
+        swapped = lo_x <= miny and maxy <= hi_x and lo_y <= minx and maxx <= hi_y
+        if not inside and swapped:
+            raise CRSError(
+                f"{name}: longitude and latitude look swapped (x from {minx:.2f} to {maxx:.2f} "
+                f"looks like latitude). Swap the coordinate columns or axes."
+            )
+        if not inside:
+            raise CRSError(
+                f"{name}: coordinates ({minx:.2f}, {miny:.2f}) to ({maxx:.2f}, {maxy:.2f}) lie "
+                f"outside Germany in {gdf.crs.to_string()}. Check the declared CRS."
+            )
+    else:
+        try:
+            with np.errstate(all="ignore"):
+                lonlat = geoms.to_crs("EPSG:4326").total_bounds
+        except Exception as exc:  # pyproj: a CRS without a transformation to WGS84
+            raise CRSError(
+                f"{name}: its CRS {gdf.crs.to_string()} cannot be transformed to WGS84 "
+                f"({str(exc).splitlines()[0][:120]}). Declare an EPSG CRS such as EPSG:25832."
+            ) from None
+        lo_x, lo_y, hi_x, hi_y = GERMANY_LONLAT
+        inside = lo_x <= lonlat[0] and lonlat[2] <= hi_x
+        inside = inside and lo_y <= lonlat[1] and lonlat[3] <= hi_y
+        if not inside:
+            raise CRSError(
+                f"{name}: in its declared CRS {gdf.crs.to_string()} the data lies outside "
+                f"Germany. Check the CRS (lon/lat degrees need EPSG:4326; UTM 32N metres "
+                f"EPSG:25832; Gauss-Krüger zone 2 EPSG:31466)."
+            )
+
+
+_KINDS = {
+    "int": pd.api.types.is_integer_dtype,
+    "float": pd.api.types.is_numeric_dtype,
+    "str": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s),
+    "bool": pd.api.types.is_bool_dtype,
+}
+
+
+def validate_layer(
+    gdf: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    *,
+    name: str | None = None,
+    stadtteil_names: list[str] | None = None,
+    repair: bool = True,
+    stadtteil_aliases: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Check ``gdf`` against ``schema`` and return a validated copy.
+
+    Checks, in order: at least one feature; CRS present and plausible; geometry type;
+    invalid geometries (repaired with ``make_valid`` and a warning that says how many, if
+    ``repair``); required columns and their types (numeric text such as ``"7,1"`` or
+    ``"7,1 %"`` is converted; text, fractions in whole-number columns and negative counts
+    raise); unique ids; Stadtteil names against ``stadtteil_names`` when the schema asks for
+    it (unknown names raise with close matches; spelling variants, known old names
+    ``stadtteil_aliases`` and clear typos are replaced by the official name with a warning).
+
+    Every message names the layer (``name``, e.g. the file), the row (as a spreadsheet
+    counts it: for CSV files the header is row 1) or the column, and the fix.
+
+    Raises
+    ------
+    LayerError, CRSError, GeometryError, SchemaError, NameMatchError
+    """
+    label = name or schema.name
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerError(f"{label} is not a layer with geometries; read it with read_file().")
+    if len(gdf) == 0:
+        raise LayerError(
+            f"{label} has no features. Check the file or the filter used to export it."
+        )
+    check_crs_plausible(gdf, name=label)
+    out = gdf.copy()
+    missing_geom = out.geometry.isna() | out.geometry.is_empty
+    if missing_geom.any():
+        first = _row_text(out, int(np.flatnonzero(missing_geom.to_numpy())[0]))
+        raise GeometryError(
+            f"{label}: {int(missing_geom.sum())} feature(s) have no geometry (first at "
+            f"{first}). Remove or fix them."
+        )
+    if schema.geometry_type is not None:
+        allowed = {schema.geometry_type, f"Multi{schema.geometry_type}"}
+        gtypes = out.geom_type
+        wrong = ~gtypes.isin(list(allowed))
+        if wrong.any():
+            pos = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise GeometryError(
+                f"{label} must hold {schema.geometry_type} geometries but holds "
+                f"{', '.join(sorted(set(gtypes)))} (first {gtypes.iloc[pos]} at "
+                f"{_row_text(out, pos)}). Split the layer by geometry type or convert it."
+            )
+    invalid = ~out.geometry.is_valid
+    if invalid.any():
+        first = _row_text(out, int(np.flatnonzero(invalid.to_numpy())[0]))
+        if not repair:
+            raise GeometryError(
+                f"{label}: {int(invalid.sum())} invalid geometries (e.g. self-intersections; "
+                f"first at {first}). Repair them with `make_valid()` or load with repair=True."
+            )
+        fixed = out.geometry[invalid].make_valid()
+        if schema.geometry_type == "Polygon":
+            fixed = fixed.apply(_polygonal_part)
+        out.loc[invalid, out.geometry.name] = fixed
+        warnings.warn(
+            f"{label}: repaired {int(invalid.sum())} invalid geometr"
+            f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid (self-intersections; "
+            f"first at {first}). Check the repaired shapes.",
+            UserWarning,
+            stacklevel=2,
+        )
+    missing = [c for c in schema.required_columns if c not in out.columns]
+    if missing:
+        raise SchemaError(
+            f"{label} lacks the required column(s) {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(repr(str(c)) for c in out.columns if c != out.geometry.name)}. "
+            f"Rename the columns (schema: `gis-planning layers show {schema.name}`)."
+        )
+    for col, kind in schema.columns.items():
+        if col not in out.columns:
+            continue
+        out[col] = _coerce(out[col], kind, label=label, column=col, frame=out)
+    if schema.id_column and schema.id_column in out.columns:
+        dup = out[schema.id_column].duplicated(keep=False)
+        if dup.any():
+            pos = np.flatnonzero(dup.to_numpy())
+            vals = out[schema.id_column].iloc[pos].unique()[:3]
+            raise SchemaError(
+                f"{label}: id column {schema.id_column!r} has duplicates "
+                f"({', '.join(map(str, vals))}; {_row_text(out, int(pos[0]))} and "
+                f"{_row_text(out, int(pos[1]))}). Ids must be unique: renumber or remove "
+                f"the double rows."
+            )
+    if stadtteil_names is not None and "stadtteil" in out.columns and schema.check_stadtteil:
+        out["stadtteil"] = _check_names(out["stadtteil"], stadtteil_names, label=label,
+                                        aliases=stadtteil_aliases, frame=out)
+    return out
+
+
+def _polygonal_part(geom):
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [
+        g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    return shapely.union_all(parts) if parts else geom
+
+
+def is_count_column(column: str) -> bool:
+    """Return whether ``column`` holds counts (must not be negative): ``*anzahl``, ``n_*``..."""
+    c = str(column).lower()
+    return c.endswith(("anzahl", "einwohner")) or c.startswith(("n_", "anzahl"))
+
+
+def _coerce(
+    series: pd.Series,
+    kind: str,
+    *,
+    label: str,
+    column: str,
+    frame: pd.DataFrame | None = None,
+) -> pd.Series:
+    frame = series.to_frame() if frame is None else frame
+
+    def where(mask: pd.Series) -> tuple[int, object]:
+        pos = int(np.flatnonzero(mask.to_numpy())[0])
+        val = series.iloc[pos]
+        return pos, val.item() if isinstance(val, np.generic) else val
+
+    check = _KINDS[kind]
+    is_count = is_count_column(column)
+    if check(series) and not (kind in ("int", "float") and pd.api.types.is_bool_dtype(series)):
+        if kind in ("int", "float") and is_count and (series < 0).any():
+            pos, val = where(series < 0)
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
+                f"{val!r}. Counts must be 0 or more; correct the value."
+            )
+        if kind == "str":
+            odd = series.notna() & ~series.map(lambda v: isinstance(v, str))
+            if odd.any():
+                return series.where(~odd, series[odd].map(str))
+        return series
+    if kind in ("int", "float"):
+        text = series.astype("string").str.strip()
+        percent = text.str.endswith("%").fillna(False)
+        text = text.str.replace("%", "", regex=False).str.replace(" ", "", regex=False)
+        text = text.str.replace("\u00a0", "", regex=False)
+        text = text.str.replace(".", "", regex=False).where(text.str.contains(","), text)
+        text = text.str.replace(",", ".", regex=False)
+        num = pd.to_numeric(text, errors="coerce")
+        bad = num.isna() & series.notna() & (series.astype("string").str.strip() != "")
+        if bad.any():
+            pos, val = where(bad)
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} must be numeric but holds "
+                f"{val!r}. Write numbers only (decimal comma is fine)."
+            )
+        if is_count and (num < 0).any():
+            pos, val = where((num < 0).fillna(False))
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
+                f"{val!r}. Counts must be 0 or more; correct the value."
+            )
+        if kind == "int":
+            frac = (num % 1 != 0) & num.notna()
+            if frac.any():
+                pos, val = where(frac.fillna(False))
+                hint = (
+                    " It looks like a percentage; counts belong here, shares in a "
+                    "'*_prozent' column." if bool(percent.iloc[pos]) else ""
+                )
+                raise SchemaError(
+                    f"{label} {_row_text(frame, pos)}: column {column!r} must hold whole "
+                    f"numbers but holds {val!r}.{hint} Correct the value."
+                )
+            return num.astype("Int64")
+        return num.astype(float)
+    if kind == "bool":
+        mapping = {"true": True, "false": False, "1": True, "0": False, "ja": True, "nein": False,
+                   "wahr": True, "falsch": False, "1.0": True, "0.0": False}
+        mapped = series.astype(str).str.strip().str.lower().map(mapping)
+        if mapped.isna().any():
+            pos, val = where(mapped.isna())
+            raise SchemaError(
+                f"{label} {_row_text(frame, pos)}: column {column!r} must be true/false "
+                f"(ja/nein) but holds {val!r}. Correct the value."
+            )
+        return mapped.astype(bool)
+    return series.where(series.isna(), series.map(str))
+
+
+def _check_names(
+    names: pd.Series,
+    reference: list[str],
+    *,
+    label: str,
+    aliases: Mapping[str, str] | None = None,
+    frame: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Return ``names`` with matched variants replaced by the official name; raise on unknown."""
+    frame = names.to_frame() if frame is None else frame
+    given = names.map(lambda v: v if pd.isna(v) else str(v))
+    uniq = list(dict.fromkeys(given.dropna()))
+    matches = dict(zip(uniq, match_names(uniq, reference, aliases=aliases), strict=True))
+    unknown = [m for m in matches.values() if m.matched is None]
+    if unknown:
+        m = unknown[0]
+        pos = int(np.flatnonzero((given == m.given).fillna(False).to_numpy())[0])
+        hint = (
+            f" Did you mean {' or '.join(repr(s) for s in m.suggestions)}?"
+            if m.suggestions
+            else " Use the official names (`gis-planning layers show stadtteile`)."
+        )
+        more = f" ({len(unknown) - 1} more unknown)" if len(unknown) > 1 else ""
+        raise NameMatchError(
+            f"{label} {_row_text(frame, pos)}: unknown Stadtteil name {m.given!r} in column "
+            f"'stadtteil'{more}.{hint}"
+        )
+    changed = {g: m.matched for g, m in matches.items() if m.matched != g}
+    if changed:
+        shown = ", ".join(f"{g!r} -> {t!r}" for g, t in list(changed.items())[:3])
+        warnings.warn(
+            f"{label}: read {len(changed)} Stadtteil name(s) as the official name ({shown}"
+            f"{', ...' if len(changed) > 3 else ''}). Correct the file to silence this.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return given.map(lambda v: changed.get(v, v))
+    return names
+
+
+def write_layer(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    layer: str | None = None,
+    overwrite: bool = False,
+    inputs: tuple[str | os.PathLike, ...] = (),
+) -> Path:
+    """Write ``gdf`` atomically as GeoJSON (RFC 7946, WGS84), GeoPackage or CSV.
+
+    GeoJSON is written in CRS84 with 7 decimals and no legacy ``crs`` member; GeoPackage keeps
+    the layer's CRS; CSV gets WKT geometries in WGS84.
+    """
+    from ..privacy import guard
+
+    guard(gdf, what=f"writing {str(path)!r}")
+    p = Path(path)
+    fmt = (fmt or p.suffix.lstrip(".")).lower()
+    if fmt == "json":
+        fmt = "geojson"
+    if fmt not in ("geojson", "gpkg", "csv"):
+        raise LayerError(f"unknown format {fmt!r}; use geojson, gpkg or csv.")
+    suffixes = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv",)}
+    if p.suffix.lower() not in suffixes[fmt]:
+        raise LayerError(
+            f"output {str(p)!r} does not end in {' or '.join(suffixes[fmt])} but the format is "
+            f"{fmt}; name the file accordingly so other programs open it."
+        )
+    with atomic_path(p, overwrite=overwrite, inputs=inputs) as tmp:
+        if fmt == "geojson":
+            gdf.to_crs("EPSG:4326").to_file(
+                tmp, driver="GeoJSON", engine="pyogrio", RFC7946="YES", COORDINATE_PRECISION=7,
+                WRITE_NAME="NO",
+            )
+        elif fmt == "gpkg":  # GeoPackage 1.2: newer versions warn in QGIS 3.22
+            gdf.to_file(tmp, driver="GPKG", layer=layer or p.stem, engine="pyogrio",
+                        VERSION="1.2")
+        else:
+            out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            out["wkt"] = gdf.geometry.to_crs("EPSG:4326").to_wkt(rounding_precision=7)
+            out.to_csv(tmp, index=False)
+    log.info("wrote %s (%d features)", p, len(gdf))
+    return p

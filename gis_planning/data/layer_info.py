@@ -1,0 +1,82 @@
+"""Describing and exporting catalogue layers (backs ``gis-planning layers show|export``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+
+from ..privacy import DEFAULT_K, is_confidential, release
+from .catalog import Catalog
+from .io import write_layer
+
+__all__ = ["describe_layer", "export_layer", "exportable"]
+
+
+def describe_layer(catalog: Catalog, name: str) -> dict:
+    """Return schema, feature count, source, licence, CRS and extent of layer ``name``."""
+    schema = catalog.schema(name)
+    gdf = catalog.load(name)
+    # the extent of a confidential point layer is made of real locations: show the city's
+    extent_of = catalog.load("stadtteile") if schema.confidential else gdf
+    minx, miny, maxx, maxy = extent_of.total_bounds
+    lon = extent_of.to_crs("EPSG:4326").total_bounds
+    info = {
+        "Layer": f"{name} ({schema.label})",
+        "Beschreibung": schema.description,
+        "Objekte": len(gdf),
+        "Geometrie": ", ".join(sorted(gdf.geom_type.unique())),
+        "CRS": gdf.crs.to_string(),
+        "Ausdehnung (EPSG:25832)": f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}"
+        + (" (Stadtgebiet; die Lage der Punkte ist vertraulich)" if schema.confidential else ""),
+        "Ausdehnung (WGS84)": f"{lon[0]:.4f}, {lon[1]:.4f} – {lon[2]:.4f}, {lon[3]:.4f}",
+        "Quelle": schema.source,
+        "Lizenz": schema.licence,
+        "Stand": schema.date,
+    }
+    if schema.method:
+        info["Methode"] = schema.method
+    if schema.confidential:
+        info["Vertraulich"] = (
+            f"ja – Export nur als Anzahl je Stadtteil, Werte unter {DEFAULT_K} unterdrückt"
+        )
+    if schema.synthetic:
+        info["Hinweis"] = "synthetisch / Demonstrationsdaten"
+    cols = {}
+    for col in gdf.columns:
+        if col == gdf.geometry.name:
+            continue
+        req = " (Pflicht)" if col in schema.required_columns else ""
+        cols[col] = f"{gdf[col].dtype}{req}"
+    info["Spalten"] = cols
+    return info
+
+
+def exportable(catalog: Catalog, name: str) -> gpd.GeoDataFrame:
+    """Return layer ``name`` in the form it may leave the toolkit.
+
+    Confidential point layers become counts per Stadtteil with primary and secondary
+    suppression (:func:`gis_planning.privacy.release`).
+    """
+    schema = catalog.schema(name)
+    gdf = catalog.load(name)
+    if is_confidential(gdf):
+        out = release(gdf, catalog.load("stadtteile"), k=DEFAULT_K)
+        if schema.synthetic:
+            out["hinweis"] = "synthetisch / Demonstrationsdaten"
+        return out
+    return gdf
+
+
+def export_layer(
+    catalog: Catalog,
+    name: str,
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write layer ``name`` (confidential layers only aggregated) to ``path``."""
+    return write_layer(exportable(catalog, name), path, fmt=fmt, layer=name,
+                       overwrite=overwrite)

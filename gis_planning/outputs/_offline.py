@@ -1,0 +1,447 @@
+"""Self-contained HTML for folium maps: every JavaScript/CSS link replaced by packaged copies.
+
+folium writes ``<script src="https://cdn...">`` and ``<link rel="stylesheet" href="https://...">``
+tags into the page header (``folium.Map.default_js``/``default_css`` and each plugin's). In
+``mode="offline"`` :func:`render_html` replaces each such tag by an inline ``<script>``/``<style>``
+with the content of the copy vendored in ``gis_planning/static/`` (see its README for the exact
+npm packages and versions), resolving the CSS ``url(...)`` references (images, fonts) to
+``data:`` URIs, so the page needs no network except for basemap tiles. A link this module does
+not know raises :class:`~gis_planning.InputError`: nothing is left online silently.
+
+Both modes drop the libraries the page does not use (``prune=True``): folium links jQuery,
+Bootstrap 5, Font Awesome, Glyphicons and Leaflet.awesome-markers into every map, but its own
+templates only need jQuery for ``folium.Popup`` with HTML content, ``GeoJson(embed=False)`` and
+``keep_in_front``, and Bootstrap never. See :data:`ASSETS` for the rule of each library.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html as html_lib
+import logging
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .._errors import InputError
+
+if TYPE_CHECKING:
+    import branca.element
+    import folium
+
+__all__ = [
+    "ASSETS",
+    "STATIC_DIR",
+    "Asset",
+    "external_resources",
+    "inline_assets",
+    "render_html",
+    "vendored_bytes",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Folder with the vendored JavaScript/CSS (filled by ``tools/vendor_assets.py``).
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+def _uses(pattern: str) -> Callable[[str], bool]:
+    rx = re.compile(pattern)
+    return lambda page: rx.search(page) is not None
+
+
+def _always(page: str) -> bool:
+    return True
+
+
+# jQuery calls in folium templates: `$(document).ready`, `$(`...`)[0]`, `$.ajax`.
+_needs_jquery = _uses(r"(?<![\w$.])(?:\$|jQuery)\s*[(.]")
+_needs_awesome = _uses(r"L\.AwesomeMarkers\b")
+_needs_bootstrap = _uses(r"data-bs-|\bbootstrap\.(?:Modal|Tooltip|Popover|Collapse|Dropdown)\b")
+# Font Awesome class names ("fa", "fas", "fa-solid", "fa-house") or an icon prefix "fa".
+_needs_fontawesome = _uses(r"(?<![\w-])fa(?:[srb]|-(?!rotate-)[a-z0-9][a-z0-9-]*)?(?![\w-])")
+_needs_glyphicons = _uses(r"glyphicon")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One JavaScript or CSS file a folium page links and its vendored copy.
+
+    Attributes
+    ----------
+    path
+        File below :data:`STATIC_DIR`, or ``None`` when it is not vendored (the page must not
+        need it in offline mode).
+    kind
+        ``"js"`` or ``"css"``.
+    needed
+        Predicate on the page text (the HTML before inlining, i.e. folium's own code): does the
+        page use this library? Used when ``prune=True``.
+    """
+
+    path: str | None
+    kind: Literal["js", "css"]
+    needed: Callable[[str], bool]
+
+
+_JSD = "https://cdn.jsdelivr.net/npm/"
+_CFL = "https://cdnjs.cloudflare.com/ajax/libs/"
+
+#: Every CDN URL folium 0.20 (and branca 0.8) links in the maps of this project -> vendored copy.
+ASSETS: dict[str, Asset] = {
+    # folium.Map default_js / default_css
+    _JSD + "leaflet@1.9.3/dist/leaflet.js": Asset("leaflet-1.9.3/dist/leaflet.js", "js", _always),
+    _JSD + "leaflet@1.9.3/dist/leaflet.css": Asset(
+        "leaflet-1.9.3/dist/leaflet.css", "css", _always
+    ),
+    "https://code.jquery.com/jquery-3.7.1.min.js": Asset(
+        "jquery-3.7.1/dist/jquery.min.js", "js", _needs_jquery
+    ),
+    _JSD + "bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": Asset(None, "js", _needs_bootstrap),
+    _JSD + "bootstrap@5.2.2/dist/css/bootstrap.min.css": Asset(None, "css", _needs_bootstrap),
+    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": Asset(
+        "glyphicons-3.4.1/css/glyphicons.css", "css", _needs_glyphicons
+    ),
+    _CFL + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": Asset(
+        "leaflet.awesome-markers-2.0.2/js/leaflet.awesome-markers.js", "js", _needs_awesome
+    ),
+    _CFL + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": Asset(
+        "leaflet.awesome-markers-2.0.2/css/leaflet.awesome-markers.css", "css", _needs_awesome
+    ),
+    _JSD + "@fortawesome/fontawesome-free@6.2.0/css/all.min.css": Asset(
+        "fontawesome-free-6.2.0/css/all.min.css", "css", _needs_fontawesome
+    ),
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/"
+    "leaflet.awesome.rotate.min.css": Asset(
+        "folium-rotate/leaflet.awesome.rotate.css", "css", _needs_awesome
+    ),
+    # folium.plugins.MarkerCluster
+    _CFL + "leaflet.markercluster/1.1.0/leaflet.markercluster.js": Asset(
+        "leaflet.markercluster-1.1.0/dist/leaflet.markercluster.js", "js", _always
+    ),
+    _CFL + "leaflet.markercluster/1.1.0/MarkerCluster.css": Asset(
+        "leaflet.markercluster-1.1.0/dist/MarkerCluster.css", "css", _always
+    ),
+    _CFL + "leaflet.markercluster/1.1.0/MarkerCluster.Default.css": Asset(
+        "leaflet.markercluster-1.1.0/dist/MarkerCluster.Default.css", "css", _always
+    ),
+    # folium.plugins.Search
+    _JSD + "leaflet-search@2.9.7/dist/leaflet-search.min.js": Asset(
+        "leaflet-search-2.9.7/dist/leaflet-search.min.js", "js", _always
+    ),
+    _JSD + "leaflet-search@2.9.7/dist/leaflet-search.min.css": Asset(
+        "leaflet-search-2.9.7/dist/leaflet-search.min.css", "css", _always
+    ),
+    # folium.plugins.Fullscreen (jsDelivr minifies on the fly; npm ships the plain file)
+    _JSD + "leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": Asset(
+        "leaflet.fullscreen-3.0.0/Control.FullScreen.js", "js", _always
+    ),
+    _JSD + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": Asset(
+        "leaflet.fullscreen-3.0.0/Control.FullScreen.css", "css", _always
+    ),
+    # branca colormaps (LinearColormap/StepColormap legends added to a map)
+    _CFL + "d3/3.5.5/d3.min.js": Asset("d3-3.5.5/d3.min.js", "js", _always),
+}
+
+_LEAFLET_JS = _JSD + "leaflet@1.9.3/dist/leaflet.js"
+
+_SCRIPT_LINK = re.compile(
+    r"<script\b[^>]*?\bsrc\s*=\s*(?P<q>[\"'])(?P<url>[^\"']+)(?P=q)[^>]*>\s*</script\s*>",
+    re.IGNORECASE,
+)
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_HREF = re.compile(r"\bhref\s*=\s*([\"'])(?P<url>[^\"']+)\1", re.IGNORECASE)
+_REL_STYLESHEET = re.compile(r"\brel\s*=\s*([\"'])[^\"']*stylesheet[^\"']*\1", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\(\s*(?P<q>[\"']?)(?P<url>[^\"')]+)(?P=q)\s*\)")
+_CSS_IMPORT = re.compile(r"@import\s+(?:url\()?\s*[\"']?(?P<url>[^\"');\s]+)", re.IGNORECASE)
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
+_SRC_DECL = re.compile(r"(?<![\w-])src\s*:(?P<list>[^;}]*)", re.IGNORECASE)
+_RESOURCE_ATTR = re.compile(
+    r"<(?P<tag>script|link|img|iframe|source|video|audio|embed|object|input)\b[^>]*?"
+    r"\b(?:src|href|data|poster)\s*=\s*([\"'])(?P<url>[^\"']*)\2",
+    re.IGNORECASE,
+)
+_LOADING_REL = re.compile(
+    r"\brel\s*=\s*([\"'])[^\"']*(?:stylesheet|icon|preload|modulepreload|manifest)",
+    re.IGNORECASE,
+)
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(?P<css>.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+
+_MIME = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+}
+
+
+def _is_external(url: str) -> bool:
+    return _EXTERNAL.match(url.strip()) is not None
+
+
+@cache
+def _data_uri(path: Path) -> str:
+    mime = _MIME.get(path.suffix.lower())
+    if mime is None:
+        raise InputError(f"No MIME type known for the vendored file {path.name!r}.")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_css_urls(css: str, css_path: Path) -> str:
+    """Replace relative ``url(...)`` in vendored CSS by ``data:`` URIs of the vendored files.
+
+    Inside ``@font-face`` ``src`` lists, entries whose file is not vendored (ttf/eot/svg
+    fallbacks of the woff2 files) are dropped; everywhere else a missing file is an error.
+    """
+
+    def resolve(url: str) -> Path | None:
+        target = (css_path.parent / url.split("?")[0].split("#")[0]).resolve()
+        return target if target.is_file() and STATIC_DIR in target.parents else None
+
+    def fix_src_list(decl: re.Match[str]) -> str:
+        kept = []
+        for entry in re.split(r",(?![^(]*\))", decl.group("list")):
+            m = _CSS_URL.search(entry)
+            if m is None or m.group("url").startswith("data:"):
+                kept.append(entry)
+            elif resolve(m.group("url")) is not None:
+                kept.append(entry)
+        if not kept:
+            raise InputError(f"{css_path.name}: no vendored font file for {decl.group(0)!r}.")
+        return "src:" + ",".join(kept)
+
+    emitted: set[Path] = set()
+
+    def fix_font_face(face: re.Match[str]) -> str:
+        # all.min.css declares each font file under several family names (v4/v5 aliases);
+        # keep only the first @font-face per file so every font is embedded once.
+        rule = _SRC_DECL.sub(fix_src_list, face.group(0))
+        files = {resolve(u.group("url")) for u in _CSS_URL.finditer(rule)} - {None}
+        if files and files <= emitted:
+            logger.debug("dropping duplicate @font-face in %s: %s", css_path.name, rule[:80])
+            return ""
+        emitted.update(f for f in files if f is not None)
+        return rule
+
+    css = _FONT_FACE.sub(fix_font_face, css)
+
+    def replace(m: re.Match[str]) -> str:
+        url = m.group("url").strip()
+        if url.startswith(("data:", "#")):
+            return m.group(0)
+        if _is_external(url):
+            raise InputError(
+                f"The vendored CSS {css_path.name} loads the external URL {url!r}; "
+                "vendor that file too (tools/vendor_assets.py)."
+            )
+        target = resolve(url)
+        if target is None:
+            raise InputError(f"{css_path.name} references {url!r}, which is not vendored.")
+        return f'url("{_data_uri(target)}")'
+
+    return _CSS_URL.sub(replace, css)
+
+
+@cache
+def _inline_tag(path: str, kind: str) -> str:
+    """The inline ``<script>``/``<style>`` element for one vendored file (cached)."""
+    file = STATIC_DIR / path
+    text = file.read_text(encoding="utf-8")
+    if kind == "css":
+        text = _inline_css_urls(text, file)
+        if re.search(r"</style", text, re.IGNORECASE):
+            raise InputError(f"{path} contains '</style' and cannot be inlined.")
+        return f"<style>/* {path} */\n{text}\n</style>"
+    # `</script` or `<!--` inside a script would end or confuse the HTML script element;
+    # `<\/` and `<\!` mean the same in JavaScript strings, regexes and comments.
+    text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE).replace("<!--", "<\\!--")
+    return f"<script>/* {path} */\n{text}\n</script>"
+
+
+def _default_icon_fix() -> str:
+    """Point ``L.Icon.Default`` at ``data:`` URIs (Leaflet guesses image paths from its CSS URL)."""
+    img = STATIC_DIR / "leaflet-1.9.3" / "dist" / "images"
+    icon, retina, shadow = (
+        _data_uri(img / n) for n in ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
+    )
+    return (
+        "<script>L.Icon.Default.imagePath='';L.Icon.Default.mergeOptions("
+        f"{{iconUrl:'{icon}',iconRetinaUrl:'{retina}',shadowUrl:'{shadow}'}});</script>"
+    )
+
+
+def _links(page: str) -> list[tuple[re.Match[str], str, str]]:
+    """All ``(match, url, kind)`` script-src and stylesheet links of ``page``."""
+    found = [(m, html_lib.unescape(m.group("url")), "js") for m in _SCRIPT_LINK.finditer(page)]
+    for m in _LINK_TAG.finditer(page):
+        href = _HREF.search(m.group(0))
+        if href is not None and _REL_STYLESHEET.search(m.group(0)):
+            found.append((m, html_lib.unescape(href.group("url")), "css"))
+    return sorted(found, key=lambda t: t[0].start())
+
+
+def _page_code(page: str, links: list[tuple[re.Match[str], str, str]]) -> str:
+    """The page text without its link tags: the code the pruning predicates look at."""
+    parts, last = [], 0
+    for m, _, _ in links:
+        parts.append(page[last : m.start()])
+        last = m.end()
+    parts.append(page[last:])
+    return "".join(parts)
+
+
+def inline_assets(
+    page: str,
+    *,
+    mode: Literal["offline", "cdn"] = "offline",
+    prune: bool = True,
+    keep: Collection[str] = (),
+) -> str:
+    """Rewrite the library links of a rendered folium page.
+
+    Parameters
+    ----------
+    page
+        Full HTML text as written by ``folium.Map.save`` / ``Figure.render()``.
+    mode
+        ``"offline"``: replace each known CDN link by an inline copy of the vendored file and
+        raise for any other external JavaScript/CSS/image. ``"cdn"``: keep the links (small
+        file, needs the network) and only prune.
+    prune
+        Drop the links of libraries the page does not use (see :data:`ASSETS`).
+    keep
+        CDN URLs never to prune (for code the rules cannot see, e.g. jQuery called from a
+        script loaded later).
+
+    Returns
+    -------
+    str
+        The rewritten HTML.
+
+    Raises
+    ------
+    InputError
+        ``mode`` is unknown; in offline mode, the page links an external resource that is not
+        vendored, or needs a library that is not vendored (Bootstrap 5).
+    """
+    if mode not in ("offline", "cdn"):
+        raise InputError(f"`mode` must be 'offline' or 'cdn', not {mode!r}.")
+    links = _links(page)
+    code = _page_code(page, links)
+    out, last, seen = [], 0, set()
+    for m, url, _kind in links:
+        out.append(page[last : m.start()])
+        last = m.end()
+        asset = ASSETS.get(url)
+        if asset is None:
+            if mode == "offline" and _is_external(url):
+                raise InputError(
+                    f"The map links {url!r}, which gis_planning has not vendored, so the page "
+                    "would need the network. Use mode='cdn', drop the element that adds it, or "
+                    "vendor it (tools/vendor_assets.py and ASSETS in gis_planning/_offline.py)."
+                )
+            out.append(m.group(0))
+            continue
+        if prune and url not in keep and not asset.needed(code):
+            logger.debug("dropping unused library %s", url)
+            continue
+        if url in seen:
+            continue
+        seen.add(url)
+        if mode == "cdn":
+            out.append(m.group(0))
+            continue
+        if asset.path is None:
+            raise InputError(
+                f"The map needs {url!r} (it uses Bootstrap classes or data-bs- attributes), "
+                "which is not vendored. Use mode='cdn' or build the element without Bootstrap."
+            )
+        out.append(_inline_tag(asset.path, asset.kind))
+        if url == _LEAFLET_JS:
+            out.append(_default_icon_fix())
+    out.append(page[last:])
+    result = "".join(out)
+    if mode == "offline":
+        remaining = external_resources(result)
+        if remaining:
+            raise InputError(
+                "The offline map would still load external resources: "
+                + ", ".join(sorted(set(remaining)))
+                + ". Remove them or use mode='cdn'."
+            )
+    return result
+
+
+def external_resources(page: str) -> list[str]:
+    """External URLs an HTML page loads by itself (not links users click, not map tiles).
+
+    Looks at ``src``/``href``/``data`` attributes of script, link, img, iframe, source, video,
+    audio, embed, object and input tags, and at ``url(...)``/``@import`` in ``<style>`` blocks.
+    Tile URL templates live in JavaScript strings and are not reported.
+    """
+    found = []
+    for m in _RESOURCE_ATTR.finditer(page):
+        url = html_lib.unescape(m.group("url"))
+        if not _is_external(url):
+            continue
+        if m.group("tag").lower() == "link" and not _LOADING_REL.search(m.group(0)):
+            continue  # rel="canonical", "alternate", ...: not fetched by the browser
+        found.append(url)
+    for block in _STYLE_BLOCK.finditer(page):
+        css = block.group("css")
+        found += [u.group("url") for u in _CSS_URL.finditer(css) if _is_external(u.group("url"))]
+        found += [u.group("url") for u in _CSS_IMPORT.finditer(css) if _is_external(u.group("url"))]
+    return found
+
+
+def render_html(
+    m: folium.Map | branca.element.Figure,
+    *,
+    mode: Literal["offline", "cdn"] = "offline",
+    prune: bool = True,
+    keep: Collection[str] = (),
+) -> str:
+    """Render a folium map (or its branca Figure) to one HTML string.
+
+    Parameters
+    ----------
+    m
+        The map, built with folium's normal API.
+    mode, prune, keep
+        See :func:`inline_assets`. ``mode="offline"`` (default) gives a page that works
+        without network (except basemap tiles); ``mode="cdn"`` a small page with CDN links.
+
+    Returns
+    -------
+    str
+        The HTML page; write it with :func:`gis_planning._atomic.atomic_path`.
+
+    Raises
+    ------
+    InputError
+        See :func:`inline_assets`.
+
+    Notes
+    -----
+    A deep copy of the map's root Figure is rendered, so ``m`` is not changed and rendering
+    twice gives the same page (``folium.Map.save`` twice does not: LayerControl repeats its
+    ``addTo`` calls).
+    """
+    # folium's render() is not idempotent (LayerControl appends its addTo() calls on every
+    # render), so render a copy and leave the caller's map as it was.
+    root = copy.deepcopy(m.get_root())
+    page = root.render()
+    return inline_assets(page, mode=mode, prune=prune, keep=keep)
+
+
+def vendored_bytes() -> int:
+    """Total size in bytes of the files in :data:`STATIC_DIR` (licences and README included)."""
+    return sum(p.stat().st_size for p in STATIC_DIR.rglob("*") if p.is_file())

@@ -1,0 +1,217 @@
+"""Meeting spaces (Begegnungsräume) and the integration budget: the planning inputs.
+
+This module prepares the inputs of the siting models of :mod:`gis_planning.planning.siting` and the
+budget formula of :mod:`gis_planning.planning.budget`: demand is a Stadtteil table's 12-origin
+population moved to a regular grid (optionally weighted up in hotspots), candidates are
+schools, Kitas in operation and the user's existing meeting places (``begegnungsorte``;
+places flagged ``besteht`` are forced into the solution). :mod:`gis_planning.results` runs
+them on a catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from ..data.catalog import Catalog
+from .siting import SitingResult, coverage_by_group, locate
+
+__all__ = [
+    "DEFAULT_BUDGET_WEIGHTS",
+    "budget_table",
+    "candidate_sites",
+    "coverage_table",
+    "demand_grid",
+    "site_scenario",
+]
+
+#: Default weights of the budget formula (normalised to 1).
+DEFAULT_BUDGET_WEIGHTS = {"herkunft12": 0.5, "projektwohnungen": 0.25, "ungedeckt": 0.25}
+
+
+def demand_grid(
+    table: gpd.GeoDataFrame,
+    *,
+    cell_size: float = 250,
+    column: str = "herkunft12_anzahl",
+    hotspots: gpd.GeoDataFrame | None = None,
+    hotspot_factor: float = 1.0,
+) -> gpd.GeoDataFrame:
+    """Return demand cells: ``column`` of the Stadtteil ``table`` moved to a square grid.
+
+    Counts are moved by area-weighted interpolation (totals kept). With ``hotspot_factor``
+    other than 1, the weight in Stadtteile that ``hotspots`` (a Gi* result with
+    ``stadtteil_nr`` and ``klasse``) classes as hotspots is multiplied by it. Each cell gets
+    the ``bezirk`` and ``stadtteil`` its representative point lies in.
+    """
+    from ..analysis.grid import grid
+    from ..analysis.interpolate import area_interpolate
+
+    if column not in table:
+        raise InputError(f"`column` {column!r} is not in the Stadtteil table; choose one of "
+                         f"{', '.join(c for c in table.columns if c != 'geometry')}.")
+    source = table[["stadtteil_nr", "stadtteil", "bezirk", column, "geometry"]].copy()
+    if hotspot_factor != 1.0:
+        if hotspot_factor <= 0:
+            raise InputError("`hotspot_factor` must be positive (1 = no weighting).")
+        if hotspots is None:
+            raise InputError("`hotspot_factor` needs `hotspots` (a Gi* result).")
+        hs = hotspots.set_index("stadtteil_nr")["klasse"]
+        is_hot = source["stadtteil_nr"].map(hs).astype(str).str.startswith("Hotspot")
+        source[column] = source[column] * np.where(is_hot, hotspot_factor, 1.0)
+    cells = grid(source, cell_size=cell_size, clip=True)
+    moved = area_interpolate(source, cells, extensive=[column]).result
+    moved = moved[moved[column] > 0].rename(columns={column: "nachfrage"})
+    pts = moved.set_geometry(moved.representative_point())
+    joined = gpd.sjoin(pts[["geometry"]], source[["stadtteil", "bezirk", "geometry"]],
+                       how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    moved["bezirk"] = joined["bezirk"].astype("Int64")
+    moved["stadtteil"] = joined["stadtteil"]
+    return moved
+
+
+def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
+    """Return candidate sites: schools, Kitas in operation and existing meeting places.
+
+    Columns: ``standort_id``, ``name``, ``art`` (Schule / Kita / meeting-place type),
+    ``bezirk``, ``stadtteil``, ``besteht`` (an existing meeting place that must stay),
+    ``kapazitaet`` (NaN if unknown).
+    """
+    parts = []
+    if "schulen" in cat.names():
+        s = cat.load("schulen")
+        parts.append(s.assign(art="Schule: " + s["schulform"].astype(str), besteht=False,
+                              standort_id="schule-" + s.index.astype(str)))
+    if "kitas" in cat.names():
+        k = cat.load("kitas")
+        if "in_betrieb" in k:
+            k = k[k["in_betrieb"]]
+        parts.append(k.assign(art="Kita", besteht=False,
+                              standort_id="kita-" + k.index.astype(str)))
+    if "begegnungsorte" in cat.names():
+        b = cat.load("begegnungsorte")
+        exists = b["besteht"].astype(bool) if "besteht" in b else pd.Series(True, index=b.index)
+        parts.append(b.assign(art=b.get("typ", "Begegnungsort"), besteht=exists,
+                              standort_id="ort-" + b.index.astype(str)))
+    if not parts:
+        raise InputError("no candidate sites: the catalogue needs schulen, kitas or "
+                         "begegnungsorte.")
+    st = cat.load("stadtteile")[["stadtteil", "bezirk", "geometry"]]
+    cand = pd.concat([p[["standort_id", "name", "art", "besteht", "geometry"]
+                        + (["kapazitaet"] if "kapazitaet" in p else [])] for p in parts],
+                     ignore_index=True)
+    cand = gpd.GeoDataFrame(cand, geometry="geometry", crs=st.crs)
+    joined = gpd.sjoin(cand, st, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()].drop(columns="index_right")
+    if joined["bezirk"].isna().any():
+        near = gpd.sjoin_nearest(cand[joined["bezirk"].isna()], st, how="left")
+        near = near[~near.index.duplicated()]
+        joined.loc[near.index, ["stadtteil", "bezirk"]] = near[["stadtteil", "bezirk"]]
+    joined["bezirk"] = joined["bezirk"].astype("int64")
+    if "kapazitaet" not in joined:
+        joined["kapazitaet"] = np.nan
+    return joined
+
+
+def site_scenario(
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    model: str = "mclp",
+    p: int | None = 9,
+    radius: float = 800,
+    per_bezirk: bool = True,
+    capacity: bool = False,
+    time_limit: float | None = 120,
+) -> SitingResult:
+    """Solve a siting model for :func:`demand_grid` cells and :func:`candidate_sites`.
+
+    Defaults follow the strategy paper: one new meeting space per Bezirk is asked for
+    (``p=9``, ``per_bezirk=True``), walking radius 800 m. Places with ``besteht`` stay.
+    """
+    opts: dict = {"weight": "nachfrage", "fixed": "besteht", "boundary": boundary,
+                  "time_limit": time_limit}
+    if model != "pmedian":  # p-median minimises distance; it has no service radius
+        opts["radius"] = radius
+    if per_bezirk:
+        opts["group"] = "bezirk"
+    if capacity:
+        opts["capacity"] = "kapazitaet"
+    if model in ("mclp", "pmedian"):
+        if p is None:
+            raise InputError(f"model {model!r} needs --p (number of sites).")
+        opts["p"] = p
+    if model == "lscp":
+        opts["uncoverable"] = "drop"
+    return locate(demand, candidates, model=model, **opts)
+
+
+def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Coverage of ``result`` per Bezirk and for the whole city (last row, ``bezirk`` "Stadt").
+
+    Columns as :func:`gis_planning.planning.siting.coverage_by_group`: demand cells, total and
+    covered
+    demand weight, coverage share, sites serving the area, mean distance (m).
+    """
+    per = coverage_by_group(result, demand, group="bezirk").reset_index()
+    alloc = result.allocation
+    s = result.summary
+    city = {
+        "bezirk": "Stadt", "n_demand": len(demand), "total_weight": s.total_weight,
+        "covered_weight": s.covered_weight, "uncovered_weight": s.total_weight - s.covered_weight,
+        "coverage_share": s.coverage_share, "n_sites": s.n_sites,
+        # as per Bezirk: weighted by the served demand of allocated cells only
+        "mean_distance": float((alloc["served_weight"] * alloc["distance_m"])
+                               .where(alloc["site"].notna(), 0.0).sum() / s.covered_weight)
+        if s.covered_weight > 0 else float("nan"),
+    }
+    per["bezirk"] = per["bezirk"].astype(object)
+    return pd.concat([per, pd.DataFrame([city])[per.columns]], ignore_index=True)
+
+
+def budget_table(
+    bezirk_statistik: pd.DataFrame,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    total: int = 1_000_000,
+    weights: Mapping[str, float] | None = None,
+    base_share: float = 0.0,
+    radius: float = 800,
+) -> pd.DataFrame:
+    """Distribute the integration budget over the Bezirke by a transparent needs formula.
+
+    Terms (per Bezirk): ``herkunft12`` = people from the 12 origin countries
+    (``bezirk_statistik.herkunft12_anzahl``, for Essen the seed's FB 12 figures of
+    30.09.2016); ``projektwohnungen`` = the share of project flats
+    (``projektwohnungen_anteil_prozent``, the seed's real figures, not the synthetic layer);
+    ``ungedeckt`` = ``demand`` not within ``radius`` of an existing meeting place among
+    ``candidates`` (with none known: all demand). The result sums exactly to ``total``
+    (largest-remainder rounding to whole euros) and shows each term.
+    """
+    from .budget import allocate_budget
+    from .siting import coverage_matrix
+
+    stat = bezirk_statistik.set_index("bezirk")
+    table = pd.DataFrame({
+        "herkunft12": stat["herkunft12_anzahl"].astype(float),
+        "projektwohnungen": stat["projektwohnungen_anteil_prozent"].astype(float),
+    })
+    existing = candidates[candidates["besteht"]]
+    if len(existing):
+        cov = coverage_matrix(demand, existing, radius=radius)
+        covered = np.asarray(cov.sum(axis=1)).ravel() > 0
+    else:
+        covered = np.zeros(len(demand), dtype=bool)
+    unc = demand.loc[~covered].groupby("bezirk")["nachfrage"].sum()
+    table["ungedeckt"] = unc.reindex(table.index).fillna(0.0).astype(float)
+    out = allocate_budget(table, total=total, weights=weights or DEFAULT_BUDGET_WEIGHTS,
+                          base_share=base_share)
+    out.index.name = "bezirk"
+    return out
