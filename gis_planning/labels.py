@@ -5,7 +5,15 @@ from __future__ import annotations
 import html
 import math
 
-__all__ = ["COLUMN_LABELS", "column_label", "esc", "fmt_int", "fmt_number", "fmt_percent"]
+__all__ = [
+    "COLUMN_LABELS",
+    "column_label",
+    "esc",
+    "fmt_date",
+    "fmt_int",
+    "fmt_number",
+    "fmt_percent",
+]
 
 #: Column name -> German label (tooltips, legends, table headers, QGIS aliases).
 COLUMN_LABELS = {
@@ -95,3 +103,23 @@ def fmt_int(value: float | None) -> str:
 def fmt_percent(value: float | None, decimals: int = 1) -> str:
     """Format a percentage (``7.1 -> "7,1 %"``)."""
     return fmt_number(value, decimals, unit="%")
+
+
+def fmt_date(value: object) -> str:
+    """Format an ISO date the German way (``"2016-09-30" -> "30.09.2016"``); others as given.
+
+    Examples
+    --------
+    >>> fmt_date("2016-09-30"), fmt_date("2024/2025"), fmt_date("2011-05")
+    ('30.09.2016', '2024/2025', '05/2011')
+    """
+    import re
+
+    text = "" if value is None else str(value).strip()
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if m:
+        return f"{m.group(3)}.{m.group(2)}.{m.group(1)}"
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if m:
+        return f"{m.group(2)}/{m.group(1)}"
+    return text

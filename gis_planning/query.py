@@ -83,9 +83,8 @@ log = logging.getLogger(__name__)
 _READING_KEYWORDS = ("select", "with", "from", "values", "table", "describe", "summarize",
                      "show", "explain", "(")
 
-#: Polygon tables tried in this order when ``within`` names no table.
-_AREA_ORDER = ("stadtteile", "stadtbezirke", "jobcenter", "stadtteil_statistik",
-               "jobcenter_zuordnung")
+#: Polygon tables tried first when ``within`` names no table (then the pack's unit tables).
+_AREA_ORDER = ("stadtteile", "stadtbezirke", "jobcenter")
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
           "X": 10}
@@ -180,10 +179,10 @@ def _releasable(name: str, frame: pd.DataFrame, cat: Catalog,
     if confidential and not privacy.is_confidential(frame):
         frame = privacy.mark_confidential(frame.copy(), name)
     if privacy.is_confidential(frame):
-        if not _is_points(frame) or "stadtteile" not in cat.names():
+        if not _is_points(frame) or cat.unit.layer not in cat.names():
             log.warning("query: confidential table %s left out (no releasable aggregate)", name)
             return None
-        frame = privacy.release(frame, cat.load("stadtteile"))
+        frame = privacy.release(frame, cat.load(cat.unit.layer))
         log.info("query: %s registered as suppressed counts per Stadtteil", name)
     privacy.guard(frame, what=f"query table {name!r}")
     return frame
@@ -257,13 +256,14 @@ def _catalog(catalog: Catalog | None) -> Catalog:
 _DEFAULT_CATALOG: Catalog | None = None
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame,
+              crs: str = ANALYSIS_CRS) -> None:
     """Copy ``frame`` into table ``name``; geometry becomes GEOMETRY in EPSG:25832."""
     geom = None
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         geom = frame.geometry.name
-        if frame.crs is not None and not frame.crs.equals(ANALYSIS_CRS):
-            frame = frame.to_crs(ANALYSIS_CRS)
+        if frame.crs is not None and not frame.crs.equals(crs):
+            frame = frame.to_crs(crs)
     plain = pd.DataFrame({c: frame[c] for c in frame.columns if c != geom})
     for col in [c for c in plain.columns
                 if isinstance(frame, gpd.GeoDataFrame) and c in frame
@@ -357,7 +357,7 @@ def check_read_only(sql: str) -> str:
 # --------------------------------------------------------------------------- run
 
 
-def _to_frame(df: pd.DataFrame, types: Sequence[str]) -> pd.DataFrame:
+def _to_frame(df: pd.DataFrame, types: Sequence[str], crs: str = ANALYSIS_CRS) -> pd.DataFrame:
     """Turn DuckDB's WKB geometry columns into shapely; return a GeoDataFrame if any."""
     geo = [c for c, t in zip(df.columns, types, strict=True) if t.upper().startswith("GEOMETRY")]
     if not geo:
@@ -366,8 +366,8 @@ def _to_frame(df: pd.DataFrame, types: Sequence[str]) -> pd.DataFrame:
     for col in geo:
         values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else bytes(v)
                   for v in df[col]]
-        out[col] = gpd.GeoSeries(shapely.from_wkb(values), index=df.index, crs=ANALYSIS_CRS)
-    return gpd.GeoDataFrame(out, geometry=geo[0], crs=ANALYSIS_CRS)
+        out[col] = gpd.GeoSeries(shapely.from_wkb(values), index=df.index, crs=crs)
+    return gpd.GeoDataFrame(out, geometry=geo[0], crs=crs)
 
 
 def _error_help(frames: Mapping[str, pd.DataFrame], tables: Iterable[str]) -> str:
@@ -388,7 +388,7 @@ def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
     con = _connect()
     try:
         for name, frame in frames.items():
-            _register(con, name, frame)
+            _register(con, name, frame, cat.crs)
         _lock(con)
         try:
             cur = con.execute(sql, list(params) if params else None)
@@ -409,7 +409,7 @@ def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
             raise QueryError(f"sql: {msg}{end}{_error_help(everything, shown)}") from None
     finally:
         con.close()
-    return _to_frame(df, types)
+    return _to_frame(df, types, cat.crs)
 
 
 def query(sql: str, catalog: Catalog | None = None, *,
@@ -768,14 +768,15 @@ def compile_filter(
             table, cond = found
         if table is None:
             used = {t.text.lower() for t in _tokenize(cond, what) if t.kind == "word"}
-            candidates = [t for t in _AREA_ORDER if t in frames
+            order = [*_AREA_ORDER, *(t for t in frames if t not in _AREA_ORDER)]
+            candidates = [t for t in order if t in frames
                           and _is_polygonal(frames[t]) and t != layer]
             table = next((t for t in candidates
                           if used <= {str(c).lower() for c in frames[t].columns}), None)
             if table is None:
                 raise QueryError(f"{what}: no area table has all columns "
                                  f"{', '.join(sorted(used))}; name one, e.g. "
-                                 f"'stadtteil_statistik: herkunft12_anteil_prozent > 7'.")
+                                 f"'TABELLE: spalte > 7'.")
         area = frames[table]
         if not _is_polygonal(area):
             raise QueryError(f"{what}: table {table!r} holds no polygons; within needs areas "
@@ -926,7 +927,8 @@ def filter_layer(
         needed.add(spec.split(":", 1)[0].strip())
     for spec in within:
         prefix, _ = _split_layer(spec, known)
-        needed |= {prefix} if prefix else set(_AREA_ORDER)
+        needed |= {prefix} if prefix else {*_AREA_ORDER, cat.unit.layer, *(
+            n for n in cat.table_names() if cat.table_spec(n).unit)}
     frames = query_frames(cat, names=needed)
     sql, params = compile_filter(layer, frames, where=where, within=within, near=near,
                                  columns=columns)

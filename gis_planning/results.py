@@ -1,9 +1,14 @@
-"""Analysis results as named layers, beside the catalogue's input layers.
+"""Analysis results as named layers, beside the catalogue's layers and indicator tables.
 
 Exporters (GeoPackage, GeoJSON), the query engine and the atlas ask this module which results
-exist for a catalogue and get each one as a frame. A result is computed from catalogue layers
-on first use and cached per catalogue. Each result has a German label, a map group and
-provenance, like a catalogue layer.
+exist for a catalogue (:func:`available`) and get each one as a frame (:func:`compute`), with
+its German label, provenance and method (:func:`meta`). A result is computed from catalogue
+layers and tables on first use and cached per catalogue. The pack's indicator tables count as
+results too: :func:`compute` returns them joined to their unit polygons.
+
+Every text a result carries is built from the catalogue: the group's label
+(``catalog.group()``), the table's date, source and estimate flag, the unit's name. Nothing
+here knows a city.
 
 To add a result, write a function ``(catalog) -> DataFrame | GeoDataFrame`` and register it in
 :data:`RESULTS` with a :class:`ResultSpec`.
@@ -14,169 +19,155 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from ._errors import InputError, LayerError
 from .data.catalog import Catalog
+from .labels import fmt_date
 
 __all__ = [
     "RESULTS",
     "ResultSpec",
     "all_frames",
     "available",
+    "bezirk_values",
     "budget_table",
     "compute",
     "default_scenario",
+    "estimate_note",
     "hotspot_layer",
+    "meta",
     "segregation_table",
     "siting",
-    "stadtteil_statistik",
     "status_table",
 ]
 
 log = logging.getLogger(__name__)
 
-SEED_NOTE = "Stadt Essen, Vorlage 1846/2016/5 (13.12.2016)"
-_SITING_METHOD = (
-    "Maximal Covering (MCLP), 9 Standorte, mindestens einer je Bezirk, Fußweg-Radius 800 m "
-    "(Luftlinie, EPSG:25832); Nachfrage: geschätzte Personen aus den 12 "
-    "Hauptherkunftsländern auf 250-m-Raster; Kandidaten: Schulen, Kitas in Betrieb, "
-    "bestehende Begegnungsorte (gesetzt); mit HiGHS beweisbar optimal gelöst."
-)
+Text = Callable[[Catalog], str]
 
 
 @dataclass(frozen=True)
 class ResultSpec:
     """A named analysis result.
 
-    ``needs`` lists the catalogue layers it requires; ``essen_only`` marks results that use
-    Essen's seed tables and exist only for the shipped Essen catalogue (unless the user
-    supplies the table, see :func:`stadtteil_statistik`).
+    ``label``, ``source`` and ``method`` are functions of the catalogue, so every text names
+    the city's own group, unit and table. ``needs`` lists the layers it requires;
+    ``needs_group`` that it needs a group with counts per unit, ``needs_candidates`` that it
+    needs candidate sites (schools, Kitas or meeting places).
     """
 
     name: str
-    label: str
+    label: Text
     compute: Callable[[Catalog], pd.DataFrame]
     group: str = "Analyse"
-    source: str = ""
-    method: str = ""
+    source: Text = lambda cat: ""
+    method: Text = lambda cat: ""
     needs: tuple[str, ...] = ("stadtteile",)
-    essen_only: bool = False
-    estimated: bool = False
+    needs_group: bool = True
+    needs_candidates: bool = False
 
 
-def _is_essen(cat: Catalog) -> bool:
-    return cat.city == "Essen"
+# --------------------------------------------------------------------------- context texts
+def _group_table(cat: Catalog, group: str | None = None) -> dict:
+    return cat.table_meta(cat.group(group).table)
 
 
-def stadtteil_statistik(cat: Catalog) -> gpd.GeoDataFrame:
-    """Return the Stadtteil table (one row per Stadtteil) joined to the Stadtteil polygons.
+def estimate_note(cat: Catalog, group: str | None = None) -> str | None:
+    """The note every result built on an estimated table carries (``None`` if not estimated)."""
+    tm = _group_table(cat, group)
+    if not tm["estimated"]:
+        return None
+    return f"auf Basis geschätzter {cat.unit.label}werte"
 
-    If the catalogue names a table ``stadtteil_statistik`` (``Catalog.tables``), that
-    official table is used after validation; otherwise, for Essen, the documented small-area
-    estimate of :mod:`gis_planning.analysis.estimates` (every value marked ``geschaetzt``).
-    """
-    from .analysis import estimates
 
-    st = cat.load("stadtteile")
-    user = getattr(cat, "tables", {}).get("stadtteil_statistik")
-    if user is not None:
-        from .data.io import read_csv_table
+def _from_table(cat: Catalog, group: str | None = None) -> str:
+    tm = _group_table(cat, group)
+    kind = "Schätzung" if tm["estimated"] else "Stand"
+    return (f"berechnet aus „{tm['label']}“ ({kind} {fmt_date(tm['date'])}; "
+            f"Quelle: {tm['source']})")
 
-        table = read_csv_table(user)
-        estimates.validate_stadtteil_table(table, stadtteile=st)
-    elif _is_essen(cat):
-        from .data.sources.essen import RAW_DIR
 
-        quellen = pd.read_csv(Path(RAW_DIR) / "stadtteil_einwohner_quellen.csv",
-                              dtype={"stadtteil_nr": str})
-        ew = estimates.stadtteil_einwohner(quellen, st)
-        table = estimates.stadtteil_schaetzung(ew, st)
-    else:
-        raise LayerError(
-            "no Stadtteil statistics for this city: add a table 'stadtteil_statistik' "
-            "(schema: gis_planning.analysis.estimates.STADTTEIL_SCHEMA) to the catalogue file."
-        )
-    cols = [c for c in table.columns if c not in ("stadtteil", "bezirk", "geometry")]
-    out = st[["stadtteil_nr", "stadtteil", "bezirk", "geometry"]].merge(
-        table[cols], on="stadtteil_nr", how="left", validate="one_to_one"
+def _p_default(cat: Catalog) -> int:
+    return len(cat.bezirk_labels())
+
+
+def _siting_method(cat: Catalog) -> str:
+    g = cat.group()
+    tm = _group_table(cat)
+    est = "geschätzte " if tm["estimated"] else ""
+    return (
+        f"Maximal Covering (MCLP), {_p_default(cat)} Standorte, mindestens einer je Bezirk, "
+        f"Fußweg-Radius 800 m (Luftlinie, {cat.crs}); Nachfrage: {est}Personen "
+        f"({g.label}) auf 250-m-Raster; Kandidaten: Schulen, Kitas in Betrieb, bestehende "
+        f"Begegnungsorte (gesetzt); mit HiGHS beweisbar optimal gelöst."
     )
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=st.crs)
 
 
-def _jobcenter_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
-    from .data.sources.essen_jobcenter import jobcenter_zuordnung
-
-    return jobcenter_zuordnung(cat.load("stadtteile"))
-
-
-def _jobcenter_audit(cat: Catalog) -> pd.DataFrame:
-    from .data.sources.essen_jobcenter import jobcenter_audit
-
-    return jobcenter_audit(cat.load("stadtteile"))
-
-
-#: Group columns of the segregation results built on the Stadtteil table.
-SEGREGATION_GROUPS = ("herkunft12_anzahl", "uebrige_anzahl")
-
-
-def _segregation_input(cat: Catalog) -> gpd.GeoDataFrame:
-    table = compute(cat, "stadtteil_statistik")
-    table["uebrige_anzahl"] = table["einwohner"] - table["herkunft12_anzahl"]
-    return table
+# --------------------------------------------------------------------------- segregation
+def _segregation_input(cat: Catalog, group: str | None = None) -> tuple[gpd.GeoDataFrame, list]:
+    g = cat.group(group)
+    table = cat.group_frame(g.name, what="Segregationsindizes")
+    rest = f"uebrige_{g.total}" if g.total != "einwohner" else "uebrige_anzahl"
+    table[rest] = table[g.total] - table[g.count]
+    return table, [g.count, rest]
 
 
 def segregation_table(
-    cat: Catalog, *, by: str | None = "bezirk", distance: float | None = None,
-    n_simulations: int = 199, seed: int = 0,
+    cat: Catalog, *, group: str | None = None, by: str | None = "bezirk",
+    distance: float | None = None, n_simulations: int = 199, seed: int = 0,
 ) -> pd.DataFrame:
-    """Global segregation indices of the 12-origin population, city-wide and per ``by``.
+    """Global segregation indices of ``group``, city-wide and per ``by``.
 
-    Built on the Stadtteil table (estimated for Essen: the values inherit the estimate's
-    assumptions, see the ``hinweis`` column). With ``n_simulations`` a seeded bootstrap
-    interval and a permutation null are added.
+    Built on the group's unit table (estimated where the pack says so: the ``hinweis`` column
+    then names the estimate). With ``n_simulations`` a seeded interval and a null are added.
     """
     from .analysis.segregation import global_indices
 
-    data = _segregation_input(cat)
+    g = cat.group(group)
+    data, groups = _segregation_input(cat, g.name)
     out = global_indices(
-        data, group="herkunft12_anzahl", total="einwohner", groups=list(SEGREGATION_GROUPS),
+        data, group=g.count, total=g.total, groups=groups,
         by=by, distance=distance, n_simulations=n_simulations, seed=seed,
     )
-    estimated = bool(data.get("geschaetzt", pd.Series([False])).any())
-    out["hinweis"] = (
-        "auf Basis geschätzter Stadtteilwerte" if estimated else "amtliche Stadtteilwerte"
-    )
+    tm = _group_table(cat, g.name)
+    note = estimate_note(cat, g.name)
+    out["hinweis"] = note or f"amtliche Werte je {cat.unit.label} ({tm['label']}, " \
+                             f"Stand {fmt_date(tm['date'])})"
+    out["gruppe"] = g.label
     return out.reset_index()
 
 
 def _segregation_lokal(cat: Catalog) -> gpd.GeoDataFrame:
     from .analysis.segregation import local_indices
 
-    data = _segregation_input(cat)
-    loc = local_indices(data, groups=list(SEGREGATION_GROUPS))
-    out = data[["stadtteil_nr", "stadtteil", "bezirk", "einwohner", "herkunft12_anzahl",
-                "geometry"]].join(loc)
+    g = cat.group()
+    data, groups = _segregation_input(cat)
+    loc = local_indices(data, groups=groups)
+    keep = [c for c in ("stadtteil_nr", "stadtteil", "bezirk", g.total, g.count, "geometry")
+            if c in data]
+    out = data[keep].join(loc)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=data.crs)
 
 
+# --------------------------------------------------------------------------- hotspots, status
 def _analysis_source(cat: Catalog, source: str) -> pd.DataFrame:
-    """Return a result or catalogue layer for an analysis; confidential layers are refused.
+    """Return a result, table or layer for an analysis; confidential layers are refused.
 
     Record-level analyses (one output row per record) would reveal confidential records, and
     pandas does not carry the confidential mark through joins, so the check is by schema.
     """
-    if source in RESULTS:
+    if source in RESULTS or source in cat.table_names():
         return compute(cat, source)
     if cat.schema(source).confidential:
         from ._errors import ConfidentialDataError
 
         raise ConfidentialDataError(
-            f"layer {source!r} is confidential: analyses per record would reveal it. Use its "
-            f"counts per Stadtteil instead (`gis-planning layers export {source} ...`)."
+            f"die Ebene {source!r} ist vertraulich: eine Auswertung je Datensatz würde sie "
+            f"offenlegen. Nutzen Sie die Anzahlen je {cat.unit.label} "
+            f"(`gis-planning layers export {source} ...`)."
         )
     return cat.load(source)
 
@@ -185,9 +176,10 @@ def hotspot_layer(
     cat: Catalog,
     *,
     method: str = "gi",
-    source: str = "stadtteil_statistik",
-    column: str = "herkunft12_anzahl",
-    denominator: str | None = "einwohner",
+    group: str | None = None,
+    source: str | None = None,
+    column: str | None = None,
+    denominator: str | None = "",
     weights: str = "queen",
     k: int = 8,
     distance: float | None = None,
@@ -197,20 +189,30 @@ def hotspot_layer(
     smoothing: str | None = "eb",
     cell_size: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Gi* (``method="gi"``) or local Moran (``"lisa"``) hotspots of ``column``.
+    """Gi* (``method="gi"``) or local Moran (``"lisa"``) hotspots of a group's share.
 
-    ``source`` is a result or catalogue layer with polygons. With ``denominator`` the rate
-    ``column / denominator`` is analysed (empirical-Bayes smoothed with ``smoothing="eb"``)
-    and units under ``min_population`` are reported "zu klein". With ``cell_size`` (metres) the
-    counts are first moved to a square grid by area-weighted interpolation (totals kept).
+    By default the group's count over its total per analysis unit (EB-smoothed rate); units
+    under ``min_population`` are reported "zu klein". ``source``/``column``/``denominator``
+    select another polygon result, table or layer and its columns. With ``cell_size``
+    (metres) the counts are first moved to a square grid by area-weighted interpolation.
     """
     from .analysis import hotspots
 
     if method not in ("gi", "lisa"):
-        raise InputError(f"`method` must be 'gi' (Getis-Ord Gi*) or 'lisa' (local Moran), "
-                         f"not {method!r}.")
-    frame = _analysis_source(cat, source)
-    estimated = "geschaetzt" in frame and bool(frame["geschaetzt"].any())
+        raise InputError(f"--method muss 'gi' (Getis-Ord Gi*) oder 'lisa' (lokales Moran's I) "
+                         f"sein, nicht {method!r}.")
+    note = None
+    if source is None:
+        g = cat.group(group)
+        frame = cat.group_frame(g.name, what="Die Hotspot-Analyse")
+        column = column or g.count
+        denominator = g.total if denominator == "" else denominator
+        note = estimate_note(cat, g.name)
+    else:
+        frame = _analysis_source(cat, source)
+        if column is None:
+            raise InputError("--column fehlt: welche Spalte von --source soll getestet werden?")
+        denominator = None if denominator == "" else denominator
     if cell_size:
         from .analysis.grid import grid
         from .analysis.interpolate import area_interpolate
@@ -225,44 +227,59 @@ def hotspot_layer(
         min_population=min_population, smoothing=smoothing if denominator else None,
     )
     out["klasse"] = out["klasse"].astype(str)
-    if estimated:
-        out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
+    if note:
+        out["hinweis"] = note
     return out
 
 
 def status_table(
     cat: Catalog,
     *,
-    source: str = "stadtteil_statistik",
+    source: str | None = None,
     indicators: list[tuple[str, int, float]] | None = None,
-    population: str | None = "einwohner",
+    population: str | None = None,
     min_population: float = 300,
     weighted: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``."""
+    """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``.
+
+    Default: the first group's unit table and its share as the one indicator.
+    """
+    from ._validate import require_columns
     from .analysis.status_index import Indicator, status_index
 
-    frame = _analysis_source(cat, source)
-    inds = [Indicator(c, d, w) for c, d, w in (indicators or
-                                               [("herkunft12_anteil_prozent", 1, 1.0)])]
-    from ._validate import require_columns
-
-    require_columns(frame, [i.column for i in inds], name=source)
+    note = None
+    if source is None:
+        g = cat.group()
+        frame = cat.group_frame(g.name, what="Der Statusindex")
+        population = population or g.total
+        note = estimate_note(cat, g.name)
+        default = [(g.share_column, 1, 1.0)]
+    else:
+        frame = _analysis_source(cat, source)
+        default = []
+        if population is None and "einwohner" in frame:
+            population = "einwohner"
+    inds = [Indicator(c, d, w) for c, d, w in (indicators or default)]
+    if not inds:
+        raise InputError("--indicator fehlt: nennen Sie mindestens eine Spalte, z. B. "
+                         "--indicator anteil_prozent:+1.")
+    require_columns(frame, [i.column for i in inds], name=source or "Tabelle")
     idx = status_index(frame, inds, population=population, min_population=min_population,
                        weighted=weighted)
     out = frame.join(idx[[c for c in idx.columns if c not in frame.columns]])
-    if "geschaetzt" in frame and bool(frame["geschaetzt"].any()):
-        out["hinweis"] = "auf Basis geschätzter Stadtteilwerte"
+    if note:
+        out["hinweis"] = note
     return out
 
 
-
-
+# --------------------------------------------------------------------------- siting, budget
 def siting(
     cat: Catalog,
     *,
+    group: str | None = None,
     model: str = "mclp",
-    p: int | None = 9,
+    p: int | None = None,
     radius: float = 800,
     cell_size: float = 250,
     per_bezirk: bool = True,
@@ -272,17 +289,22 @@ def siting(
 ):
     """Solve a meeting-space scenario on the catalogue; return ``(SitingResult, demand)``.
 
-    Demand: the Stadtteil table's 12-origin population on a ``cell_size`` grid (weighted by
-    ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.candidate_sites`.
+    Demand: the group's counts per unit on a ``cell_size`` grid (weighted by
+    ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.scenario.candidate_sites`.
+    ``p`` defaults to the number of Bezirke (one new place per Bezirk).
     """
-    from .planning import scenario as planning
+    from .planning import scenario
 
-    hotspots = compute(cat, "hotspots") if hotspot_factor != 1.0 else None
-    demand = planning.demand_grid(compute(cat, "stadtteil_statistik"), cell_size=cell_size,
+    g = cat.group(group)
+    table = cat.group_frame(g.name, what="Die Standortplanung")
+    hotspots = hotspot_layer(cat, group=g.name) if hotspot_factor != 1.0 else None
+    demand = scenario.demand_grid(table, column=g.count, cell_size=cell_size,
                                   hotspots=hotspots, hotspot_factor=hotspot_factor)
-    boundary = cat.load("stadtteile").dissolve()[["geometry"]]
-    result = planning.site_scenario(
-        demand, planning.candidate_sites(cat), boundary=boundary, model=model, p=p,
+    boundary = cat.load(cat.unit.layer).dissolve()[["geometry"]]
+    if p is None and model in ("mclp", "pmedian"):
+        p = _p_default(cat)
+    result = scenario.site_scenario(
+        demand, scenario.candidate_sites(cat), boundary=boundary, model=model, p=p,
         radius=radius, per_bezirk=per_bezirk, capacity=capacity, time_limit=time_limit,
     )
     return result, demand
@@ -291,8 +313,8 @@ def siting(
 def default_scenario(cat: Catalog):
     """Return ``(SitingResult, demand)`` of the default meeting-space scenario (cached).
 
-    MCLP with 9 sites, at least one per Bezirk, walking radius 800 m, demand = estimated
-    12-origin population on a 250 m grid, candidates = schools, Kitas in operation and
+    MCLP with one site per Bezirk (at least one in each), walking radius 800 m, demand = the
+    first group's counts on a 250 m grid, candidates = schools, Kitas in operation and
     existing meeting places (kept).
     """
     cache = cat._results
@@ -301,20 +323,86 @@ def default_scenario(cat: Catalog):
     return cache["_default_scenario"]
 
 
+def bezirk_values(cat: Catalog, group: str | None = None) -> pd.DataFrame:
+    """Return the group's value per Bezirk: official Bezirk figures or unit sums.
+
+    Columns ``bezirk``, the group's count and total (or its share) and its share column;
+    ``attrs["quelle"]`` says where the figures come from.
+    """
+    g = cat.group(group)
+    level = cat.group_level(g.name)
+    if g.bezirk_table or level == "stadtbezirke":
+        name = g.bezirk_table or g.table
+        t = cat.table(name)
+        cols = [c for c in ("bezirk", g.count, g.total, g.share_column) if c and c in t]
+        out = t[cols].copy()
+        if g.count and g.total and g.share_column not in out:
+            out[g.share_column] = 100.0 * out[g.count] / out[g.total].where(out[g.total] > 0)
+        tm = cat.table_meta(name)
+        out.attrs["quelle"] = f"{tm['label']} ({tm['source']}, Stand {fmt_date(tm['date'])})"
+        out.attrs["estimated"] = tm["estimated"]
+        return out
+    if level != cat.unit.layer or not g.count:
+        raise LayerError(f"die Gruppe {g.name!r} hat keine Werte je Bezirk oder je "
+                         f"{cat.unit.label}.")
+    t = cat.group_frame(g.name)
+    out = t.groupby("bezirk", as_index=False)[[g.count, g.total]].sum()
+    out[g.share_column] = 100.0 * out[g.count] / out[g.total].where(out[g.total] > 0)
+    tm = cat.table_meta(g.table)
+    out.attrs["quelle"] = (f"Summe der Werte je {cat.unit.label} aus „{tm['label']}“ "
+                           f"({tm['source']}, Stand {fmt_date(tm['date'])})")
+    out.attrs["estimated"] = False  # sums of an estimate raked to totals are those totals
+    if tm["estimated"]:
+        out.attrs["quelle"] += "; die Stadtteilwerte sind geschätzt"
+    return out
+
+
+def budget_weights(cat: Catalog) -> dict[str, float]:
+    """The pack's budget weights, or the first group 3/4 and uncovered demand 1/4."""
+    if cat.pack.budget and cat.pack.budget.weights:
+        return dict(cat.pack.budget.weights)
+    return {cat.group().name: 0.75, "ungedeckt": 0.25}
+
+
 def budget_table(
     cat: Catalog,
     *,
-    total: int = 1_000_000,
+    total: int | None = None,
     weights: dict[str, float] | None = None,
     base_share: float = 0.0,
     radius: float = 800,
 ) -> pd.DataFrame:
-    """The integration budget per Bezirk (see :func:`planning.budget_table`)."""
-    from .planning import scenario as planning
+    """The integration budget per Bezirk (see :func:`planning.scenario.budget_table`).
 
-    demand = planning.demand_grid(compute(cat, "stadtteil_statistik"))
-    return planning.budget_table(
-        compute(cat, "bezirk_statistik"), demand, planning.candidate_sites(cat),
+    Terms are group names (their counts or shares per Bezirk, :func:`bezirk_values`) and
+    ``ungedeckt`` (demand not within ``radius`` of an existing meeting place).
+    """
+    from .planning import scenario
+
+    weights = dict(weights or budget_weights(cat))
+    if total is None:
+        total = (cat.pack.budget.total if cat.pack.budget and cat.pack.budget.total
+                 else 1_000_000)
+    allowed = [*cat.group_names(), "ungedeckt"]
+    terms = pd.DataFrame(index=pd.Index(list(cat.bezirk_labels()), name="bezirk"))
+    for term in weights:
+        if term == "ungedeckt":
+            continue
+        if term not in cat.group_names():
+            from ._names import suggest
+
+            close = suggest(term, allowed)
+            hint = f" Meinten Sie {close[0]!r}?" if close else ""
+            raise InputError(f"--weight {term!r}: unbekannter Term.{hint} Erlaubt: "
+                             f"{', '.join(allowed)}.")
+        g = cat.group(term)
+        vals = bezirk_values(cat, term).set_index("bezirk")
+        col = g.count if g.count else g.share_column
+        terms[term] = vals[col].reindex(terms.index).astype(float)
+    g = cat.group()
+    demand = scenario.demand_grid(cat.group_frame(g.name, what="Das Budget"), column=g.count)
+    return scenario.budget_table(
+        terms, demand, scenario.candidate_sites(cat),
         total=total, weights=weights, base_share=base_share, radius=radius,
     )
 
@@ -353,145 +441,153 @@ def _budget(cat: Catalog) -> pd.DataFrame:
     return budget_table(cat).reset_index()
 
 
-def _seed_table(fn_name: str) -> Callable[[Catalog], pd.DataFrame]:
-    def compute_(cat: Catalog) -> pd.DataFrame:
-        from .data.sources import essen_seed as seed
+def _budget_method(cat: Catalog) -> str:
+    if cat.pack.budget and cat.pack.budget.method:
+        return cat.pack.budget.method
+    w = budget_weights(cat)
+    s = sum(w.values()) or 1.0
+    parts = [f"{round(100 * v / s)} % "
+             + ("noch nicht erreichte Nachfrage" if k == "ungedeckt" else cat.group(k).label)
+             for k, v in w.items()]
+    return "Bedarfsformel: " + ", ".join(parts) + "; Rundung nach größtem Rest auf volle Euro."
 
-        return getattr(seed, fn_name)()
 
-    compute_.__name__ = f"seed_{fn_name}"
-    return compute_
+def _budget_source(cat: Catalog) -> str:
+    if cat.pack.budget and cat.pack.budget.source:
+        return cat.pack.budget.source
+    return _from_table(cat)
+
+
+def _gi_method(cat: Catalog) -> str:
+    return (f"Getis-Ord Gi* (binär, mit Selbstbezug), Queen-Nachbarschaft, bedingte "
+            f"Permutation (999, seed=0), zweiseitig, Benjamini-Hochberg-q je "
+            f"{cat.unit.label}, EB-geglättete Rate, unter 300 Einw. 'zu klein'.")
 
 
 RESULTS: dict[str, ResultSpec] = {
     s.name: s
     for s in [
         ResultSpec(
-            "stadtteil_statistik", "Stadtteil-Schätzung 30.09.2016 (geschätzt)",
-            stadtteil_statistik, source=f"{SEED_NOTE}; Einwohnerzahlen je Stadtteil (Quellen "
-            "siehe layers/essen/raw/stadtteil_einwohner_quellen.csv)",
-            method="Kleinräumige Schätzung: Einwohner je Stadtteil aus der Quelle nächst 2016, "
-            "auf die Bezirkssummen der Vorlage geeicht; genannte Stadtteil-Anteile eingehalten.",
-            estimated=True,
+            "segregation_indizes", lambda cat: "Segregationsindizes (Stadt und Bezirke)",
+            lambda cat: segregation_table(cat), source=_from_table,
+            method=lambda cat: "Dissimilarität D, Isolation, Exposition, Theil H, "
+            "multigruppen-D; Bootstrap-Intervall (199 Ziehungen, seed=0); gleich PySAL "
+            "segregation.",
         ),
         ResultSpec(
-            "jobcenter_zuordnung", "JobCenter-Zuordnung je Stadtteil", _jobcenter_zuordnung,
-            group="Grundlagen", source=f"{SEED_NOTE}, Quelle FB 56, Stand 05.10.2016",
-            essen_only=True,
+            "segregation_lokal",
+            lambda cat: f"Lokationsquotient und Entropie je {cat.unit.label}",
+            _segregation_lokal, source=_from_table,
+            method=lambda cat: f"Lokationsquotient LQ = Anteil im {cat.unit.label} / Anteil "
+            f"in der Stadt; lokale Entropie der Gruppen.",
         ),
         ResultSpec(
-            "jobcenter_audit", "Prüfbericht JobCenter-Listen", _jobcenter_audit,
-            source=f"{SEED_NOTE}, Quelle FB 56", essen_only=True,
+            "hotspots", lambda cat: f"Hotspots Gi* ({cat.group().label})",
+            lambda cat: hotspot_layer(cat, method="gi"), source=_from_table,
+            method=_gi_method,
         ),
         ResultSpec(
-            "segregation_indizes", "Segregationsindizes (Stadt und Bezirke)",
-            lambda cat: segregation_table(cat), needs=("stadtteile",),
-            source="berechnet aus der Stadtteil-Tabelle",
-            method="Dissimilarität D, Isolation, Exposition, Theil H, multigruppen-D; "
-            "Bootstrap-Intervall (199 Ziehungen, seed=0); gleich PySAL segregation.",
-            estimated=True,
+            "lisa", lambda cat: f"Lokales Moran's I ({cat.group().label})",
+            lambda cat: hotspot_layer(cat, method="lisa"), source=_from_table,
+            method=lambda cat: "Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, "
+            "bedingte Permutation (999, seed=0), FDR 5 %.",
         ),
         ResultSpec(
-            "segregation_lokal", "Lokationsquotient und Entropie je Stadtteil",
-            _segregation_lokal, source="berechnet aus der Stadtteil-Tabelle",
-            method="Lokationsquotient LQ = Anteil im Stadtteil / Anteil in der Stadt; "
-            "lokale Entropie der Gruppen.", estimated=True,
+            "standorte", lambda cat: "Begegnungsräume: vorgeschlagene Standorte", _standorte,
+            group="Planung", source=lambda cat: "berechnet (MCLP, HiGHS)",
+            method=_siting_method, needs_candidates=True,
         ),
         ResultSpec(
-            "hotspots", "Hotspots Gi* (12 Hauptherkunftsländer)",
-            lambda cat: hotspot_layer(cat, method="gi"),
-            source="berechnet aus der Stadtteil-Tabelle",
-            method="Getis-Ord Gi* (binär, mit Selbstbezug), Queen-Nachbarschaft, bedingte "
-            "Permutation (999, seed=0), zweiseitig, Benjamini-Hochberg-q je Stadtteil, "
-            "EB-geglättete Rate, unter 300 Einw. 'zu klein'.", estimated=True,
+            "einzugsbereiche", lambda cat: "Begegnungsräume: Einzugsbereiche (800 m)",
+            _einzugsbereiche, group="Planung", source=lambda cat: "berechnet (MCLP, HiGHS)",
+            method=_siting_method, needs_candidates=True,
         ),
         ResultSpec(
-            "lisa", "Lokales Moran's I (12 Hauptherkunftsländer)",
-            lambda cat: hotspot_layer(cat, method="lisa"),
-            source="berechnet aus der Stadtteil-Tabelle",
-            method="Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, bedingte "
-            "Permutation (999, seed=0), FDR 5 %.", estimated=True,
+            "standort_zuordnung", lambda cat: "Begegnungsräume: Zuordnung der Nachfragezellen",
+            _standort_zuordnung, group="Planung",
+            source=lambda cat: "berechnet (MCLP, HiGHS)", method=_siting_method,
+            needs_candidates=True,
         ),
         ResultSpec(
-            "standorte", "Begegnungsräume: vorgeschlagene Standorte", _standorte,
-            group="Planung", needs=("stadtteile",), source="berechnet (MCLP, HiGHS)",
-            method=_SITING_METHOD, estimated=True,
+            "abdeckung_bezirke", lambda cat: "Begegnungsräume: Abdeckung je Bezirk",
+            _abdeckung, group="Planung", source=lambda cat: "berechnet (MCLP, HiGHS)",
+            method=_siting_method, needs_candidates=True,
         ),
         ResultSpec(
-            "einzugsbereiche", "Begegnungsräume: Einzugsbereiche (800 m)", _einzugsbereiche,
-            group="Planung", source="berechnet (MCLP, HiGHS)", method=_SITING_METHOD,
-            estimated=True,
+            "budget", lambda cat: "Integrationsbudget je Bezirk (Vorschlag)", _budget,
+            group="Planung", source=_budget_source, method=_budget_method,
+            needs_candidates=True,
         ),
-        ResultSpec(
-            "standort_zuordnung", "Begegnungsräume: Zuordnung der Nachfragezellen",
-            _standort_zuordnung, group="Planung", source="berechnet (MCLP, HiGHS)",
-            method=_SITING_METHOD, estimated=True,
-        ),
-        ResultSpec(
-            "abdeckung_bezirke", "Begegnungsräume: Abdeckung je Bezirk", _abdeckung,
-            group="Planung", source="berechnet (MCLP, HiGHS)", method=_SITING_METHOD,
-            estimated=True,
-        ),
-        ResultSpec(
-            "budget", "Integrationsbudget je Bezirk (Vorschlag)", _budget, group="Planung",
-            source=f"{SEED_NOTE}: Integrationsbudget 1.000.000 € (2017/2018)",
-            method="Bedarfsformel: 50 % Personen aus den 12 Hauptherkunftsländern, 25 % "
-            "Anteil Projektwohnungen (beides Vorlage), 25 % noch nicht erreichte Nachfrage; "
-            "Rundung nach größtem Rest auf volle Euro.", essen_only=True,
-        ),
-        ResultSpec("bezirk_statistik", "Bezirksstatistik 30.09.2016",
-                   _seed_table("bezirk_statistik"), source=f"{SEED_NOTE}, FB 12",
-                   needs=(), essen_only=True),
-        ResultSpec("betroffene_stadtteile", "Besonders betroffene Stadtteile",
-                   _seed_table("betroffene_stadtteile"), source=f"{SEED_NOTE}, FB 12",
-                   needs=(), essen_only=True),
-        ResultSpec("jobcenter_verteilung", "SGB-II-Verteilung nach JobCenter 05.10.2016",
-                   _seed_table("jobcenter_verteilung"), source=f"{SEED_NOTE}, FB 56",
-                   needs=(), essen_only=True),
-        ResultSpec("stadt_gesamt", "Gesamtstadt 30.09.2016", _seed_table("stadt_gesamt"),
-                   source=f"{SEED_NOTE}, FB 12", needs=(), essen_only=True),
     ]
 }
 
-_NEEDS_STADTTEIL_TABLE = (
-    "stadtteil_statistik", "segregation_indizes", "segregation_lokal", "hotspots", "lisa",
-    "standorte", "einzugsbereiche", "standort_zuordnung", "abdeckung_bezirke",
-)
 
+def _has_candidates(cat: Catalog) -> bool:
+    return any(n in cat.names() for n in ("schulen", "kitas", "begegnungsorte"))
 
 
 def available(cat: Catalog) -> list[str]:
-    """Return the names of the results that can be computed for ``cat``."""
-    names = []
+    """Return the names of the tables and results that can be computed for ``cat``."""
+    names = list(cat.table_names())
+    has_group = bool(cat.unit_groups()) and cat.group().name in cat.unit_groups()
     for spec in RESULTS.values():
         if any(n not in cat.names() for n in spec.needs):
             continue
-        if spec.essen_only and not _is_essen(cat):
+        if spec.needs_group and not has_group:
             continue
-        if spec.name in _NEEDS_STADTTEIL_TABLE and (
-            not (_is_essen(cat) or "stadtteil_statistik" in getattr(cat, "tables", {}))
-        ):
+        if spec.needs_candidates and not _has_candidates(cat):
             continue
         names.append(spec.name)
     return names
 
 
-def compute(cat: Catalog, name: str) -> pd.DataFrame:
-    """Return result ``name`` for ``cat`` (computed once per catalogue, then copied)."""
+def meta(cat: Catalog, name: str) -> dict[str, object]:
+    """Return label, source, date, licence, method, estimated, map group of a result/table."""
+    if name in cat.table_names():
+        tm = cat.table_meta(name)
+        group = "Grundlagen" if not any(g.table == name for g in cat.pack.groups.values()) \
+            else "Analyse"
+        return {**tm, "group": group}
     if name not in RESULTS:
-        raise LayerError(f"unknown result {name!r}; known: {', '.join(RESULTS)}.")
+        raise LayerError(f"unbekanntes Ergebnis {name!r}; bekannt: "
+                         f"{', '.join(available(cat))}.")
+    spec = RESULTS[name]
+    estimated = False
+    date = ""
+    if spec.needs_group and cat.pack.groups:
+        tm = _group_table(cat)
+        estimated, date = bool(tm["estimated"]), tm["date"]
+    return {
+        "name": name, "label": spec.label(cat), "source": spec.source(cat),
+        "method": spec.method(cat), "date": date, "licence": "", "estimated": estimated,
+        "group": spec.group, "description": "",
+    }
+
+
+def compute(cat: Catalog, name: str) -> pd.DataFrame:
+    """Return result or table ``name`` for ``cat`` (computed once per catalogue, copied)."""
+    if name in cat.table_names():
+        return cat.unit_table(name)
+    if name not in RESULTS:
+        raise LayerError(f"unbekanntes Ergebnis {name!r}; bekannt: "
+                         f"{', '.join(available(cat))}.")
     if name not in available(cat):
-        raise LayerError(f"result {name!r} needs layers this catalogue lacks "
-                         f"({', '.join(RESULTS[name].needs)}).")
+        spec = RESULTS[name]
+        need = [n for n in spec.needs if n not in cat.names()]
+        why = (f"die Ebene(n) {', '.join(need)}" if need else
+               "Schulen, Kitas oder Begegnungsorte" if spec.needs_candidates
+               and not _has_candidates(cat) else
+               f"eine Gruppe mit Anzahlen je {cat.unit.label} (\"groups\" in der Pack-Datei)")
+        raise LayerError(f"das Ergebnis {name!r} braucht {why}, die {cat.city} nicht hat.")
     cache = cat._results  # held by the catalogue: results die with it
     if name not in cache:
-        log.info("computing result %s", name)
+        log.info("berechne %s", name)
         cache[name] = RESULTS[name].compute(cat)
     return cache[name].copy()
 
 
 def all_frames(cat: Catalog, *, include_layers: bool = True) -> dict[str, pd.DataFrame]:
-    """Return every catalogue layer (if ``include_layers``) and every available result.
+    """Return every catalogue layer (if ``include_layers``), table and available result.
 
     Confidential layers are included as loaded (marked confidential): the caller must pass
     them through :func:`gis_planning.privacy.release` or :func:`~gis_planning.privacy.guard`.
@@ -503,3 +599,24 @@ def all_frames(cat: Catalog, *, include_layers: bool = True) -> dict[str, pd.Dat
     for name in available(cat):
         frames[name] = compute(cat, name)
     return frames
+
+
+def style_context(cat: Catalog, group: str | None = None):
+    """Return the :class:`~gis_planning.outputs.styles.StyleContext` of ``cat``'s group."""
+    from .data.pack import NOT_GIVEN
+    from .outputs.styles import StyleContext
+
+    synthetic = tuple(n for n in cat.names() if cat.schema(n).synthetic)
+    base = {"unit_label": cat.unit.label, "unit_plural": cat.unit.label_plural,
+            "synthetic": synthetic}
+    if not cat.pack.groups:
+        return StyleContext(**base)
+    g = cat.group(group)
+    tm = cat.table_meta(g.table)
+    return StyleContext(
+        group_label=g.label, date="" if tm["date"] == NOT_GIVEN else fmt_date(tm["date"]),
+        estimated=bool(tm["estimated"]), count_column=g.count or "anzahl",
+        share_column=g.share_column,
+        group_tables=tuple(dict.fromkeys(cat.group(n).table for n in cat.unit_groups())),
+        **base,
+    )

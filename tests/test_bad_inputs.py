@@ -24,10 +24,12 @@ from gis_planning import (
     SchemaError,
 )
 from gis_planning.cli import cli
-from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.catalog import default_catalog
 from gis_planning.data.check import check_file
 from gis_planning.data.io import read_file, validate_layer
 from gis_planning.data.sources.essen import STADTTEIL_ALIASES
+
+ESSEN_SCHEMAS = default_catalog().schemas
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -189,7 +191,7 @@ def test_check_whole_corpus_one_call(runner):
 def test_check_unknown_layer_for_as(runner):
     res = runner.invoke(cli, ["check", str(BAD / "kitas_semikolon_latin1.csv"), "--as", "kita"],
                         catch_exceptions=False)
-    assert res.exit_code == 1 and "Did you mean 'kitas'" in res.output
+    assert res.exit_code == 1 and "Meinten Sie 'kitas'" in res.output
 
 
 def test_check_file_never_raises_on_missing_file(tmp_path):
@@ -198,10 +200,10 @@ def test_check_file_never_raises_on_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("content, pattern", [
-    ("{not json", "cannot read catalogue file"),
-    ('{"layers": ["kitas.gpkg"]}', "cannot read catalogue file"),
-    ('{"layers": {"kita": "k.gpkg"}}', "unknown layer 'kita'"),
-    ('{"layers": {"kitas": "k.gpkg"}, "confidential": "kitas"}', "'confidential' must be a list"),
+    ("{not json", "kein gültiges JSON"),
+    ('{"layers": ["kitas.gpkg"]}', "'layers' muss Objekt"),
+    ('{"layers": {"kita": "k.gpkg"}}', "unbekannte Ebene 'layers.kita' – meinten Sie 'kitas'"),
+    ('{"layers": {"kitas": "k.gpkg"}, "confidential": "kitas"}', "'confidential' muss Liste"),
 ])
 def test_bad_catalog_json_one_line(content, pattern, runner, tmp_path):
     spec = tmp_path / "katalog.json"

@@ -3,7 +3,9 @@ import pytest
 import shapely
 
 from gis_planning import LayerError
-from gis_planning.data.catalog import ESSEN_SCHEMAS, Catalog
+from gis_planning.data.catalog import Catalog, default_catalog
+
+ESSEN_SCHEMAS = default_catalog().schemas
 
 
 def test_layer_names(catalog):
@@ -46,7 +48,7 @@ def test_kitas_not_yet_open_kept_and_flagged(catalog):
 
 
 def test_unknown_layer_suggests(catalog):
-    with pytest.raises(LayerError, match="Did you mean 'schulen'"):
+    with pytest.raises(LayerError, match="Meinten Sie 'schulen'"):
         catalog.schema("schule")
 
 
@@ -63,12 +65,12 @@ def test_from_paths_validates_user_files(tmp_path, stadtteile):
     got = cat.load("stadtteile")
     assert len(got) == 50 and got.crs.to_epsg() == 25832
     assert cat.names() == ["stadtteile"]
-    with pytest.raises(LayerError, match="has no data"):
+    with pytest.raises(LayerError, match="die Ebene 'kitas' fehlt in den Daten von Teststadt"):
         cat.load("kitas")
 
 
 def test_from_paths_unknown_layer(tmp_path):
-    with pytest.raises(LayerError, match="unknown layer 'strassen'"):
+    with pytest.raises(LayerError, match="unbekannte Ebene 'layers.strassen'"):
         Catalog.from_paths({"strassen": tmp_path / "x.gpkg"})
 
 
@@ -78,7 +80,7 @@ def test_from_json(tmp_path, stadtteile):
     cat = Catalog.from_json(tmp_path / "cat.json")
     assert cat.city == "X" and len(cat.load("stadtteile")) == 50
     (tmp_path / "bad.json").write_text("{nope")
-    with pytest.raises(LayerError, match="cannot read catalogue file"):
+    with pytest.raises(LayerError, match="kein gültiges JSON"):
         Catalog.from_json(tmp_path / "bad.json")
 
 

@@ -34,7 +34,7 @@ def test_layers_show(run):
 def test_unknown_layer_one_line(run):
     res = run("layers", "show", "kita")
     assert res.exit_code == 2
-    assert "Did you mean 'kitas'" in res.output
+    assert "Meinten Sie 'kitas'" in res.output
     assert "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
 
@@ -86,7 +86,8 @@ def test_catalog_option(run, tmp_path, stadtteile):
     stadtteile.to_file(tmp_path / "st.gpkg")
     (tmp_path / "c.json").write_text('{"city": "Teststadt", "layers": {"stadtteile": "st.gpkg"}}')
     res = run("--catalog", str(tmp_path / "c.json"), "layers", "list")
-    assert res.exit_code == 0 and res.output.split()[0] == "stadtteile"
+    assert res.exit_code == 0 and "Stadt: Teststadt" in res.output
+    assert res.output.splitlines()[2].split()[0] == "stadtteile"
     assert "kitas" not in res.output
 
 

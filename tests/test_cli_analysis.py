@@ -146,7 +146,7 @@ def test_budget_sums_exactly(run, catalog, tmp_path):
     assert res.exit_code == 0
     assert pd.read_csv(tmp_path / "b.csv")["betrag"].sum() == 999
     bad = run("budget", "--weight", "herkunft12")
-    assert bad.exit_code == 2 and "TERM=WEIGHT" in bad.output
+    assert bad.exit_code == 2 and "TERM=GEWICHT" in bad.output
 
 
 def test_atlas_has_index_table_and_planning_layers():
@@ -172,12 +172,12 @@ def test_existing_meeting_places_are_kept(tmp_path, catalog):
     pt = st.loc[st.stadtteil == "Schuir"].representative_point().iloc[0]  # low demand
     orte = gpd.GeoDataFrame({"name": ["Treff Schuir"], "typ": ["Bürgerzentrum"],
                              "besteht": [True]}, geometry=[pt], crs=st.crs)
-    paths = {"stadtteile": tmp_path / "st.gpkg", "begegnungsorte": tmp_path / "orte.gpkg",
-             "schulen": tmp_path / "s.gpkg"}
-    st.to_file(paths["stadtteile"])
-    orte.to_file(paths["begegnungsorte"])
-    catalog.load("schulen").to_file(paths["schulen"])
-    cat = Catalog.from_paths(paths, city="Essen")
+    orte.to_file(tmp_path / "orte.gpkg")
+    # a planner's pack: the shipped city plus their own meeting places
+    (tmp_path / "pack.json").write_text(
+        '{"city": "Essen", "extends": "essen", "layers": {"begegnungsorte": "orte.gpkg"}}')
+    cat = Catalog.from_file(tmp_path / "pack.json")
+    assert cat.load("begegnungsorte")["stadtteil"].tolist() == ["Schuir"]
     result, _ = results.siting(cat, p=9, per_bezirk=False)
     assert "Treff Schuir" in set(result.sites["name"])
     assert result.sites.loc[result.sites["name"] == "Treff Schuir", "fixed"].all()

@@ -51,7 +51,7 @@ def test_export_layers_cover_catalogue_and_results(catalog, layers):
 
 
 def test_export_layers_unknown_name(catalog):
-    with pytest.raises(InputError, match="unknown or unavailable"):
+    with pytest.raises(InputError, match="unbekannt oder nicht verfügbar"):
         export.export_layers(catalog, names=["kitas", "kitaz"])
     assert [x.name for x in export.export_layers(catalog, names=["kitas"])] == ["kitas"]
 
@@ -92,7 +92,7 @@ def test_gpkg_metadata_and_no_points_of_flats(gpkg, catalog):
     assert meta["date"] == schema.date
     assert meta["IDENTIFIER"] == "Kitas"
     stat = pyogrio.read_info(gpkg, layer="stadtteil_statistik")["layer_metadata"]
-    assert stat["method"] == results.RESULTS["stadtteil_statistik"].method
+    assert stat["method"] == results.meta(catalog, "stadtteil_statistik")["method"]
     assert "geschätzt" in stat["estimated"]
     listed = dict(pyogrio.list_layers(gpkg))
     assert "projektwohnungen" not in listed

@@ -6,8 +6,11 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
 from gis_planning import CRSError, GeometryError, LayerError, NameMatchError, SchemaError
-from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.catalog import default_catalog
 from gis_planning.data.io import check_crs_plausible, read_csv_table, read_file, validate_layer
+from gis_planning.data.schema import SCHEMAS
+
+ESSEN_SCHEMAS = default_catalog().schemas
 
 KITAS = ESSEN_SCHEMAS["kitas"]
 STADTTEILE = ESSEN_SCHEMAS["stadtteile"]
@@ -114,9 +117,9 @@ def test_missing_required_column():
 
 
 def test_mistyped_column_text_in_numbers():
-    gdf = _pts(kita_id=["1", "zwei", "3"])
-    with pytest.raises(SchemaError, match="row 2: column 'kita_id' must be numeric.*'zwei'"):
-        validate_layer(gdf, KITAS)
+    gdf = _pts(kapazitaet=["1", "zwei", "3"])
+    with pytest.raises(SchemaError, match="row 2: column 'kapazitaet' must be numeric.*'zwei'"):
+        validate_layer(gdf, SCHEMAS["begegnungsorte"])
 
 
 def test_decimal_comma_and_percent_converted():
@@ -127,7 +130,8 @@ def test_decimal_comma_and_percent_converted():
         crs="EPSG:25832",
     )
     out = validate_layer(gdf, STADTTEILE)
-    assert out["bezirk"].tolist() == [1, 1]
+    # codes are kept as given (text stays text, so "01" keeps its zero)
+    assert out["bezirk"].tolist() == ["1", "1"]
 
 
 def test_negative_count():

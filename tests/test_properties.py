@@ -18,9 +18,11 @@ from scipy.optimize import linprog
 
 from gis_planning import GISPlanningError
 from gis_planning.analysis.interpolate import area_interpolate
-from gis_planning.data.catalog import ESSEN_SCHEMAS
+from gis_planning.data.catalog import default_catalog
 from gis_planning.data.io import read_file, validate_layer
 from gis_planning.privacy import release_table, suppress_counts
+
+ESSEN_SCHEMAS = default_catalog().schemas
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -66,6 +68,8 @@ geometry = st.one_of(
     st.builds(lambda t: {"type": t, "coordinates": []},
               st.sampled_from(["Point", "MultiPoint", "Banana", "GeometryCollection"])),
 )
+
+ESSEN_SCHEMAS = default_catalog().schemas
 props = st.dictionaries(st.sampled_from(["kita_id", "name", "stadtteil", "in_betrieb", "x"]),
                         json_value, max_size=5)
 

@@ -369,7 +369,7 @@ def test_filter_unknown_layer_and_table_without_geometry(cat):
     with pytest.raises(QueryError, match="Did you mean 'kitas'"):
         filter_layer("kita", catalog=cat)
     with pytest.raises(QueryError, match="has no geometry"):
-        filter_layer("bezirk_statistik", near="schulen:500", catalog=cat)
+        filter_layer("stadt_gesamt", near="schulen:500", catalog=cat)
 
 
 def test_filter_values_are_parameters_not_sql(cat):

@@ -157,7 +157,7 @@ def test_no_export_path_leaks_confidential_coordinates(tmp_path, flat_keys):
             res = runner.invoke(cli, args)
             assert not isinstance(res.exception, AssertionError)
             if name in REFUSED:  # record-level analyses must refuse, not fail by accident
-                assert res.exit_code == 2 and "confidential" in res.output, (args, res.output)
+                assert res.exit_code == 2 and "vertraulich" in res.output, (args, res.output)
             hits = _scan_text(res.output, flat_keys)
             assert not hits, f"{' '.join(args)} printed flat coordinates {hits[:3]}"
             ran.append((args, res.exit_code))
@@ -206,5 +206,5 @@ def test_distance_raster_refuses_confidential_facilities(tmp_path, catalog):
         "layers": {n: f"{n}.gpkg" for n in ("stadtteile", "kitas", "schulen")}}))
     res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "c.json"), "raster", "distance",
                                    "-o", str(tmp_path / "d.tif")])
-    assert res.exit_code == 2 and "confidential" in res.output
+    assert res.exit_code == 2 and "vertraulich" in res.output
     assert not (tmp_path / "d.tif").exists()

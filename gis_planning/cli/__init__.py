@@ -35,24 +35,33 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.option(
+    "--city", "city", default=None, metavar="NAME|PATH", envvar="GIS_PLANNING_CITY",
+    help="City pack: a shipped city (essen, berlin) or a pack file (JSON/TOML); default essen.",
+)
+@click.option(
     "--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
-    help="JSON file naming your own layer files (another city); default: shipped Essen data.",
+    help="Older spelling of --city PATH (a catalogue or pack JSON file).",
 )
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool, catalog_path: str | None) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool, city: str | None,
+        catalog_path: str | None) -> None:
     """GIS planning toolkit for German cities (Stadtteile, Bezirke, Kitas, Schulen).
 
     \b
     Example:
       gis-planning layers list
       gis-planning atlas
+      gis-planning --city berlin segregation
     """
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[
         min(verbose, 2)
     ]
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
-    ctx.obj = CatalogState(catalog_path, verbose=verbose > 0)
+    if city and catalog_path:
+        raise click.UsageError("--city und --catalog nennen beide eine Stadt; nutzen Sie nur "
+                               "--city.")
+    ctx.obj = CatalogState(city or catalog_path, verbose=verbose > 0)
 
 
 def _register() -> None:

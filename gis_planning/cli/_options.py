@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 import click
 
-from ..data.catalog import Catalog, default_catalog
+from ..data.catalog import Catalog, default_catalog, load_city
 
-__all__ = ["CatalogState", "overwrite_option", "pass_catalog"]
+__all__ = ["CatalogState", "group_option", "overwrite_option", "pass_catalog"]
 
 
 @dataclass
 class CatalogState:
-    """The catalogue the commands work on, created on first use."""
+    """The city the commands work on (``--city``), its catalogue created on first use."""
 
     path: str | None = None
     verbose: bool = False
@@ -22,9 +22,7 @@ class CatalogState:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = default_catalog() if self.path is None else Catalog.from_json(
-                self.path
-            )
+            self._catalog = default_catalog() if self.path is None else load_city(self.path)
         return self._catalog
 
 
@@ -32,4 +30,10 @@ pass_catalog = click.make_pass_decorator(CatalogState, ensure=True)
 
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace an existing output file (otherwise refused)."
+)
+
+group_option = click.option(
+    "--group", "group", default=None, metavar="NAME",
+    help="Population group of the city pack (default: its first group; "
+    "`gis-planning layers list` lists them).",
 )

@@ -8,7 +8,15 @@ import click
 
 from ._options import CatalogState, overwrite_option, pass_catalog
 
-__all__ = ["atlas"]
+__all__ = ["atlas", "city_slug"]
+
+
+def city_slug(city: str) -> str:
+    """File-name form of a city name: ``"Mülheim an der Ruhr" -> "muelheim_an_der_ruhr"``."""
+    import re
+
+    text = city.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_") or "stadt"
 
 _KINDS = {"polygons": "Flächen", "points": "Punkte", "labels": "Namen"}
 
@@ -18,8 +26,8 @@ def _kind(kind: str) -> str:
 
 
 @click.command()
-@click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
-              default="maps/essen_atlas.html", show_default=True, help="Output HTML file.")
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False), default=None,
+              help="Output HTML file (default: maps/<city>_atlas.html).")
 @click.option("--offline/--cdn", default=True, show_default=True,
               help="Inline Leaflet and plugins (works without network) or link CDNs.")
 @click.option("--no-basemap", is_flag=True, help="No OpenStreetMap background tiles.")
@@ -27,7 +35,7 @@ def _kind(kind: str) -> str:
               help="List the size of each layer in the page (features and kB).")
 @overwrite_option
 @pass_catalog
-def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes: bool,
+def atlas(state: CatalogState, out: str | None, offline: bool, no_basemap: bool, sizes: bool,
           overwrite: bool) -> None:
     """Build the atlas HTML from the catalogue's layers.
 
@@ -37,11 +45,14 @@ def atlas(state: CatalogState, out: str, offline: bool, no_basemap: bool, sizes:
     \b
     Example:
       gis-planning atlas --out maps/essen_atlas.html --overwrite --sizes
-      gis-planning --catalog bochum.json atlas --cdn --out maps/bochum_atlas.html
+      gis-planning --city berlin atlas --overwrite
+      gis-planning --city bochum.json atlas --cdn --out maps/bochum_atlas.html
     """
     from .._atomic import check_output_path
     from ..outputs.atlas import build_atlas
 
+    if out is None:
+        out = f"maps/{city_slug(state.catalog.city)}_atlas.html"
     parent = Path(out).parent
     if parent.exists() and not parent.is_dir():
         raise click.BadParameter(f"{parent} is a file, not a folder", param_hint="--out")

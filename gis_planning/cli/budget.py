@@ -19,24 +19,26 @@ def _weights(items: tuple[str, ...]) -> dict[str, float] | None:
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            raise click.BadParameter(f"{item!r}: write TERM=WEIGHT, e.g. herkunft12=0.5",
+            raise click.BadParameter(f"{item!r}: schreiben Sie TERM=GEWICHT, z. B. "
+                                     f"ungedeckt=0.25",
                                      param_hint="--weight") from None
     return out
 
 
 @click.command()
-@click.option("--total", type=click.IntRange(min=0), default=1_000_000, show_default=True,
-              help="Whole euros to distribute.")
+@click.option("--total", type=click.IntRange(min=0), default=None,
+              help="Whole euros to distribute (default: the city pack's budget, else "
+              "1,000,000).")
 @click.option("--weight", "weights", multiple=True,
-              help="TERM=WEIGHT for herkunft12, projektwohnungen, ungedeckt (repeatable; "
-              "default 0.5 / 0.25 / 0.25).")
+              help="TERM=WEIGHT: a group of the city pack or 'ungedeckt' (repeatable; "
+              "default: the pack's formula, else first group 0.75, ungedeckt 0.25).")
 @click.option("--sockel", type=click.FloatRange(0, 0.99), default=0.0, show_default=True,
               help="Share of the total split equally over the Bezirke first.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the table as CSV.")
 @overwrite_option
 @pass_catalog
-def budget(state: CatalogState, total: int, weights: tuple[str, ...], sockel: float,
+def budget(state: CatalogState, total: int | None, weights: tuple[str, ...], sockel: float,
            output: str | None, overwrite: bool) -> None:
     """Integration budget per Bezirk by a transparent needs formula (sums exactly).
 
@@ -44,6 +46,7 @@ def budget(state: CatalogState, total: int, weights: tuple[str, ...], sockel: fl
     Examples:
       gis-planning budget --total 1000000
       gis-planning budget --weight herkunft12=1 --weight ungedeckt=1 --sockel 0.2
+      gis-planning --city berlin budget --weight auslaender=3 --weight ungedeckt=1
     """
     from ..results import budget_table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import CatalogState, group_option, overwrite_option, pass_catalog
 from ._tables import echo_table, write_frame
 
 __all__ = ["hotspots"]
@@ -13,12 +13,14 @@ __all__ = ["hotspots"]
 @click.command()
 @click.option("--method", type=click.Choice(["gi", "lisa"]), default="gi", show_default=True,
               help="Getis-Ord Gi* or local Moran's I.")
-@click.option("--layer", default="stadtteil_statistik", show_default=True,
-              help="Polygon layer or result to analyse.")
-@click.option("--column", default="herkunft12_anzahl", show_default=True,
-              help="Count (or value) column.")
-@click.option("--denominator", default="einwohner", show_default=True,
-              help="Population column: analyse the rate column/denominator ('' for none).")
+@group_option
+@click.option("--layer", default=None,
+              help="Another polygon table, layer or result to analyse (default: the group's "
+              "table).")
+@click.option("--column", default=None, help="Count (or value) column (default: the group's).")
+@click.option("--denominator", default=None,
+              help="Population column: analyse the rate column/denominator ('' for none; "
+              "default: the group's total).")
 @click.option("--weights", type=click.Choice(["queen", "knn", "distance"]), default="queen",
               show_default=True)
 @click.option("--k", type=click.IntRange(1, 100), default=8, show_default=True,
@@ -34,7 +36,8 @@ __all__ = ["hotspots"]
               help="Write GeoJSON, GeoPackage or CSV instead of printing.")
 @overwrite_option
 @pass_catalog
-def hotspots(state: CatalogState, method: str, layer: str, column: str, denominator: str,
+def hotspots(state: CatalogState, method: str, group: str | None, layer: str | None,
+             column: str | None, denominator: str | None,
              weights: str, k: int, distance: float | None, permutations: int, seed: int,
              min_population: float, cell_size: float | None, output: str | None,
              overwrite: bool) -> None:
@@ -52,8 +55,9 @@ def hotspots(state: CatalogState, method: str, layer: str, column: str, denomina
         raise click.BadParameter("--weights distance needs --distance METRES",
                                  param_hint="--distance")
     frame = results.hotspot_layer(
-        state.catalog, method=method, source=layer, column=column,
-        denominator=denominator or None, weights=weights, k=k, distance=distance,
+        state.catalog, method=method, group=group, source=layer, column=column,
+        denominator="" if denominator is None else (denominator or None), weights=weights,
+        k=k, distance=distance,
         permutations=permutations, seed=seed, min_population=min_population,
         cell_size=cell_size,
     )

@@ -26,10 +26,10 @@ def list_layers(state: CatalogState) -> None:
       gis-planning layers list
     """
     cat = state.catalog
-    if not cat.names():
-        click.echo("(keine Ebenen: die Katalogdatei nennt keine Dateien)")
-        return
-    width = max(len(n) for n in cat.names())
+    click.echo(f"Stadt: {cat.city} (Koordinatensystem {cat.crs}, Einheit: "
+               f"{cat.unit.label_plural})")
+    width = max(len(n) for n in [*cat.names(), *cat.table_names(), *cat.group_names()])
+    click.echo("Ebenen:")
     for name in cat.names():
         s = cat.schema(name)
         flags = []
@@ -38,20 +38,54 @@ def list_layers(state: CatalogState) -> None:
         if s.synthetic:
             flags.append("synthetisch")
         extra = f"  [{', '.join(flags)}]" if flags else ""
-        click.echo(f"{name:<{width}}  {s.label}{extra}")
+        click.echo(f"  {name:<{width}}  {s.label}{extra}")
+    if cat.table_names():
+        click.echo("Tabellen:")
+        for name in cat.table_names():
+            m = cat.table_meta(name)
+            est = ", geschätzt" if m["estimated"] else ""
+            dates = ", ".join(cat.table_dates(name))
+            click.echo(f"  {name:<{width}}  {m['label']} (Stand {dates}{est})")
+    if cat.group_names():
+        click.echo("Gruppen (--group):")
+        for name in cat.group_names():
+            g = cat.group(name)
+            click.echo(f"  {name:<{width}}  {g.label} (Tabelle {g.table})")
 
 
 @layers.command("show")
-@click.argument("name")
+@click.argument("name", required=False)
 @pass_catalog
-def show_layer(state: CatalogState, name: str) -> None:
-    """Show schema, counts, source, licence, CRS and extent of layer NAME.
+def show_layer(state: CatalogState, name: str | None) -> None:
+    """Show schema, counts, source, licence, CRS and extent of layer or table NAME.
+
+    Without NAME: the schema of every layer kind a city pack can name.
 
     \b
-    Example:
+    Examples:
       gis-planning layers show kitas
+      gis-planning layers show stadtteil_statistik
+      gis-planning layers show
     """
-    info = describe_layer(state.catalog, name)
+    cat = state.catalog
+    if name is None:
+        from ..data.layer_info import describe_schema
+        from ..data.schema import SCHEMAS
+
+        for kind, schema in SCHEMAS.items():
+            click.echo(f"{kind} ({schema.label}):")
+            for k, v in describe_schema(schema).items():
+                click.echo(f"  {k}: {v}")
+        click.echo("Tabellen (\"tables\" in der Pack-Datei): eine Zeile je Einheit, Schlüssel "
+                   "\"key\" zur Spalte der Einheit (z. B. stadtteil_nr), Anzahlen der Gruppen "
+                   "als Zahlen; Anteile werden aus Anzahl und Gesamtzahl berechnet.")
+        return
+    if name in cat.table_names():
+        from ..data.layer_info import describe_table
+
+        info = describe_table(cat, name)
+    else:
+        info = describe_layer(cat, name)
     for key, value in info.items():
         if isinstance(value, dict):
             click.echo(f"{key}:")

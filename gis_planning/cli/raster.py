@@ -32,10 +32,11 @@ def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_si
     for band, kind in enumerate(surface.kinds):
         if kind != "density":
             continue
-        chk = total_check(surface, state.catalog.load("stadtteile"), band=band)
+        cat = state.catalog
+        chk = total_check(surface, cat.load(cat.unit.layer), band=band)
         extra = (f", unterdrückt {fmt_number(100 * chk['withheld'], 1)} %"
                  if chk["withheld"] else "")
-        click.echo(f"  {surface.bands[band]}: Summe über Stadtteile "
+        click.echo(f"  {surface.bands[band]}: Summe über {cat.unit.label_plural} "
                    f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)}"
                    f"{extra})")
 
@@ -135,14 +136,23 @@ def all_surfaces(state: CatalogState, directory: str, cell_size: float,
       gis-planning raster all --dir maps/raster --overwrite
     """
     from .._atomic import check_output_path
-    from ..outputs.raster import SURFACES
+    from ..outputs.raster import SURFACES, missing_for
 
     out = Path(directory)
+    names = []
+    for name in SURFACES:
+        why = missing_for(state.catalog, name)
+        if why:
+            click.echo(f"übersprungen: {name} ({why})")
+        else:
+            names.append(name)
+    if not names:
+        raise click.ClickException("keine Oberfläche lässt sich bilden (siehe oben).")
     if not out.exists():
         check_output_path(out)
         out.mkdir()
-    targets = [out / f"{name}.tif" for name in SURFACES]
+    targets = [out / f"{name}.tif" for name in names]
     for t in targets:
         check_output_path(t, overwrite=overwrite)
-    for name, target in zip(SURFACES, targets, strict=True):
+    for name, target in zip(names, targets, strict=True):
         _write(state, name, str(target), overwrite, cell_size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import CatalogState, group_option, overwrite_option, pass_catalog
 from ._tables import echo_table, write_frame
 
 __all__ = ["segregation"]
@@ -19,15 +19,17 @@ __all__ = ["segregation"]
               help="Bootstrap draws for the intervals (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--lokal", is_flag=True, help="Local indices per Stadtteil (LQ, entropy) instead.")
+@group_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write CSV, GeoJSON or GeoPackage instead of printing.")
 @overwrite_option
 @pass_catalog
 def segregation(state: CatalogState, by: str, distance: float | None, simulations: int,
-                seed: int, lokal: bool, output: str | None, overwrite: bool) -> None:
-    """Segregation of the 12-origin population: D, isolation, exposure, Theil H.
+                seed: int, lokal: bool, group: str | None, output: str | None,
+                overwrite: bool) -> None:
+    """Segregation of a population group: D, isolation, exposure, Theil H.
 
-    For Essen the Stadtteil values are estimates; the indices say so in `hinweis`.
+    Where the unit values are estimates (the pack says so), the indices say so in `hinweis`.
 
     \b
     Examples:
@@ -45,10 +47,13 @@ def segregation(state: CatalogState, by: str, distance: float | None, simulation
     if distance is not None and distance <= 0:
         raise click.BadParameter("must be a positive number of metres", param_hint="--distance")
     if lokal:
+        if group is not None and group != cat.group().name:
+            raise click.UsageError("--lokal gilt für die erste Gruppe des Packs; für eine "
+                                   "andere Gruppe nutzen Sie die globalen Indizes.")
         frame = results.compute(cat, "segregation_lokal")
     else:
         frame = results.segregation_table(
-            cat, by=None if by == "keine" else by, distance=distance,
+            cat, group=group, by=None if by == "keine" else by, distance=distance,
             n_simulations=simulations, seed=seed,
         )
     if output:

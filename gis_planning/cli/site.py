@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import CatalogState, group_option, overwrite_option, pass_catalog
 from ._tables import echo_table, write_frame
 
 __all__ = ["site"]
@@ -15,8 +15,9 @@ __all__ = ["site"]
 @click.command()
 @click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default="mclp",
               show_default=True, help="Maximal covering, set covering or p-median.")
-@click.option("--p", "p", type=click.IntRange(1, 500), default=9, show_default=True,
-              help="Number of sites (mclp, pmedian), existing places included.")
+@click.option("--p", "p", type=click.IntRange(1, 500), default=None,
+              help="Number of sites (mclp, pmedian), existing places included; default: one "
+              "per Bezirk.")
 @click.option("--radius", type=click.FloatRange(min=1), default=800, show_default=True,
               help="Walking radius in metres.")
 @click.option("--cell-size", type=click.FloatRange(min=25), default=250, show_default=True,
@@ -32,15 +33,17 @@ __all__ = ["site"]
               help="Compare with a second scenario using this p.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="Write standorte/einzugsbereiche/zuordnung GeoJSON and abdeckung CSV here.")
+@group_option
 @overwrite_option
 @pass_catalog
-def site(state: CatalogState, model: str, p: int, radius: float, cell_size: float,
+def site(state: CatalogState, model: str, p: int | None, radius: float, cell_size: float,
          per_bezirk: bool, hotspot_factor: float, capacity: bool, curve: int | None,
-         compare_p: int | None, out_dir: str | None, overwrite: bool) -> None:
+         compare_p: int | None, out_dir: str | None, group: str | None,
+         overwrite: bool) -> None:
     """Propose meeting-space sites among schools, Kitas and existing places.
 
-    Solved to proven optimality with HiGHS; distances are straight-line metres in
-    EPSG:25832. Demand: the estimated 12-origin population on a grid.
+    Solved with HiGHS; distances are straight-line metres in the city's working CRS.
+    Demand: the group's persons per unit (estimated where the pack says so) on a grid.
 
     \b
     Examples:
@@ -64,8 +67,8 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
                                    "zuordnung.geojson", "abdeckung.csv")]
         for t in targets:
             check_output_path(t, overwrite=overwrite)
-    kwargs = dict(model=model, p=p, radius=radius, cell_size=cell_size, per_bezirk=per_bezirk,
-                  hotspot_factor=hotspot_factor, capacity=capacity)
+    kwargs = dict(group=group, model=model, p=p, radius=radius, cell_size=cell_size,
+                  per_bezirk=per_bezirk, hotspot_factor=hotspot_factor, capacity=capacity)
     result, demand = siting(cat, **kwargs)
     s = result.summary
     click.echo(f"Modell {s.model.upper()} ({s.status}, Lücke {s.gap:.2%}): {s.n_sites} Standorte, "
@@ -89,7 +92,8 @@ def site(state: CatalogState, model: str, p: int, radius: float, cell_size: floa
 
         other, _ = siting(cat, **{**kwargs, "p": compare_p})
         click.echo("")
-        echo_table(compare_scenarios(result, other, labels=(f"p={p}", f"p={compare_p}"))
+        echo_table(compare_scenarios(result, other,
+                                     labels=(f"p={s.n_sites}", f"p={compare_p}"))
                    .reset_index())
     if targets:
         sites = result.catchments.join(result.sites[["standort_id", "name", "art"]])

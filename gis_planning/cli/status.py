@@ -28,34 +28,39 @@ def _parse_indicator(text: str) -> tuple[str, int, float]:
 
 
 @click.command()
-@click.option("--layer", default="stadtteil_statistik", show_default=True,
-              help="Table or layer holding the indicators (one row per unit).")
+@click.option("--layer", default=None,
+              help="Table or layer holding the indicators (one row per unit; default: the "
+              "first group's table).")
 @click.option("--indicator", "indicators", multiple=True,
-              default=["herkunft12_anteil_prozent:+1"], show_default=True,
-              help="COLUMN[:DIRECTION[:WEIGHT]]; +1 = higher value, lower status. Repeatable.")
-@click.option("--population", default="einwohner", show_default=True,
-              help="Population column for the floor and the weighted z-scores.")
+              help="COLUMN[:DIRECTION[:WEIGHT]]; +1 = higher value, lower status. Repeatable "
+              "(default: the first group's share).")
+@click.option("--population", default=None,
+              help="Population column for the floor and the weighted z-scores (default: the "
+              "group's total).")
 @click.option("--min-population", type=float, default=300, show_default=True)
 @click.option("--weighted", is_flag=True, help="Population-weighted mean and SD for z-scores.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write GeoJSON, GeoPackage or CSV instead of printing.")
 @overwrite_option
 @pass_catalog
-def status(state: CatalogState, layer: str, indicators: tuple[str, ...], population: str,
+def status(state: CatalogState, layer: str | None, indicators: tuple[str, ...],
+           population: str | None,
            min_population: float, weighted: bool, output: str | None, overwrite: bool) -> None:
     """Status index: indicators z-standardised against the city, summed, 4 classes.
 
-    With the shipped Essen data only estimated indicators exist (the 12-origin share);
-    bring an official Stadtteil table (catalogue 'tables') for a real index.
+    Without options the index has one indicator, the first group's share; name a table of
+    the city pack (--layer) and its indicator columns for a real index.
 
     \b
-    Example:
+    Examples:
+      gis-planning status
       gis-planning status --indicator herkunft12_anteil_prozent:+1
     """
     from .. import results
 
     frame = results.status_table(
-        state.catalog, source=layer, indicators=[_parse_indicator(t) for t in indicators],
+        state.catalog, source=layer,
+        indicators=[_parse_indicator(t) for t in indicators] or None,
         population=population or None, min_population=min_population, weighted=weighted,
     )
     if output:

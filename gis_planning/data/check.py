@@ -32,7 +32,6 @@ from .._names import match_key, suggest
 __all__ = ["FileReport", "Problem", "check_file", "check_paths", "format_report", "guess_layer"]
 
 #: Tables (no geometry) a catalogue may name, with the check that applies.
-TABLES = ("stadtteil_statistik",)
 
 
 @dataclass(frozen=True)
@@ -142,28 +141,29 @@ def check_file(
         The :class:`~gis_planning.data.catalog.Catalog` whose schemas apply (default: Essen). Its
         Stadtteil names are the reference for a ``stadtteil`` column.
     layer
-        Catalogue layer (or table ``stadtteil_statistik``) the file should be; default: guessed
+        Catalogue layer (or a table of the city pack) the file should be; default: guessed
         from the file name (or the GeoPackage layer name).
     inner_layer
         Layer inside a GeoPackage.
     """
     cat = _default_catalog() if catalog is None else catalog
     p = Path(path)
-    names = [*cat.schemas, *TABLES]
+    tables = cat.table_names()
+    names = [*dict.fromkeys([*cat.names(), *cat.base_schemas]), *tables]
     guessed = layer if layer is not None else guess_layer(inner_layer or p.name, names)
     label = str(p) if inner_layer is None else f"{p}:{inner_layer}"
     rep = FileReport(path=str(p), layer=guessed, inner_layer=inner_layer)
     if layer is not None and layer not in names:
         close = suggest(layer, names)
-        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        rep.problems.append(Problem("Fehler", f"unknown layer {layer!r} for --as.{hint} "
-                                              f"Known: {', '.join(names)}."))
+        hint = f" Meinten Sie {' oder '.join(map(repr, close))}?" if close else ""
+        rep.problems.append(Problem("Fehler", f"--as: unbekannte Ebene oder Tabelle "
+                                              f"{layer!r}.{hint} Bekannt: {', '.join(names)}."))
         return rep
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if guessed in TABLES:
-                rep.features = _check_table(p, cat, label)
+            if guessed in tables:
+                rep.features = _check_table(p, cat, guessed, label)
             else:
                 rep.features = _check_layer(p, cat, guessed, inner_layer, label, rep)
         except GISPlanningError as exc:
@@ -179,12 +179,7 @@ def _stadtteil_reference(cat) -> tuple[list[str] | None, dict[str, str] | None]:
         ref = cat.stadtteil_names
     except GISPlanningError:
         return None, None
-    aliases = None
-    if getattr(cat, "city", None) == "Essen":
-        from .sources.essen import STADTTEIL_ALIASES
-
-        aliases = dict(STADTTEIL_ALIASES)
-    return ref, aliases
+    return ref, cat.stadtteil_aliases()
 
 
 def _check_layer(p: Path, cat, layer: str | None, inner: str | None, label: str,
@@ -221,22 +216,12 @@ def _check_layer(p: Path, cat, layer: str | None, inner: str | None, label: str,
     return len(gdf)
 
 
-def _check_table(p: Path, cat, label: str) -> int:
-    from ..analysis import estimates
-    from .io import _coerce, read_csv_table
+def _check_table(p: Path, cat, name: str, label: str) -> int:
+    """Check a user's CSV as a replacement of the pack's table ``name`` (same key, columns)."""
+    from dataclasses import replace as replace_spec
 
-    df = read_csv_table(p)
-    for col, kind in estimates.STADTTEIL_SCHEMA.items():
-        if col in df.columns:
-            df[col] = _coerce(df[col], kind, label=label, column=col, frame=df)
-    st = None
-    if "stadtteile" in cat.names():
-        st = cat.load("stadtteile")
-    try:
-        estimates.validate_stadtteil_table(df, stadtteile=st)
-    except GISPlanningError as exc:
-        msg = str(exc).replace("`df`", label)
-        raise type(exc)(msg) from None
+    spec = replace_spec(cat.table_spec(name), path=p, loader=None, options={})
+    df = cat._read_table(spec)
     return len(df)
 
 

@@ -85,10 +85,12 @@ def _sniff_csv(raw: bytes) -> tuple[str, str, str]:
     return text, delim, decimal
 
 
-def read_csv_table(path: str | os.PathLike) -> pd.DataFrame:
+def read_csv_table(path: str | os.PathLike, *, text_columns: tuple[str, ...] | list[str] = ()
+                   ) -> pd.DataFrame:
     """Read a CSV table in UTF-8 or Latin-1/cp1252, comma or semicolon separated.
 
-    Semicolon files are read with decimal commas (the German Excel export).
+    Semicolon files are read with decimal commas (the German Excel export). Columns in
+    ``text_columns`` are read as text (codes such as ``"01100101"`` keep their leading zero).
     """
     p = Path(path)
     try:
@@ -104,7 +106,8 @@ def read_csv_table(path: str | os.PathLike) -> pd.DataFrame:
         )
     text, delim, decimal = _sniff_csv(raw)
     try:
-        df = pd.read_csv(_io.StringIO(text), sep=delim, decimal=decimal, thousands=None)
+        df = pd.read_csv(_io.StringIO(text), sep=delim, decimal=decimal, thousands=None,
+                         dtype={c: str for c in text_columns} or None)
     except (pd.errors.ParserError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise LayerError(
@@ -348,6 +351,7 @@ _KINDS = {
     "float": pd.api.types.is_numeric_dtype,
     "str": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s),
     "bool": pd.api.types.is_bool_dtype,
+    "id": lambda s: False,  # always normalised by _coerce_id
 }
 
 
@@ -475,6 +479,8 @@ def _coerce(
     frame: pd.DataFrame | None = None,
 ) -> pd.Series:
     frame = series.to_frame() if frame is None else frame
+    if kind == "id":
+        return _coerce_id(series, label=label, column=column, frame=frame)
 
     def where(mask: pd.Series) -> tuple[int, object]:
         pos = int(np.flatnonzero(mask.to_numpy())[0])
@@ -542,6 +548,27 @@ def _coerce(
             )
         return mapped.astype(bool)
     return series.where(series.isna(), series.map(str))
+
+
+def _coerce_id(series: pd.Series, *, label: str, column: str, frame: pd.DataFrame
+               ) -> pd.Series:
+    """Return an id column as whole numbers (int64) or as text, never changing a code.
+
+    Whole numbers stay numbers (floats without fraction become int64); text stays text, so a
+    code such as ``"01100101"`` keeps its leading zero.
+    """
+    if pd.api.types.is_bool_dtype(series):
+        raise SchemaError(f"{label}: Spalte {column!r} ist ein Schlüssel, enthält aber "
+                          f"wahr/falsch-Werte; geben Sie Nummern oder Codes an.")
+    if pd.api.types.is_integer_dtype(series):
+        return series
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna() % 1 == 0
+        if whole.all() and series.notna().all():
+            return series.astype("int64")
+        return series
+    text = series.map(lambda v: v if pd.isna(v) else str(v).strip())
+    return text
 
 
 def _check_names(

@@ -11,7 +11,7 @@ from ..privacy import DEFAULT_K, is_confidential, release
 from .catalog import Catalog
 from .io import write_layer
 
-__all__ = ["describe_layer", "export_layer", "exportable"]
+__all__ = ["describe_layer", "describe_schema", "describe_table", "export_layer", "exportable"]
 
 
 def describe_layer(catalog: Catalog, name: str) -> dict:
@@ -19,16 +19,17 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
     schema = catalog.schema(name)
     gdf = catalog.load(name)
     # the extent of a confidential point layer is made of real locations: show the city's
-    extent_of = catalog.load("stadtteile") if schema.confidential else gdf
+    extent_of = catalog.load(catalog.unit.layer) if schema.confidential else gdf
     minx, miny, maxx, maxy = extent_of.total_bounds
     lon = extent_of.to_crs("EPSG:4326").total_bounds
     info = {
-        "Layer": f"{name} ({schema.label})",
+        "Ebene": f"{name} ({schema.label})",
         "Beschreibung": schema.description,
         "Objekte": len(gdf),
         "Geometrie": ", ".join(sorted(gdf.geom_type.unique())),
         "CRS": gdf.crs.to_string(),
-        "Ausdehnung (EPSG:25832)": f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}"
+        f"Ausdehnung ({gdf.crs.to_string()})":
+        f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}"
         + (" (Stadtgebiet; die Lage der Punkte ist vertraulich)" if schema.confidential else ""),
         "Ausdehnung (WGS84)": f"{lon[0]:.4f}, {lon[1]:.4f} – {lon[2]:.4f}, {lon[3]:.4f}",
         "Quelle": schema.source,
@@ -50,6 +51,48 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
         req = " (Pflicht)" if col in schema.required_columns else ""
         cols[col] = f"{gdf[col].dtype}{req}"
     info["Spalten"] = cols
+    info["Schema"] = describe_schema(schema)
+    return info
+
+
+_KIND_TEXT = {"int": "ganze Zahl", "float": "Zahl", "str": "Text", "bool": "ja/nein",
+              "id": "Nummer oder Code"}
+
+
+def describe_schema(schema) -> dict[str, str]:
+    """Column -> German kind of a layer schema, required columns marked."""
+    out = {}
+    for col, kind in schema.columns.items():
+        req = ", Pflicht" if col in schema.required_columns else ", optional"
+        out[col] = f"{_KIND_TEXT.get(kind, kind)}{req}"
+    geom = {"Polygon": "Flächen", "Point": "Punkte"}.get(schema.geometry_type or "", "")
+    if geom:
+        out["Geometrie"] = geom
+    return out
+
+
+def describe_table(catalog: Catalog, name: str) -> dict:
+    """Return key, unit, dates, source, licence, estimate flag and columns of table ``name``."""
+    versions = catalog.table_dates(name)
+    meta = catalog.table_meta(name)
+    frame = catalog.table(name)
+    groups = [f"{g.name} ({g.label})" for g in catalog.pack.groups.values() if g.table == name]
+    info = {
+        "Tabelle": f"{name} ({meta['label']})",
+        "Beschreibung": meta["description"],
+        "Einheit": meta["unit"] or "keine (Tabelle ohne Raumbezug)",
+        "Schlüssel": catalog.table_spec(name).unit_key or "–",
+        "Zeilen": len(frame),
+        "Stände": ", ".join(versions) + (" (neuester ist Standard)" if len(versions) > 1
+                                          else ""),
+        "Quelle": meta["source"],
+        "Lizenz": meta["licence"],
+        "geschätzt": "ja" if meta["estimated"] else "nein",
+        "Gruppen": ", ".join(groups) or "–",
+    }
+    if meta["method"]:
+        info["Methode"] = meta["method"]
+    info["Spalten"] = {str(c): str(frame[c].dtype) for c in frame.columns}
     return info
 
 
@@ -62,7 +105,7 @@ def exportable(catalog: Catalog, name: str) -> gpd.GeoDataFrame:
     schema = catalog.schema(name)
     gdf = catalog.load(name)
     if is_confidential(gdf):
-        out = release(gdf, catalog.load("stadtteile"), k=DEFAULT_K)
+        out = release(gdf, catalog.load(catalog.unit.layer), k=DEFAULT_K)
         if schema.synthetic:
             out["hinweis"] = "synthetisch / Demonstrationsdaten"
         return out

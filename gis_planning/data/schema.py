@@ -1,11 +1,16 @@
-"""The schema of a layer: what it must hold and where it comes from."""
+"""Layer schemas: what each kind of layer must hold (structure only, no city's metadata).
+
+:data:`SCHEMAS` describes the layer kinds every city can bring. Source, licence, date and
+description of a city's layers come from its pack (:mod:`gis_planning.data.pack`); the
+catalogue merges them into the schema it hands out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["LayerSchema"]
+__all__ = ["SCHEMAS", "LayerSchema"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,8 @@ class LayerSchema:
     geometry_type
         ``"Polygon"`` or ``"Point"`` (multi-part allowed), ``None`` for tables.
     columns
-        Column name -> kind (``"int"``, ``"float"``, ``"str"``, ``"bool"``).
+        Column name -> kind (``"int"``, ``"float"``, ``"str"``, ``"bool"``, or ``"id"``: a
+        code kept as given, whole numbers or text such as ``"01100101"``).
     required
         Columns a user's file must have (default: all of ``columns``).
     source, licence, date, method
@@ -40,9 +46,9 @@ class LayerSchema:
     label: str
     geometry_type: str | None
     columns: Mapping[str, str]
-    source: str
-    licence: str
-    date: str
+    source: str = ""
+    licence: str = ""
+    date: str = ""
     description: str = ""
     method: str = ""
     required: tuple[str, ...] | None = None
@@ -72,3 +78,54 @@ class LayerSchema:
             "synthetic": self.synthetic,
             "group": self.group,
         }
+
+
+#: The layer kinds of the core, by layer name (structure only).
+SCHEMAS: dict[str, LayerSchema] = {
+    s.name: s
+    for s in [
+        LayerSchema(
+            "stadtteile", "Stadtteile", "Polygon",
+            {"stadtteil_nr": "id", "stadtteil": "str", "bezirk": "id"},
+            required=("stadtteil_nr", "stadtteil"), id_column="stadtteil_nr",
+        ),
+        LayerSchema(
+            "stadtbezirke", "Stadtbezirke", "Polygon",
+            {"bezirk": "id", "bezirk_name": "str", "bezirk_roman": "str"},
+            required=("bezirk",), id_column="bezirk",
+        ),
+        LayerSchema("stadtgrenze", "Stadtgrenze", "Polygon", {}),
+        LayerSchema(
+            "jobcenter", "JobCenter-Bereiche", "Polygon",
+            {"jobcenter": "str", "n_stadtteile": "int"},
+            required=("jobcenter",), id_column="jobcenter",
+        ),
+        LayerSchema(
+            "gebiete", "Gebiete", "Polygon", {"gebiet_id": "id", "gebiet": "str"},
+            required=("gebiet_id",), id_column="gebiet_id",
+        ),
+        LayerSchema(
+            "kitas", "Kitas", "Point",
+            {"kita_id": "id", "name": "str", "stadtteil": "str", "in_betrieb": "bool"},
+            required=("name",), id_column="kita_id", check_stadtteil=True,
+        ),
+        LayerSchema(
+            "schulen", "Schulen", "Point",
+            {"schul_id": "id", "name": "str", "schulform": "str", "stadtteil": "str"},
+            required=("name", "schulform"), id_column="schul_id", check_stadtteil=True,
+        ),
+        LayerSchema(
+            "begegnungsorte", "Begegnungsorte", "Point",
+            {"name": "str", "typ": "str", "kapazitaet": "float", "besteht": "bool"},
+            required=("name",), group="Planung", check_stadtteil=True,
+            description="Bestehende Treffpunkte (Bürgerbegegnungszentren, Stadtteilbüros): "
+            "Name, Typ, optional Kapazität, optional 'besteht' (wird in jede Lösung gesetzt).",
+        ),
+        LayerSchema(
+            "projektwohnungen", "Projektwohnungen", "Point",
+            {"bezirk": "id", "synthetisch": "bool", "hinweis": "str"},
+            required=(), confidential=True,
+            description="Wohnungen für Geflüchtete: vertraulich, nur als Anzahl je Einheit.",
+        ),
+    ]
+}

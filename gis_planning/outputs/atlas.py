@@ -17,9 +17,10 @@ import geopandas as gpd
 from tqdm.auto import tqdm
 
 from .. import results
+from .._errors import LayerError
 from ..data.catalog import Catalog, LayerSchema, default_catalog
 from ..data.synthetic import SYNTHETIC_NOTE
-from ..labels import fmt_int, fmt_number, fmt_percent
+from ..labels import fmt_date, fmt_int, fmt_number, fmt_percent
 from ..privacy import DEFAULT_K, release
 from .styles import LayerStyle, style_for
 from .webmap import Atlas
@@ -34,14 +35,6 @@ Tooltip = Mapping[str, Callable[[object], str] | None]
 
 def _source(atlas: Atlas, schema: LayerSchema) -> None:
     atlas.add_source(schema.label, f"{schema.source}; {schema.licence}")
-
-
-def _roman(b: object) -> str:
-    romans = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
-    try:
-        return romans[int(b) - 1]
-    except (ValueError, TypeError, IndexError):
-        return str(b)
 
 
 def _km2(v: object) -> str:
@@ -83,48 +76,62 @@ def add_styled(
     )
 
 
-def section_bezirk_statistik(atlas: Atlas, cat: Catalog) -> None:
-    """Stadtteile coloured by their Bezirk's share of the 12 origin countries (seed, 2016)."""
-    if "bezirk_statistik" not in results.available(cat):
-        return
-    stat = results.compute(cat, "bezirk_statistik")
-    st = cat.load("stadtteile").merge(
-        stat[["bezirk", "einwohner", "herkunft12_anteil_prozent", "herkunft12_anzahl"]],
-        on="bezirk", how="left",
-    )
-    st["bezirk_label"] = st["bezirk"].map(lambda b: f"Bezirk {_roman(b)}")
-    add_styled(
-        atlas, st, style_for("bezirk_herkunft12", st),
-        name="Anteil 12 Hauptherkunftsländer (Bezirkswert)", group="Analyse",
-        tooltip={"stadtteil": None, "bezirk_label": None,
-                 "herkunft12_anteil_prozent": fmt_percent, "herkunft12_anzahl": fmt_int,
-                 "einwohner": fmt_int},
-        note="Bezirkswert: gilt für den ganzen Stadtbezirk, nicht für den Stadtteil.",
-    )
-    atlas.add_source(
-        "Bezirksstatistik",
-        "Stadt Essen, FB 12, Stand 30.09.2016, in Vorlage 1846/2016/5 "
-        "„Strategiekonzept Integration von Flüchtlingen“ (13.12.2016)",
-    )
+def _ctx(cat: Catalog):
+    return results.style_context(cat)
 
 
-def section_stadtteil_statistik(atlas: Atlas, cat: Catalog) -> None:
-    """Stadtteil estimates (or the user's official table) of the 12-origin share."""
-    if "stadtteil_statistik" not in results.available(cat):
+def _has_group(cat: Catalog) -> bool:
+    return bool(cat.pack.groups) and cat.group().name in cat.unit_groups()
+
+
+def _bezirk_of(cat: Catalog) -> Callable[[object], str]:
+    labels = cat.bezirk_labels()
+    return lambda b: labels.get(b, str(b))
+
+
+def section_bezirk_werte(atlas: Atlas, cat: Catalog) -> None:
+    """Units coloured by their Bezirk's share of the first group (official Bezirk figures)."""
+    if not cat.pack.groups or "bezirk" not in cat.load(cat.unit.layer):
         return
-    spec = results.RESULTS["stadtteil_statistik"]
-    frame = results.compute(cat, "stadtteil_statistik")
-    estimated = bool(frame.get("geschaetzt", False).any()) if "geschaetzt" in frame else False
-    name = "Anteil 12 Hauptherkunftsländer je Stadtteil" + (" (Schätzung)" if estimated else "")
+    g = cat.group()
+    try:
+        stat = results.bezirk_values(cat)
+    except LayerError:
+        return
+    cols = [c for c in ("bezirk", g.share_column, g.count, g.total) if c and c in stat]
+    st = cat.load(cat.unit.layer).merge(stat[cols], on="bezirk", how="left")
+    st["bezirk_label"] = st["bezirk"].map(_bezirk_of(cat))
+    tooltip = {"stadtteil": None, "bezirk_label": None, g.share_column: fmt_percent}
+    tooltip.update({c: fmt_int for c in (g.count, g.total) if c and c in st})
     add_styled(
-        atlas, frame, style_for("stadtteil_statistik", frame), name=name, group="Analyse",
-        show=False,
-        tooltip={"stadtteil": None, "herkunft12_anteil_prozent": fmt_percent,
-                 "herkunft12_anzahl": fmt_int, "einwohner": fmt_int, "label": None},
+        atlas, st, style_for("gruppe_bezirk", st, _ctx(cat)),
+        name=f"Anteil {g.label} (Bezirkswert)", group="Analyse", tooltip=tooltip,
+        note=f"Bezirkswert: gilt für den ganzen Bezirk, nicht für den {cat.unit.label}.",
+    )
+    atlas.add_source(f"{g.label} je Bezirk", stat.attrs.get("quelle", ""))
+
+
+def section_gruppe(atlas: Atlas, cat: Catalog) -> None:
+    """The first group's share per unit (estimated values are said to be estimates)."""
+    if not _has_group(cat):
+        return
+    g = cat.group()
+    tm = cat.table_meta(g.table)
+    frame = cat.group_frame(g.name)
+    estimated = bool(tm["estimated"])
+    name = f"Anteil {g.label} je {cat.unit.label}" + (" (Schätzung)" if estimated else "")
+    tooltip = {"stadtteil": None, g.share_column: fmt_percent, g.count: fmt_int,
+               g.total: fmt_int}
+    if "label" in frame:
+        tooltip["label"] = None
+    add_styled(
+        atlas, frame, style_for("gruppe_anteil", frame, _ctx(cat)), name=name,
+        group="Analyse", show=False, tooltip=tooltip,
         note=("Geschätzte Werte (kleinräumige Schätzung), keine amtliche Statistik."
               if estimated else None),
     )
-    atlas.add_source(spec.label, f"{spec.source}. Methode: {spec.method}")
+    method = f" Methode: {tm['method']}" if tm["method"] else ""
+    atlas.add_source(tm["label"], f"{tm['source']}, Stand {fmt_date(tm['date'])}.{method}")
 
 
 def _q(v: object) -> str:
@@ -132,21 +139,21 @@ def _q(v: object) -> str:
 
 
 def section_hotspots(atlas: Atlas, cat: Catalog) -> None:
-    """Gi* hotspots and local Moran clusters with a q-value per Stadtteil."""
+    """Gi* hotspots and local Moran clusters with a q-value per unit."""
     for name, stat, q in (("hotspots", "gi_z", "gi_q"), ("lisa", "lisa_i", "lisa_q")):
         if name not in results.available(cat):
             continue
-        spec = results.RESULTS[name]
+        info = results.meta(cat, name)
         frame = results.compute(cat, name)
         frame["rate_prozent"] = frame["value"] * 100
         add_styled(
-            atlas, frame, style_for(name, frame), name=spec.label, group="Analyse",
-            show=False,
+            atlas, frame, style_for(name, frame, _ctx(cat)), name=str(info["label"]),
+            group="Analyse", show=False,
             tooltip={"stadtteil": None, "klasse": None, "rate_prozent": fmt_percent,
                      stat: lambda v: fmt_number(v, 2), q: _q, "n_neighbours": None},
             note=frame["hinweis"].iloc[0] if "hinweis" in frame else None,
         )
-        atlas.add_source(spec.label, spec.method)
+        atlas.add_source(str(info["label"]), str(info["method"]))
 
 
 def _three(v: object) -> str:
@@ -158,15 +165,16 @@ def section_index_table(atlas: Atlas, cat: Catalog) -> None:
     if "segregation_indizes" not in results.available(cat):
         return
     table = results.compute(cat, "segregation_indizes")
+    bezirk = _bezirk_of(cat)
     table["gebiet"] = [
-        "Stadt" if lvl == "stadt" else f"Bezirk {_roman(sc)}"
+        "Stadt" if lvl == "stadt" else bezirk(sc)
         for sc, lvl in zip(table["scope"], table["level"], strict=True)
     ]
     ci = [f"{fmt_number(lo, 3)}–{fmt_number(hi, 3)}" for lo, hi in
           zip(table["dissimilarity_ci_low"], table["dissimilarity_ci_high"], strict=True)]
     table["d_intervall"] = ci
     atlas.add_table(
-        "Segregationsindizes (12 Hauptherkunftsländer)", table,
+        f"Segregationsindizes ({cat.group().label})", table,
         {"gebiet": None, "dissimilarity": _three, "d_intervall": None, "isolation": _three,
          "exposure": _three, "theil_h": _three},
         note=f"{table['hinweis'].iloc[0]}; 95-%-Bootstrap-Intervall für D aus 199 "
@@ -176,77 +184,81 @@ def section_index_table(atlas: Atlas, cat: Catalog) -> None:
 
 
 def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
-    """City boundary, Bezirke, Stadtteile with search and labels."""
+    """City boundary, Bezirke, the analysis units with search and labels."""
+    ctx = _ctx(cat)
     if "stadtgrenze" in cat.names():
         sg = cat.load("stadtgrenze")
-        add_styled(atlas, sg, style_for("stadtgrenze", sg), name="Stadtgrenze")
+        add_styled(atlas, sg, style_for("stadtgrenze", sg, ctx),
+                   name=cat.schema("stadtgrenze").label)
         _source(atlas, cat.schema("stadtgrenze"))
     if "stadtbezirke" in cat.names():
         bz = cat.load("stadtbezirke")
-        add_styled(atlas, bz, style_for("stadtbezirke", bz), name="Stadtbezirke",
-                   tooltip={"bezirk_roman": None, "bezirk_name": None, "flaeche_km2": _km2})
+        fields = {c: None for c in ("bezirk_roman", "bezirk_name") if c in bz}
+        if not fields:
+            fields = {"bezirk": None}
+        add_styled(atlas, bz, style_for("stadtbezirke", bz, ctx),
+                   name=cat.schema("stadtbezirke").label, tooltip={**fields, "flaeche_km2": _km2})
         _source(atlas, cat.schema("stadtbezirke"))
-    st = cat.load("stadtteile")
+    st = cat.load(cat.unit.layer)
     add_styled(
-        atlas, st, style_for("stadtteile", st), name="Stadtteile",
-        tooltip={"stadtteil": None, "stadtteil_nr": None, "bezirk": _roman,
+        atlas, st, style_for("stadtteile", st, ctx), name=cat.schema(cat.unit.layer).label,
+        tooltip={"stadtteil": None, "stadtteil_nr": None, "bezirk": _bezirk_of(cat),
                  "flaeche_km2": _km2},
         search_field="stadtteil",
     )
-    atlas.add_labels(st, "stadtteil", name="Stadtteil-Namen")
-    _source(atlas, cat.schema("stadtteile"))
+    atlas.add_labels(st, "stadtteil", name=f"{cat.unit.label}-Namen")
+    _source(atlas, cat.schema(cat.unit.layer))
 
 
 def section_jobcenter(atlas: Atlas, cat: Catalog) -> None:
-    """JobCenter areas derived from the seed's membership list."""
+    """JobCenter areas, and the per-unit assignment audit where the pack has one."""
     if "jobcenter" not in cat.names():
         return
     jc = cat.load("jobcenter")
+    schema = cat.schema("jobcenter")
+    fields = {c: None for c in ("jobcenter", "stadtteile", "n_teilweise") if c in jc}
     add_styled(
-        atlas, jc, style_for("jobcenter", jc), name="JobCenter-Bereiche", show=False,
-        tooltip={"jobcenter": None, "stadtteile": None, "n_teilweise": None},
-        note="Abgeleitet aus der Stadtteil-Liste der Vorlage; „teilw.“-Stadtteile liegen in "
-        "mehreren Bereichen, Lücken siehe Prüfbericht.",
+        atlas, jc, style_for("jobcenter", jc, _ctx(cat)), name=schema.label, show=False,
+        tooltip=fields, note=schema.description or None,
     )
-    _source(atlas, cat.schema("jobcenter"))
-    if "jobcenter_zuordnung" in results.available(cat):
-        zu = results.compute(cat, "jobcenter_zuordnung")
+    _source(atlas, schema)
+    if "jobcenter_zuordnung" in cat.table_names():
+        zu = cat.unit_table("jobcenter_zuordnung")
+        tm = cat.table_meta("jobcenter_zuordnung")
         add_styled(
-            atlas, zu, style_for("jobcenter_zuordnung", zu),
-            name="JobCenter-Zuordnung je Stadtteil (Prüfbericht)", show=False,
+            atlas, zu, style_for("jobcenter_zuordnung", zu, _ctx(cat)),
+            name=f"{tm['label']} (Prüfbericht)", show=False,
             tooltip={"stadtteil": None, "jobcenter": None, "status_label": None},
-            note="Offene Punkte der Vorlage werden gezeigt, nicht aufgelöst.",
+            note=tm["description"] or None,
         )
 
 
 def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:
     """Kitas and schools as clustered markers with symbols by type."""
     for name in ("kitas", "schulen"):
-        if name not in cat.names():
+        if name not in cat.names() or cat.schema(name).confidential:
             continue
         frame = cat.load(name)
-        style = style_for(name, frame)
-        if style.column not in frame:
-            style = LayerStyle(legend_title=style.legend_title)
-        fields = {c: None for c in ("name", "schulform", "traeger", "stadtteil")}
+        style = style_for(name, frame, _ctx(cat))
+        fields = {c: None for c in ("name", "schulform", "traeger", "stadtteil") if c in frame}
         add_styled(atlas, frame, style, name=cat.schema(name).label, tooltip=fields,
                    show=False)
         _source(atlas, cat.schema(name))
 
 
 def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
-    """Project flats only as counts per Stadtteil with suppression, never as points."""
+    """Project flats only as counts per unit with suppression, never as points."""
     if "projektwohnungen" not in cat.names():
         return
     schema = cat.schema("projektwohnungen")
-    counts = release(cat.load("projektwohnungen"), cat.load("stadtteile"), k=DEFAULT_K)
+    counts = release(cat.load("projektwohnungen"), cat.load(cat.unit.layer), k=DEFAULT_K)
     counts["anzahl_wert"] = counts["anzahl"].astype("float")
-    label = "Projektwohnungen je Stadtteil"
+    label = f"Projektwohnungen je {cat.unit.label}"
     if schema.synthetic:
         label += f" ({SYNTHETIC_NOTE})"
         atlas.add_notice(f"Projektwohnungen: {SYNTHETIC_NOTE} – keine echten Standorte.")
     add_styled(
-        atlas, counts, style_for("projektwohnungen_anzahl", counts), name=label,
+        atlas, counts, style_for("projektwohnungen_anzahl", counts, _ctx(cat)), name=label,
         group="Analyse", show=False,
         tooltip={"stadtteil": None, "anzahl_text": None},
         note=SYNTHETIC_NOTE if schema.synthetic else None,
@@ -258,36 +270,39 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
     """Proposed meeting spaces with their catchments and a coverage summary."""
     if "standorte" not in results.available(cat):
         return
-    spec = results.RESULTS["standorte"]
+    info = results.meta(cat, "standorte")
     sites = results.compute(cat, "standorte")
     areas = results.compute(cat, "einzugsbereiche")
     cover = results.compute(cat, "abdeckung_bezirke")
     cover = cover[cover["bezirk"] != "Stadt"]
     share = float(sites["abdeckung_anteil"].iloc[0])
+    bezirk = _bezirk_of(cat)
+    est = "geschätzten " if info["estimated"] else ""
     summary = (
-        f"{len(sites)} Standorte erreichen {fmt_percent(share * 100)} der geschätzten "
-        f"Nachfrage (Personen aus den 12 Hauptherkunftsländern) im Radius von 800 m; je Bezirk "
-        + ", ".join(f"{_roman(b)}: {fmt_percent(v * 100, 0)}"
+        f"{len(sites)} Standorte erreichen {fmt_percent(share * 100)} der {est}"
+        f"Nachfrage (Personen: {cat.group().label}) im Radius von 800 m; je Bezirk "
+        + ", ".join(f"{bezirk(b)}: {fmt_percent(v * 100, 0)}"
                     for b, v in zip(cover["bezirk"], cover["coverage_share"], strict=True))
     )
+    ctx = _ctx(cat)
     add_styled(
-        atlas, areas, style_for("einzugsbereiche", areas),
+        atlas, areas, style_for("einzugsbereiche", areas, ctx),
         name="Einzugsbereiche der Begegnungsräume (800 m)", group="Planung", show=False,
         tooltip={"name": None, "stadtteil": None, "allocated_weight": fmt_int},
     )
     sites = sites.assign(erreicht=sites["allocated_weight"])
     add_styled(
-        atlas, sites, style_for("standorte", sites), name="Begegnungsräume (Vorschlag)",
+        atlas, sites, style_for("standorte", sites, ctx), name="Begegnungsräume (Vorschlag)",
         group="Planung", show=False,
         tooltip={"name": None, "art": None, "stadtteil": None, "erreicht": fmt_int},
     )
-    atlas.add_source("Begegnungsräume (Vorschlag)", f"{summary}. Methode: {spec.method}")
+    atlas.add_source("Begegnungsräume (Vorschlag)", f"{summary}. Methode: {info['method']}")
 
 
 #: The atlas sections, in drawing order. Later issues append theirs.
 SECTIONS: list[Section] = [
-    section_bezirk_statistik,
-    section_stadtteil_statistik,
+    section_bezirk_werte,
+    section_gruppe,
     section_hotspots,
     section_index_table,
     section_grundlagen,
@@ -322,14 +337,27 @@ def build_atlas(
     >>> atlas.save("maps/bochum_atlas.html")  # doctest: +SKIP
     """
     cat = catalog or default_catalog()
-    st = cat.load("stadtteile")
+    st = cat.load(cat.unit.layer)
     atlas = Atlas(
         title=f"Integrationsatlas {cat.city}",
-        subtitle="Stadtteile, Bezirke, JobCenter-Bereiche, Kitas und Schulen",
+        subtitle=_subtitle(cat),
         bounds=st, basemap=basemap,
     )
     for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
                         disable=not verbose, leave=False):
-        log.info("atlas section %s", section.__name__)
+        log.info("Atlas-Abschnitt %s", section.__name__)
         section(atlas, cat)
     return atlas
+
+
+def _subtitle(cat: Catalog) -> str:
+    """The layers really present, e.g. "Stadtteile, Stadtbezirke, Kitas und Schulen"."""
+    order = [cat.unit.layer, "stadtbezirke", "jobcenter", "kitas", "schulen",
+             "begegnungsorte", "projektwohnungen"]
+    names = [n for n in order if n in cat.names()]
+    labels = [cat.unit.label_plural if n == cat.unit.layer else
+              "Projektwohnungen" if n == "projektwohnungen" else cat.schema(n).label
+              for n in names]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " und " + labels[-1]

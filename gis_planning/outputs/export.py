@@ -32,7 +32,7 @@ from .. import __version__, privacy, results
 from .._atomic import atomic_path, check_output_path
 from .._errors import InputError, OutputExistsError
 from ..data.catalog import Catalog
-from ..labels import column_label
+from ..labels import column_label, fmt_date
 from .qml import style_qml
 from .styles import LayerStyle, style_for
 
@@ -141,56 +141,58 @@ def _layer_meta(cat: Catalog, name: str) -> dict[str, str]:
 
 
 def _result_meta(cat: Catalog, name: str, frame: pd.DataFrame) -> dict[str, str]:
-    spec = results.RESULTS[name]
-    licences = []
-    for need in spec.needs:
-        if need in cat.schemas and cat.schema(need).licence not in licences:
-            licences.append(cat.schema(need).licence)
-    date = ""
-    if "stand" in frame.columns:
-        date = ", ".join(sorted({str(v) for v in frame["stand"].dropna()}))
+    info = results.meta(cat, name)
+    licence = str(info.get("licence") or "")
+    if not licence:
+        licences = []
+        if cat.pack.groups:
+            lic = cat.table_meta(cat.group().table)["licence"]
+            licences.append(lic)
+        licence = "; ".join(licences) if licences else "siehe Quelle"
     meta = {
-        "label": spec.label,
-        "source": spec.source,
-        "date": date,
-        "licence": "; ".join(licences) if licences else "siehe Quelle",
-        "method": spec.method,
-        "description": spec.label,
-        "group": spec.group,
+        "label": str(info["label"]),
+        "source": str(info["source"]),
+        "date": fmt_date(info.get("date") or ""),
+        "licence": licence,
+        "method": str(info.get("method") or ""),
+        "description": str(info.get("description") or info["label"]),
+        "group": str(info["group"]),
     }
-    if spec.estimated:
+    if info.get("estimated"):
         meta["estimated"] = "ja (geschätzte Werte, keine amtliche Statistik)"
     return meta
 
 
 def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame) -> ExportLayer | None:
     """Release a confidential point layer as suppressed counts per Stadtteil."""
-    if "stadtteile" not in cat.names() or not set(frame.geom_type.dropna()) <= {
+    unit = cat.unit.label
+    if cat.unit.layer not in cat.names() or not set(frame.geom_type.dropna()) <= {
         "Point", "MultiPoint"
     }:
         warnings.warn(
-            f"layer {name!r} is confidential and cannot be released as counts (no Stadtteile "
-            f"or not points); it is left out of the export.",
+            f"Ebene {name!r} ist vertraulich und lässt sich nicht als Anzahl je {unit} "
+            f"veröffentlichen (keine Einheiten oder keine Punkte); sie fehlt im Export.",
             UserWarning,
             stacklevel=3,
         )
         return None
-    counts = privacy.release(frame, cat.load("stadtteile"), k=privacy.DEFAULT_K)
+    counts = privacy.release(frame, cat.load(cat.unit.layer), k=privacy.DEFAULT_K)
     counts["anzahl_wert"] = counts["anzahl"].astype("float")
     meta = _layer_meta(cat, name) if name in cat.schemas else {}
     out_name = f"{name}_anzahl"
-    label = f"{meta.get('label', name)} je Stadtteil"
+    label = f"{meta.get('label', name)} je {unit}"
     meta.update(
         label=label,
         method=(meta.get("method", "") + " " if meta.get("method") else "")
-        + f"Veröffentlicht nur als Anzahl je Stadtteil; Anzahlen unter {privacy.DEFAULT_K} "
+        + f"Veröffentlicht nur als Anzahl je {unit}; Anzahlen unter {privacy.DEFAULT_K} "
         f"unterdrückt (anzahl leer, anzahl_text '< {privacy.DEFAULT_K}').",
-        description=f"Anzahl je Stadtteil mit Unterdrückung kleiner Zahlen (< "
+        description=f"Anzahl je {unit} mit Unterdrückung kleiner Zahlen (< "
         f"{privacy.DEFAULT_K}); keine Einzelstandorte.",
     )
     if name in cat.schemas and cat.schema(name).synthetic:
         counts["hinweis"] = "synthetisch / Demonstrationsdaten"
-    return ExportLayer(out_name, counts, label, meta, style_for(out_name, counts))
+    return ExportLayer(out_name, counts, label, meta,
+                       style_for(out_name, counts, results.style_context(cat)))
 
 
 def export_layers(
@@ -215,6 +217,7 @@ def export_layers(
     """
     wanted = None if names is None else set(names)
     out: list[ExportLayer] = []
+    ctx = results.style_context(cat) if cat.pack.groups else None
     for name in cat.names():
         if wanted is not None and name not in wanted:
             continue
@@ -225,14 +228,14 @@ def export_layers(
                 out.append(layer)
             continue
         out.append(ExportLayer(name, frame, cat.schema(name).label, _layer_meta(cat, name),
-                               style_for(name, frame)))
+                               style_for(name, frame, ctx)))
     taken = {layer.name for layer in out} | set(cat.names())
     for name in tqdm(results.available(cat), desc="Ergebnisse", unit="Ebene",
                      disable=not verbose, leave=False):
         if wanted is not None and name not in wanted:
             continue
         if name in taken:
-            warnings.warn(f"result {name!r} has the name of a layer; it is left out.",
+            warnings.warn(f"Ergebnis {name!r} heißt wie eine Ebene; es fehlt im Export.",
                           UserWarning, stacklevel=2)
             continue
         frame = results.compute(cat, name)
@@ -242,20 +245,21 @@ def export_layers(
                 if layer is not None:
                     out.append(layer)
             else:
-                warnings.warn(f"result {name!r} is confidential; it is left out.",
+                warnings.warn(f"Ergebnis {name!r} ist vertraulich; es fehlt im Export.",
                               UserWarning, stacklevel=2)
             continue
         if isinstance(frame, gpd.GeoDataFrame) and not frame.geometry.notna().any():
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        style = style_for(name, frame) if isinstance(frame, gpd.GeoDataFrame) else None
-        out.append(ExportLayer(name, frame, results.RESULTS[name].label,
+        style = (style_for(name, frame, ctx) if isinstance(frame, gpd.GeoDataFrame)
+                 else None)
+        out.append(ExportLayer(name, frame, str(results.meta(cat, name)["label"]),
                                _result_meta(cat, name, frame), style))
     if wanted is not None:
         missing = sorted(wanted - set(cat.names()) - set(results.available(cat)))
         if missing:
             raise InputError(
-                f"unknown or unavailable layer(s) {', '.join(map(repr, missing))}; available: "
-                f"{', '.join(cat.names() + results.available(cat))}."
+                f"--layer: unbekannt oder nicht verfügbar: {', '.join(map(repr, missing))}; "
+                f"verfügbar: {', '.join(cat.names() + results.available(cat))}."
             )
     return out
 

@@ -632,33 +632,64 @@ def total_check(surface: Surface, zones: gpd.GeoDataFrame, *, band: int = 0,
 SURFACES = ("projektwohnungen_dichte", "bevoelkerung_dichte", "entfernung", "gi_stern")
 
 
+def missing_for(cat: object, name: str) -> str | None:
+    """Return why surface ``name`` cannot be built for ``cat`` (``None`` if it can)."""
+    names = cat.names()
+    if name == "projektwohnungen_dichte":
+        return None if "projektwohnungen" in names else "keine Ebene projektwohnungen"
+    if name == "entfernung":
+        have = [n for n in ("kitas", "schulen") if n in names]
+        if not have:
+            return "weder Kitas noch Schulen"
+        secret = [n for n in have if cat.schema(n).confidential]
+        return f"vertrauliche Ebene(n) {', '.join(secret)}" if secret else None
+    if not cat.unit_groups():
+        return f"keine Gruppe mit Anzahlen je {cat.unit.label}"
+    return None
+
+
 def catalog_surface(cat: object, name: str, *, cell_size: float = 100, **options: object
                     ) -> Surface:
-    """Build surface ``name`` (see :data:`SURFACES`) from a catalogue's layers and results.
+    """Build surface ``name`` (see :data:`SURFACES`) from a catalogue's layers and tables.
 
     ``options`` go to the surface function (``bandwidth``, ``k``, ``distance``,
     ``permutations``, ...). Project flats enter only as counts per cell; population figures
-    come from ``results.compute(cat, "stadtteil_statistik")``.
+    come from the first group's table (``cat.group_frame()``).
     """
-    from .. import results
-
     if name not in SURFACES:
-        raise InputError(f"unknown surface {name!r}; choose one of {', '.join(SURFACES)}.")
-    st = cat.load("stadtteile")
+        raise InputError(f"unbekannte Oberfläche {name!r}; wählen Sie eine von "
+                         f"{', '.join(SURFACES)}.")
+    why = missing_for(cat, name)
+    if why:
+        raise InputError(f"die Oberfläche {name!r} lässt sich für {cat.city} nicht bilden: "
+                         f"{why}.")
+    st = cat.load(cat.unit.layer)
     if name == "projektwohnungen_dichte":
         return flats_density(cat.load("projektwohnungen"), st, cell_size=cell_size, **options)
     if name == "entfernung":
-        kitas, schulen = cat.load("kitas"), cat.load("schulen")
-        for layer, frame in (("kitas", kitas), ("schulen", schulen)):
+        layers = {}
+        for layer, label in (("kitas", "Kita"), ("schulen", "Schule")):
+            if layer not in cat.names():
+                continue
+            frame = cat.load(layer)
             # a distance surface pinpoints every facility: never for confidential layers
             guard(frame, what=f"distance surface to {layer}")
-        if "in_betrieb" in kitas.columns:
-            kitas = kitas[kitas["in_betrieb"].astype(bool)]
-        return distance_surface(st, {"Kita": kitas, "Schule": schulen}, cell_size=cell_size)
-    table = results.compute(cat, "stadtteil_statistik")
+            if "in_betrieb" in frame.columns:
+                frame = frame[frame["in_betrieb"].astype(bool)]
+            if "ausserhalb" in frame.columns:
+                frame = frame[~frame["ausserhalb"].astype(bool)]
+            layers[label] = frame
+        return distance_surface(st, layers, cell_size=cell_size)
+    g = cat.group()
+    table = cat.group_frame(g.name)
+    est = " (geschätzt)" if cat.table_meta(g.table)["estimated"] else ""
     if name == "bevoelkerung_dichte":
+        options.setdefault("columns", (g.count, g.total))
+        options.setdefault("labels", (f"Personen ({g.label}) je km²{est}",
+                                      f"Einwohner je km²{est}"))
         return population_density(table, cell_size=cell_size, **options)
-    return gi_surface(table, cell_size=cell_size, **options)
+    return gi_surface(table, cell_size=cell_size, column=g.count, denominator=g.total,
+                      **options)
 
 
 # ------------------------------------------------------------------------------- write

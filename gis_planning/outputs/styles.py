@@ -26,6 +26,7 @@ __all__ = [
     "CategoryClassification",
     "Classification",
     "LayerStyle",
+    "StyleContext",
     "classify",
     "style_for",
 ]
@@ -185,8 +186,34 @@ def categories_classification(column: str, cats: tuple[Category, ...]) -> Catego
     )
 
 
-def _single(**kw) -> Callable[[pd.DataFrame], LayerStyle]:
-    return lambda frame: LayerStyle(**kw)
+def _single(**kw) -> Callable[[pd.DataFrame, StyleContext], LayerStyle]:
+    return lambda frame, ctx: LayerStyle(**kw)
+
+
+@dataclass(frozen=True)
+class StyleContext:
+    """What a legend says about the data: the group, the unit, the table's date and kind.
+
+    Built from a catalogue by :func:`gis_planning.results.style_context`; the default is
+    neutral (no group, unit "Stadtteil").
+    """
+
+    group_label: str = "Gruppe"
+    unit_label: str = "Stadtteil"
+    unit_plural: str = "Stadtteile"
+    date: str = ""
+    estimated: bool = False
+    count_column: str = "anzahl"
+    share_column: str = "anteil_prozent"
+    group_tables: tuple[str, ...] = ()
+    synthetic: tuple[str, ...] = ()
+
+    @property
+    def kind_date(self) -> str:
+        """``"Schätzung 30.09.2016"`` or ``"Stand 31.12.2022"`` (empty without a date)."""
+        if not self.date:
+            return "Schätzung" if self.estimated else ""
+        return f"{'Schätzung' if self.estimated else 'Stand'} {self.date}"
 
 
 KITA_CATEGORIES = (
@@ -203,15 +230,17 @@ SCHUL_CATEGORIES = (
 )
 
 
-def _graduated(column: str, *, scheme: str, k: int, palette: str, unit: str = "",
-               decimals: int = 1, title: str = "", stroke: str = "#666666",
-               width: float = 0.6) -> Callable[[pd.DataFrame], LayerStyle]:
-    def make(frame: pd.DataFrame) -> LayerStyle:
-        cls = classify(frame[column].astype(float).rename(column), scheme=scheme, k=k,
+def _graduated(column: str | Callable[[StyleContext], str], *, scheme: str, k: int,
+               palette: str, unit: str = "", decimals: int = 1,
+               title: str | Callable[[StyleContext], str] = "", stroke: str = "#666666",
+               width: float = 0.6) -> Callable[[pd.DataFrame, StyleContext], LayerStyle]:
+    def make(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
+        col = column(ctx) if callable(column) else column
+        cls = classify(frame[col].astype(float).rename(col), scheme=scheme, k=k,
                        palette=palette, unit=unit, decimals=decimals)
-        return LayerStyle(kind="graduated", column=column, classification=cls,
+        return LayerStyle(kind="graduated", column=col, classification=cls,
                           stroke=stroke, stroke_width=width, fill_opacity=0.75,
-                          legend_title=title)
+                          legend_title=title(ctx) if callable(title) else title)
 
     return make
 
@@ -232,9 +261,19 @@ LISA_CATEGORIES = (
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 
+#: Colours of the JobCenter audit status codes (labels come from the data).
+JOBCENTER_STATUS_COLORS = {
+    "eindeutig": "#c7e9c0",
+    "geteilt": "#fdd0a2",
+    "doppelt": "#fb6a4a",
+    "teilweise_rest_offen": "#fdae6b",
+    "nicht_gelistet": "#d9d9d9",
+}
 
-def _categorized_polygons(column: str, cats: tuple[Category, ...], title: str):
-    def make(frame: pd.DataFrame) -> LayerStyle:
+
+def _categorized_polygons(column: str, cats: tuple[Category, ...],
+                          title: str | Callable[[StyleContext], str]):
+    def make(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
         present = set(frame[column]) if column in frame else set()
         extra = tuple(Category(v, "#cccccc", str(v)) for v in sorted(present, key=str)
                       if v not in {c.value for c in cats})
@@ -242,53 +281,71 @@ def _categorized_polygons(column: str, cats: tuple[Category, ...], title: str):
         return LayerStyle(kind="categorized", column=column, categories=allc,
                           classification=categories_classification(column, allc),
                           stroke="#666666", stroke_width=0.6, fill_opacity=0.75,
-                          legend_title=title)
+                          legend_title=title(ctx) if callable(title) else title)
 
     return make
 
 
-#: Style of each named layer or result (layer name -> function of the frame).
-STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
+def _jobcenter_status(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
+    labels = (dict(zip(frame["status"], frame["status_label"], strict=False))
+              if {"status", "status_label"} <= set(frame.columns) else {})
+    cats = tuple(Category(code, JOBCENTER_STATUS_COLORS.get(code, "#cccccc"),
+                          labels.get(code, code))
+                 for code in JOBCENTER_STATUS_COLORS if code in labels)
+    return _categorized_polygons("status", cats, "JobCenter-Zuordnung (Prüfbericht)")(frame, ctx)
+
+
+def _points(column: str, cats: tuple[Category, ...], title: str, single_title: str):
+    """Points coloured by ``column``; one symbol (said in the legend) when it is absent."""
+    def make(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
+        if column in frame:
+            return LayerStyle(kind="categorized", column=column, categories=cats,
+                              legend_title=title)
+        return LayerStyle(kind="single", legend_title=f"{single_title} (ein Symbol: "
+                          f"Spalte '{column}' fehlt)", fill="#2b8cbe")
+
+    return make
+
+
+def _share_title(ctx: StyleContext) -> str:
+    when = f" ({ctx.kind_date})" if ctx.kind_date else ""
+    return f"Anteil {ctx.group_label} je {ctx.unit_label}{when}"
+
+
+#: Style of each named layer or result (layer name -> function of the frame and context).
+STYLES: dict[str, Callable[[pd.DataFrame, StyleContext], LayerStyle]] = {
     "stadtgrenze": _single(stroke="#000000", stroke_width=2.5, legend_title="Stadtgrenze"),
-    "stadtbezirke": _single(stroke="#1f3b73", stroke_width=2.2, dash="6 4",
-                            legend_title="Stadtbezirke", label_column="bezirk_roman"),
-    "stadtteile": _single(stroke="#555555", stroke_width=0.8, legend_title="Stadtteile",
-                          label_column="stadtteil"),
+    "stadtbezirke": lambda frame, ctx: LayerStyle(
+        stroke="#1f3b73", stroke_width=2.2, dash="6 4", legend_title="Stadtbezirke",
+        label_column="bezirk_roman" if "bezirk_roman" in frame else
+        "bezirk_name" if "bezirk_name" in frame else "bezirk"),
+    "stadtteile": lambda frame, ctx: LayerStyle(
+        stroke="#555555", stroke_width=0.8, legend_title=ctx.unit_plural,
+        label_column="stadtteil"),
     "jobcenter": _single(stroke="#7a0177", stroke_width=2.0, dash="2 4", fill="#7a0177",
                          fill_opacity=0.05, legend_title="JobCenter-Bereiche",
                          label_column="jobcenter"),
-    "kitas": lambda frame: LayerStyle(kind="categorized", column="in_betrieb",
-                                      categories=KITA_CATEGORIES, legend_title="Kitas"),
-    "schulen": lambda frame: LayerStyle(kind="categorized", column="schulstufe",
-                                        categories=SCHUL_CATEGORIES,
-                                        legend_title="Schulen nach Stufe"),
-    "stadtteil_statistik": _graduated(
-        "herkunft12_anteil_prozent", scheme="NaturalBreaks", k=5, palette="YlOrRd", unit="%",
-        title="Anteil 12 Hauptherkunftsländer je Stadtteil (Schätzung 30.09.2016)"),
-    "bezirk_herkunft12": _graduated(
-        "herkunft12_anteil_prozent", scheme="FisherJenks", k=5, palette="YlOrRd", unit="%",
-        title="Anteil der 12 Hauptherkunftsländer im Bezirk (Bezirkswert, 30.09.2016)"),
+    "kitas": _points("in_betrieb", KITA_CATEGORIES, "Kitas", "Kitas"),
+    "schulen": _points("schulstufe", SCHUL_CATEGORIES, "Schulen nach Stufe", "Schulen"),
+    "gruppe_anteil": _graduated(
+        lambda ctx: ctx.share_column, scheme="NaturalBreaks", k=5, palette="YlOrRd",
+        unit="%", title=_share_title),
+    "gruppe_bezirk": _graduated(
+        lambda ctx: ctx.share_column, scheme="FisherJenks", k=5, palette="YlOrRd", unit="%",
+        title=lambda ctx: f"Anteil {ctx.group_label} im Bezirk (Bezirkswert"
+        + (f", {ctx.date})" if ctx.date else ")")),
     "hotspots": _categorized_polygons(
-        "klasse", GI_CATEGORIES, "Hotspots Gi* – Anteil 12 Hauptherkunftsländer "
+        "klasse", GI_CATEGORIES, lambda ctx: f"Hotspots Gi* – Anteil {ctx.group_label} "
         "(Benjamini-Hochberg-q ≤ 0,05)"),
     "lisa": _categorized_polygons(
-        "klasse", LISA_CATEGORIES, "Lokales Moran's I – Anteil 12 Hauptherkunftsländer "
-        "(FDR 5 %)"),
+        "klasse", LISA_CATEGORIES, lambda ctx: f"Lokales Moran's I – Anteil "
+        f"{ctx.group_label} (FDR 5 %)"),
     "segregation_lokal": _graduated(
-        "lq_herkunft12_anzahl", scheme="NaturalBreaks", k=5, palette="YlOrRd", decimals=2,
-        title="Lokationsquotient 12 Hauptherkunftsländer (Schätzung)"),
-    "jobcenter_zuordnung": _categorized_polygons(
-        "status_label", tuple(
-            Category(label, color, label) for label, color in (
-                ("eindeutig einem Bereich zugeordnet", "#c7e9c0"),
-                ("auf mehrere Bereiche aufgeteilt (teilw.), Grenze nicht angegeben",
-                 "#fdd0a2"),
-                ("in mehreren Listen ohne 'teilw.' genannt", "#fb6a4a"),
-                ("nur teilweise zugeordnet, übriger Teil in keiner Liste", "#fdae6b"),
-                ("in keiner Liste (Liste Süd 1 & Süd 2 ist abgeschnitten)", "#d9d9d9"),
-            )
-        ), "JobCenter-Zuordnung je Stadtteil (Prüfbericht)"),
-    "standorte": lambda frame: LayerStyle(
+        lambda ctx: f"lq_{ctx.count_column}", scheme="NaturalBreaks", k=5, palette="YlOrRd",
+        decimals=2, title=lambda ctx: f"Lokationsquotient {ctx.group_label}"
+        + (" (Schätzung)" if ctx.estimated else "")),
+    "jobcenter_zuordnung": _jobcenter_status,
+    "standorte": lambda frame, ctx: LayerStyle(
         kind="categorized", column="besteht", legend_title="Begegnungsräume",
         categories=(Category(False, "#006d2c", "vorgeschlagener Standort", "B"),
                     Category(True, "#41ab5d", "bestehender Begegnungsort", "B"))),
@@ -297,12 +354,20 @@ STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
                                legend_title="Einzugsbereiche der Begegnungsräume"),
     "projektwohnungen_anzahl": _graduated(
         "anzahl_wert", scheme="Quantiles", k=4, palette="Purples", decimals=0,
-        title="Projektwohnungen je Stadtteil (synthetisch / Demonstrationsdaten); "
-        "< 5 unterdrückt (grau)", width=0.5),
+        title=lambda ctx: f"Projektwohnungen je {ctx.unit_label}"
+        + (" (synthetisch / Demonstrationsdaten)" if "projektwohnungen" in ctx.synthetic
+           else "") + "; < 5 unterdrückt (grau)", width=0.5),
 }
 
 
-def style_for(name: str, frame: pd.DataFrame) -> LayerStyle | None:
-    """Return the style of layer or result ``name`` for ``frame`` (None if it has none)."""
+def style_for(name: str, frame: pd.DataFrame, ctx: StyleContext | None = None
+              ) -> LayerStyle | None:
+    """Return the style of layer or result ``name`` for ``frame`` (None if it has none).
+
+    A table that holds a group's counts (``ctx.group_tables``) is drawn as the group's share.
+    """
+    ctx = ctx or StyleContext()
     make = STYLES.get(name)
-    return make(frame) if make else None
+    if make is None and name in ctx.group_tables and ctx.share_column in frame:
+        make = STYLES["gruppe_anteil"]
+    return make(frame, ctx) if make else None

@@ -1,8 +1,9 @@
 """Meeting spaces (Begegnungsräume) and the integration budget: the planning inputs.
 
 This module prepares the inputs of the siting models of :mod:`gis_planning.planning.siting` and the
-budget formula of :mod:`gis_planning.planning.budget`: demand is a Stadtteil table's 12-origin
-population moved to a regular grid (optionally weighted up in hotspots), candidates are
+budget formula of :mod:`gis_planning.planning.budget`: demand is a group's count per unit
+(e.g. persons of a group per Stadtteil) moved to a regular grid (optionally weighted up in
+hotspots), candidates are
 schools, Kitas in operation and the user's existing meeting places (``begegnungsorte``;
 places flagged ``besteht`` are forced into the solution). :mod:`gis_planning.results` runs
 them on a catalogue.
@@ -21,7 +22,6 @@ from ..data.catalog import Catalog
 from .siting import SitingResult, coverage_by_group, locate
 
 __all__ = [
-    "DEFAULT_BUDGET_WEIGHTS",
     "budget_table",
     "candidate_sites",
     "coverage_table",
@@ -29,15 +29,13 @@ __all__ = [
     "site_scenario",
 ]
 
-#: Default weights of the budget formula (normalised to 1).
-DEFAULT_BUDGET_WEIGHTS = {"herkunft12": 0.5, "projektwohnungen": 0.25, "ungedeckt": 0.25}
 
 
 def demand_grid(
     table: gpd.GeoDataFrame,
     *,
     cell_size: float = 250,
-    column: str = "herkunft12_anzahl",
+    column: str,
     hotspots: gpd.GeoDataFrame | None = None,
     hotspot_factor: float = 1.0,
 ) -> gpd.GeoDataFrame:
@@ -70,7 +68,8 @@ def demand_grid(
     joined = gpd.sjoin(pts[["geometry"]], source[["stadtteil", "bezirk", "geometry"]],
                        how="left", predicate="within")
     joined = joined[~joined.index.duplicated()]
-    moved["bezirk"] = joined["bezirk"].astype("Int64")
+    moved["bezirk"] = (joined["bezirk"].astype("Int64")
+                       if pd.api.types.is_numeric_dtype(joined["bezirk"]) else joined["bezirk"])
     moved["stadtteil"] = joined["stadtteil"]
     return moved
 
@@ -99,9 +98,10 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
         parts.append(b.assign(art=b.get("typ", "Begegnungsort"), besteht=exists,
                               standort_id="ort-" + b.index.astype(str)))
     if not parts:
-        raise InputError("no candidate sites: the catalogue needs schulen, kitas or "
-                         "begegnungsorte.")
-    st = cat.load("stadtteile")[["stadtteil", "bezirk", "geometry"]]
+        raise InputError(f"keine Kandidaten für Standorte: {cat.city} braucht die Ebene "
+                         f"schulen, kitas oder begegnungsorte.")
+    parts = [p[~p["ausserhalb"].astype(bool)] if "ausserhalb" in p else p for p in parts]
+    st = cat.load(cat.unit.layer)[["stadtteil", "bezirk", "geometry"]]
     cand = pd.concat([p[["standort_id", "name", "art", "besteht", "geometry"]
                         + (["kapazitaet"] if "kapazitaet" in p else [])] for p in parts],
                      ignore_index=True)
@@ -112,7 +112,8 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
         near = gpd.sjoin_nearest(cand[joined["bezirk"].isna()], st, how="left")
         near = near[~near.index.duplicated()]
         joined.loc[near.index, ["stadtteil", "bezirk"]] = near[["stadtteil", "bezirk"]]
-    joined["bezirk"] = joined["bezirk"].astype("int64")
+    if pd.api.types.is_float_dtype(joined["bezirk"]):
+        joined["bezirk"] = joined["bezirk"].astype("int64")
     if "kapazitaet" not in joined:
         joined["kapazitaet"] = np.nan
     return joined
@@ -176,42 +177,36 @@ def coverage_table(result: SitingResult, demand: gpd.GeoDataFrame) -> pd.DataFra
 
 
 def budget_table(
-    bezirk_statistik: pd.DataFrame,
+    terms: pd.DataFrame,
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     *,
     total: int = 1_000_000,
-    weights: Mapping[str, float] | None = None,
+    weights: Mapping[str, float],
     base_share: float = 0.0,
     radius: float = 800,
 ) -> pd.DataFrame:
     """Distribute the integration budget over the Bezirke by a transparent needs formula.
 
-    Terms (per Bezirk): ``herkunft12`` = people from the 12 origin countries
-    (``bezirk_statistik.herkunft12_anzahl``, for Essen the seed's FB 12 figures of
-    30.09.2016); ``projektwohnungen`` = the share of project flats
-    (``projektwohnungen_anteil_prozent``, the seed's real figures, not the synthetic layer);
-    ``ungedeckt`` = ``demand`` not within ``radius`` of an existing meeting place among
-    ``candidates`` (with none known: all demand). The result sums exactly to ``total``
-    (largest-remainder rounding to whole euros) and shows each term.
+    ``terms`` has one row per Bezirk (index ``bezirk``) and one column per need term, e.g. a
+    group's persons per Bezirk or a published share; the term ``ungedeckt`` is computed here:
+    ``demand`` not within ``radius`` of an existing meeting place among ``candidates`` (with
+    none known: all demand). The result sums exactly to ``total`` (largest-remainder rounding
+    to whole euros) and shows each term (:func:`gis_planning.planning.budget.allocate_budget`).
     """
     from .budget import allocate_budget
     from .siting import coverage_matrix
 
-    stat = bezirk_statistik.set_index("bezirk")
-    table = pd.DataFrame({
-        "herkunft12": stat["herkunft12_anzahl"].astype(float),
-        "projektwohnungen": stat["projektwohnungen_anteil_prozent"].astype(float),
-    })
-    existing = candidates[candidates["besteht"]]
-    if len(existing):
-        cov = coverage_matrix(demand, existing, radius=radius)
-        covered = np.asarray(cov.sum(axis=1)).ravel() > 0
-    else:
-        covered = np.zeros(len(demand), dtype=bool)
-    unc = demand.loc[~covered].groupby("bezirk")["nachfrage"].sum()
-    table["ungedeckt"] = unc.reindex(table.index).fillna(0.0).astype(float)
-    out = allocate_budget(table, total=total, weights=weights or DEFAULT_BUDGET_WEIGHTS,
-                          base_share=base_share)
+    table = terms.copy()
+    if "ungedeckt" in weights:
+        existing = candidates[candidates["besteht"]]
+        if len(existing):
+            cov = coverage_matrix(demand, existing, radius=radius)
+            covered = np.asarray(cov.sum(axis=1)).ravel() > 0
+        else:
+            covered = np.zeros(len(demand), dtype=bool)
+        unc = demand.loc[~covered].groupby("bezirk")["nachfrage"].sum()
+        table["ungedeckt"] = unc.reindex(table.index).fillna(0.0).astype(float)
+    out = allocate_budget(table, total=total, weights=weights, base_share=base_share)
     out.index.name = "bezirk"
     return out

@@ -26,21 +26,29 @@ import pandas as pd
 import shapely
 
 from ..._names import match_names
-from ..._validate import ANALYSIS_CRS
 from ..io import read_file
 
 __all__ = [
     "BEZIRK_NAMES",
+    "CRS",
     "RAW_DIR",
     "SCHULFORM_STUFE",
     "STADTTEIL_ALIASES",
+    "jobcenter_audit",
+    "jobcenter_zuordnung",
+    "load_jobcenter",
     "load_kitas",
+    "load_projektwohnungen",
     "load_schulen",
     "load_stadtbezirke",
     "load_stadtgrenze",
     "load_stadtteile",
     "load_stadtteile_osm_raw",
+    "stadtteil_statistik",
 ]
+
+#: Working CRS of Essen (ETRS89 / UTM zone 32N, as NRW's own data).
+CRS = "EPSG:25832"
 
 #: Folder with the raw files as found (copied from shared/data/essen).
 RAW_DIR = Path(__file__).resolve().parents[3] / "layers" / "essen" / "raw"
@@ -100,7 +108,7 @@ def _stadtteile_cached(raw_dir: Path | None) -> gpd.GeoDataFrame:
         },
         geometry=gdf.geometry.make_valid(),
         crs=gdf.crs,
-    ).to_crs(ANALYSIS_CRS)
+    ).to_crs(CRS)
     out["flaeche_km2"] = (out.area / 1e6).round(3)
     return out.sort_values("stadtteil_nr").reset_index(drop=True)
 
@@ -125,7 +133,7 @@ def load_stadtbezirke(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         },
         geometry=gpd.GeoSeries(geom, crs=gdf.crs).make_valid(),
         crs=gdf.crs,
-    ).to_crs(ANALYSIS_CRS)
+    ).to_crs(CRS)
     out["bezirk_name"] = out["bezirk"].map(BEZIRK_NAMES)
     out["flaeche_km2"] = (out.area / 1e6).round(3)
     return out.sort_values("bezirk").reset_index(drop=True)
@@ -139,7 +147,7 @@ def load_stadtgrenze(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         {"stadt": ["Essen"]},
         geometry=[shapely.union_all(gpd.GeoSeries(geom).make_valid().to_numpy())],
         crs=gdf.crs,
-    ).to_crs(ANALYSIS_CRS)
+    ).to_crs(CRS)
     out["flaeche_km2"] = (out.area / 1e6).round(2)
     return out
 
@@ -219,7 +227,7 @@ def load_kitas(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         },
         geometry=shapely.force_2d(raw.geometry.to_numpy()),
         crs=raw.crs,
-    ).to_crs(ANALYSIS_CRS)
+    ).to_crs(CRS)
     out = _assign_stadtteil(pts, raw["E_Stadttei"].astype(str).str.strip(), raw_dir)
     return out.reset_index(drop=True)
 
@@ -253,6 +261,75 @@ def load_schulen(*, raw_dir: Path | None = None) -> gpd.GeoDataFrame:
         },
         geometry=shapely.force_2d(raw.geometry.to_numpy()),
         crs=raw.crs,
-    ).to_crs(ANALYSIS_CRS)
+    ).to_crs(CRS)
     out = _assign_stadtteil(pts, raw["S_STADTT_1"].astype(str).str.strip(), raw_dir)
     return out.reset_index(drop=True)
+
+
+# --- layers and tables derived from the strategy paper (Vorlage 1846/2016/5) -----------------
+def load_jobcenter() -> gpd.GeoDataFrame:
+    """Return the JobCenter areas of the Vorlage as a layer (dissolved Stadtteile)."""
+    from . import essen_jobcenter
+
+    return essen_jobcenter.jobcenter_areas(load_stadtteile())
+
+
+def jobcenter_zuordnung() -> pd.DataFrame:
+    """Return the JobCenter assignment per Stadtteil with its audit status (a table)."""
+    from . import essen_jobcenter
+
+    out = essen_jobcenter.jobcenter_zuordnung(load_stadtteile())
+    return pd.DataFrame(out.drop(columns=out.geometry.name))
+
+
+def jobcenter_audit() -> pd.DataFrame:
+    """Return the open points of the Vorlage's JobCenter lists (a table)."""
+    from . import essen_jobcenter
+
+    return essen_jobcenter.jobcenter_audit(load_stadtteile())
+
+
+def load_projektwohnungen(*, total: int = 500, seed: int = 2016) -> gpd.GeoDataFrame:
+    """Return the synthetic project-flat layer for Essen (``synthetisch / Demonstrationsdaten``).
+
+    ``total`` points are split over the 9 Bezirke by the Vorlage's shares of project flats
+    (FB 12, 30.09.2016) and placed uniformly at random in each Bezirk. The number 500 is a
+    demonstration choice: the Vorlage publishes shares, not counts.
+    """
+    from ..synthetic import synthetic_points_by_share
+    from . import essen_seed
+
+    bezirke = load_stadtbezirke().merge(
+        essen_seed.bezirk_statistik()[["bezirk", "projektwohnungen_anteil_prozent"]],
+        on="bezirk",
+    )
+    pts = synthetic_points_by_share(
+        bezirke, "projektwohnungen_anteil_prozent", total=total, seed=seed, id_column="bezirk"
+    )
+    st = load_stadtteile()[["stadtteil_nr", "stadtteil", "geometry"]]
+    joined = gpd.sjoin(pts, st, how="left", predicate="within").drop(columns="index_right")
+    joined = joined[~joined.index.duplicated()]
+    return joined[
+        ["wohnung_id", "bezirk", "stadtteil_nr", "stadtteil", "synthetisch", "hinweis", "geometry"]
+    ].reset_index(drop=True)
+
+
+def stadtteil_statistik(*, raw_dir: Path | None = None) -> pd.DataFrame:
+    """Return the documented Stadtteil estimate for 30.09.2016 (every row ``geschaetzt``).
+
+    Inhabitants per Stadtteil from the published figure nearest to 2016
+    (``stadtteil_einwohner_quellen.csv``), raked to the Vorlage's Bezirk totals (FB 12,
+    30.09.2016), the 12-origin persons spread within each Bezirk keeping the 8 Stadtteil
+    shares the Vorlage prints (:mod:`gis_planning.analysis.estimates`).
+    """
+    from ...analysis import estimates
+    from . import essen_seed
+
+    st = load_stadtteile(raw_dir=raw_dir)
+    quellen = pd.read_csv(_raw("stadtteil_einwohner_quellen.csv", raw_dir),
+                          dtype={"stadtteil_nr": str})
+    ew = estimates.stadtteil_einwohner(quellen, st)
+    return estimates.stadtteil_schaetzung(
+        ew, st, bezirk_statistik=essen_seed.bezirk_statistik(),
+        betroffene=essen_seed.betroffene_stadtteile(),
+    )
