@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 
 __all__ = [
     "COLUMN_LABELS",
@@ -25,8 +26,6 @@ COLUMN_LABELS = {
     "flaeche_km2": "Fläche (km²)",
     "einwohner": "Einwohner",
     "nichtdeutsche_anteil_prozent": "Anteil nichtdeutsche Bevölkerung (%)",
-    "herkunft12_anteil_prozent": "Anteil der 12 Hauptherkunftsländer (%)",
-    "herkunft12_anzahl": "Personen aus den 12 Hauptherkunftsländern",
     "projektwohnungen_anteil_prozent": "Anteil Projektwohnungen (%)",
     "jobcenter": "JobCenter-Bereich",
     "name": "Name",
@@ -49,8 +48,8 @@ COLUMN_LABELS = {
     "label": "Status",
     "anzahl_text": "Anzahl",
     "art": "Art",
-    "erreicht": "erreichte Nachfrage (Personen, geschätzt)",
-    "allocated_weight": "erreichte Nachfrage (Personen, geschätzt)",
+    "erreicht": "erreichte Nachfrage (Personen)",
+    "allocated_weight": "erreichte Nachfrage (Personen)",
     "status_label": "Zuordnung",
     "gebiet": "Gebiet",
     "dissimilarity": "Dissimilarität D",
@@ -61,8 +60,14 @@ COLUMN_LABELS = {
 }
 
 
-def column_label(column: str) -> str:
-    """Return the German label of ``column`` (the column name itself if none is defined)."""
+def column_label(column: str, extra: Mapping[str, str] | None = None) -> str:
+    """Return the German label of ``column`` (the column name itself if none is defined).
+
+    ``extra`` (e.g. a city's group labels, :func:`gis_planning.results.column_labels`) is
+    looked up first.
+    """
+    if extra and column in extra:
+        return extra[column]
     return COLUMN_LABELS.get(column, column)
 
 

@@ -620,3 +620,19 @@ def style_context(cat: Catalog, group: str | None = None):
         group_tables=tuple(dict.fromkeys(cat.group(n).table for n in cat.unit_groups())),
         **base,
     )
+
+
+def column_labels(cat: Catalog) -> dict[str, str]:
+    """German labels of the city's own columns: its groups' counts and shares, its unit."""
+    out = {
+        "stadtteil": cat.unit.label,
+        "stadtteil_nr": f"{cat.unit.label}-Nr.",
+        "bezirk": cat.pack.bezirk_label,
+        "bezirk_label": cat.pack.bezirk_label,
+    }
+    for g in cat.pack.groups.values():
+        if g.count:
+            out[g.count] = f"Personen ({g.label})"
+            out[f"lq_{g.count}"] = f"Lokationsquotient ({g.label})"
+        out[g.share_column] = f"Anteil {g.label} (%)"
+    return out

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
+from typing import ClassVar
 
 import click
 
@@ -17,6 +19,18 @@ from .._errors import GISPlanningError
 from ._options import CatalogState
 
 __all__ = ["cli", "main"]
+
+
+class _GermanFormatter(logging.Formatter):
+    """Log lines as users read them: ``Info: …``, ``Warnung: …`` (no logger names)."""
+
+    _LEVELS: ClassVar[dict[str, str]] = {
+        "DEBUG": "Debug", "INFO": "Info", "WARNING": "Warnung", "ERROR": "Fehler",
+        "CRITICAL": "Fehler",
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self._LEVELS.get(record.levelname, record.levelname)}: {record.getMessage()}"
 
 
 class _Group(click.Group):
@@ -56,8 +70,18 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, city: str | None,
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[
         min(verbose, 2)
     ]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    logging.captureWarnings(True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_GermanFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        # one line per warning, in the words of the message, never Python source lines
+        if not quiet:
+            click.echo(f"Warnung: {str(message).splitlines()[0]}", err=True)
+
+    warnings.showwarning = show_warning
     if city and catalog_path:
         raise click.UsageError("--city und --catalog nennen beide eine Stadt; nutzen Sie nur "
                                "--city.")

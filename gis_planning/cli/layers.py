@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..data.layer_info import describe_layer
-from ..labels import fmt_number
+from ..labels import fmt_date, fmt_number
 from ._options import CatalogState, overwrite_option, pass_catalog
 
 __all__ = ["layers"]
@@ -44,7 +44,7 @@ def list_layers(state: CatalogState) -> None:
         for name in cat.table_names():
             m = cat.table_meta(name)
             est = ", geschätzt" if m["estimated"] else ""
-            dates = ", ".join(cat.table_dates(name))
+            dates = ", ".join(fmt_date(d) for d in cat.table_dates(name))
             click.echo(f"  {name:<{width}}  {m['label']} (Stand {dates}{est})")
     if cat.group_names():
         click.echo("Gruppen (--group):")

@@ -148,6 +148,8 @@ def map_columns(frame: pd.DataFrame, mapping: Mapping[str, str], *, where: str
         if target in out.columns:
             out = out.rename(columns={target: f"{target}_quelle"})
         out[target] = values.to_numpy()
+    if geom is not None:
+        out = out[[c for c in out.columns if c != geom] + [geom]]
     return out
 
 
@@ -349,7 +351,7 @@ class Catalog:
         self._note(
             f"{label}: Stadtbezirk aus den Bezirksgrenzen abgeleitet (größte Überlappung) für "
             f"{len(out)} Einheiten; {int(low.sum())} liegen zu weniger als 90 % in ihrem "
-            f"Bezirk."
+            f"Bezirk.", warn=bool(low.any()),
         )
         if pd.api.types.is_float_dtype(out["bezirk"]):
             out["bezirk"] = out["bezirk"].astype("int64")
@@ -391,10 +393,14 @@ class Catalog:
                 self._note(f"{label}: {int(empty.sum())} Punkte ohne Namen.")
         return out
 
-    def _note(self, text: str) -> None:
+    def _note(self, text: str, *, warn: bool = True) -> None:
+        """Record a finding about the data; a warning, or an info log line (``warn=False``)."""
         if text not in self.notes:
             self.notes.append(text)
-            warnings.warn(text, UserWarning, stacklevel=4)
+            if warn:
+                warnings.warn(text, UserWarning, stacklevel=4)
+            else:
+                log.info(text)
 
     def stadtteil_aliases(self) -> dict[str, str] | None:
         """Old or short unit names of the city's cleaning code (``STADTTEIL_ALIASES``)."""
@@ -543,7 +549,7 @@ class Catalog:
                 if padded.isin(set(text_ids)).sum() > got.isin(set(text_ids)).sum():
                     got = padded
                     self._note(f"{where}: Schlüssel mit führenden Nullen ergänzt "
-                               f"(wie in {spec.unit!r}).")
+                               f"(wie in {spec.unit!r}).", warn=False)
         dup = got.duplicated(keep=False)
         if dup.any():
             raise SchemaError(f"{where}: der Schlüssel {got[dup].iloc[0]!r} kommt mehrfach "

@@ -343,6 +343,7 @@ def build_atlas(
         subtitle=_subtitle(cat),
         bounds=st, basemap=basemap,
     )
+    atlas.column_labels = results.column_labels(cat)
     for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
                         disable=not verbose, leave=False):
         log.info("Atlas-Abschnitt %s", section.__name__)

@@ -100,6 +100,7 @@ class ExportLayer:
     label: str
     metadata: dict[str, str] = field(default_factory=dict)
     style: LayerStyle | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def spatial(self) -> bool:
@@ -109,8 +110,8 @@ class ExportLayer:
         """German aliases of the fields that have one (``labels.COLUMN_LABELS``)."""
         geom = self.frame.geometry.name if self.spatial else None
         return {
-            str(c): column_label(str(c)) for c in self.frame.columns
-            if c != geom and column_label(str(c)) != str(c)
+            str(c): column_label(str(c), self.labels) for c in self.frame.columns
+            if c != geom and column_label(str(c), self.labels) != str(c)
         }
 
     def qml(self) -> str | None:
@@ -254,6 +255,9 @@ def export_layers(
                  else None)
         out.append(ExportLayer(name, frame, str(results.meta(cat, name)["label"]),
                                _result_meta(cat, name, frame), style))
+    labels = results.column_labels(cat)
+    for layer in out:
+        layer.labels = labels
     if wanted is not None:
         missing = sorted(wanted - set(cat.names()) - set(results.available(cat)))
         if missing:

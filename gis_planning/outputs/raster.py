@@ -394,6 +394,7 @@ def population_density(
                              "Einwohner je km² (geschätzt)"),
     cell_size: float = 100,
     bandwidth: float = 300,
+    title: str = "Bevölkerungsdichte (aus Werten je Stadtteil, geglättet)",
 ) -> Surface:
     """Density surface of counts per zone (Stadtteil estimates), spread by area, smoothed.
 
@@ -424,7 +425,7 @@ def population_density(
     data = np.stack([_density(smooth_mass(m, rgrid.mask, sigma_cells=sigma), rgrid)
                      for m in mass])
     tags = {
-        "title": "Geschätzte Bevölkerungsdichte (Stadtteil-Schätzung, geglättet)",
+        "title": title,
         "method": f"Stadtteilwerte flächengewichtet auf {cell_size:g}-m-Zellen verteilt, "
         f"Gauß-Kern sigma {bandwidth:g} m mit Randkorrektur (Summe erhalten).",
         "geschaetzt": "ja",
@@ -687,6 +688,8 @@ def catalog_surface(cat: object, name: str, *, cell_size: float = 100, **options
         options.setdefault("columns", (g.count, g.total))
         options.setdefault("labels", (f"Personen ({g.label}) je km²{est}",
                                       f"Einwohner je km²{est}"))
+        options.setdefault("title", f"{'Geschätzte ' if est else ''}Bevölkerungsdichte (aus "
+                           f"Werten je {cat.unit.label}, geglättet)")
         return population_density(table, cell_size=cell_size, **options)
     return gi_surface(table, cell_size=cell_size, column=g.count, denominator=g.total,
                       **options)

@@ -42,6 +42,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -557,6 +558,7 @@ class Atlas:
     notices: list[str] = field(default_factory=list)
     tables: list[tuple[str, str]] = field(default_factory=list)
     layer_sizes: dict[str, int] = field(default_factory=dict)
+    column_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (self.tolerance_m > 0 and math.isfinite(self.tolerance_m)):
@@ -637,9 +639,10 @@ class Atlas:
         fields: Mapping[str, Callable[[object], str] | None],
         *,
         note: str | None = None,
+        column_labels: Mapping[str, str] | None = None,
     ) -> pd.Series:
         """Return one escaped HTML table per row: German label | formatted value."""
-        labels = [esc(column_label(c)) for c in fields]
+        labels = [esc(column_label(c, column_labels)) for c in fields]
         rows = []
         for values in Atlas._values(gdf, fields):
             cells = "".join(f"<tr><th>{lab}</th><td>{v}</td></tr>"
@@ -743,7 +746,7 @@ class Atlas:
             "name": esc(name), "g": ids,
             "style": {"color": color, "weight": weight, "fill": fill_color,
                       "opacity": fill_opacity, "dash": dash_array},
-            "f": [esc(column_label(c)) for c in tooltip] or None,
+            "f": [esc(column_label(c, self.column_labels)) for c in tooltip] or None,
             "v": self._values(gdf, tooltip) if tooltip else None,
             "n": esc(note) if note else None,
             "c": None, "pal": None, "q": None,
@@ -848,7 +851,7 @@ class Atlas:
             "xy": encode_polyline(latlng, self.decimals) if len(latlng) else "",
             "cats": [[esc(c), esc(s)] for c, s in cats], "k": k,
             "cc": esc(cats[max(set(k), key=k.count)][0] if k else cats[-1][0]),
-            "f": [esc(column_label(c)) for c in tooltip] or None,
+            "f": [esc(column_label(c, self.column_labels)) for c in tooltip] or None,
             "v": self._values(web, tooltip) if tooltip else None, "n": None,
         }
         payload = _js_json(data)
@@ -911,7 +914,7 @@ class Atlas:
         ``columns`` maps column names to formatters; headers come from the label table.
         """
         cols = [c for c in columns if c in frame.columns]
-        head = "".join(f"<th>{esc(column_label(c))}</th>" for c in cols)
+        head = "".join(f"<th>{esc(column_label(c, self.column_labels))}</th>" for c in cols)
         rows = "".join(
             "<tr>" + "".join(
                 f"<td>{esc(columns[c](rec[c]) if columns[c] else rec[c])}</td>" for c in cols
@@ -966,7 +969,11 @@ class Atlas:
             self._finished = True
         from . import _offline
 
-        return _offline.render_html(self.map, mode=mode)
+        page = _offline.render_html(self.map, mode=mode)
+        page = re.sub(r"<html\b[^>]*>", '<html lang="de">', page, count=1)
+        if "<title>" not in page[:4000]:
+            page = page.replace("<head>", f"<head>\n<title>{esc(self.title)}</title>", 1)
+        return page
 
     def save(
         self, path: str | os.PathLike, *, mode: str = "offline", overwrite: bool = False
