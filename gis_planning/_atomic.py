@@ -44,6 +44,9 @@ TMP_SUFFIX = ".gp-tmp"
 
 _INPUTS: set[str] = set()
 
+#: The shipped input data (``layers/``): never an output, with or without ``--overwrite``.
+SHIPPED_LAYERS = Path(__file__).resolve().parents[1] / "layers"
+
 
 def _key(path: str | os.PathLike) -> str:
     try:
@@ -102,6 +105,12 @@ def check_output_path(
             raise InputError(
                 f"output path {str(target)!r} is also an input; choose another output path."
             )
+    resolved = Path(_key(target))
+    if resolved == SHIPPED_LAYERS or SHIPPED_LAYERS in resolved.parents:
+        raise InputError(
+            f"{str(target)!r} liegt in den mitgelieferten Eingangsdaten (layers/); Ausgaben "
+            f"gehören woanders hin, z. B. nach maps/."
+        )
     if target.exists() and not overwrite:
         raise OutputExistsError(
             f"output {str(target)!r} exists; pass overwrite=True (CLI: --overwrite) to replace it."

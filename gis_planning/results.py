@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ._errors import InputError, LayerError
@@ -39,6 +40,7 @@ __all__ = [
     "estimate_note",
     "hotspot_layer",
     "meta",
+    "release_siting",
     "segregation_table",
     "siting",
     "status_table",
@@ -407,27 +409,72 @@ def budget_table(
     )
 
 
+#: Name shown for a chosen site that comes from a confidential layer.
+CONFIDENTIAL_SITE = "vertraulicher Standort"
+
+
+def release_siting(cat: Catalog, result, demand: gpd.GeoDataFrame
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return ``(sites, catchments, allocation)`` of a solution in the form that may leave.
+
+    Sites from a confidential layer (e.g. existing meeting places the pack marks
+    confidential) keep their Stadtteil, Bezirk, kind and served demand, but lose name and
+    location (empty geometry); their catchments are left out. The cell allocation would
+    outline a confidential site's catchment (and its distances locate it), so when the
+    solution holds one, the allocation is released only as sums per analysis unit.
+    """
+    from . import privacy
+
+    sites = result.sites.copy()
+    secret = (sites["vertraulich"].astype(bool) if "vertraulich" in sites
+              else pd.Series(False, index=sites.index))
+    catchments = result.catchments.join(
+        sites[["standort_id", "name", "art", "bezirk", "stadtteil"]])
+    alloc = result.allocation.copy()
+    alloc["cell_id"] = demand["cell_id"]
+    alloc["bezirk"] = demand["bezirk"]
+    alloc["standort_id"] = alloc["site"].map(sites["standort_id"])
+    alloc = alloc.drop(columns=["site"])
+    for frame in (sites, catchments, alloc):
+        frame.attrs = {}
+    if not secret.any():
+        return sites, catchments, alloc
+    sites.loc[secret, "name"] = CONFIDENTIAL_SITE
+    sites["geometry"] = sites.geometry.where(~secret, None)
+    if "kapazitaet" in sites:
+        sites.loc[secret, "kapazitaet"] = np.nan
+    catchments = catchments.loc[~catchments.index.isin(sites.index[secret])].copy()
+    alloc["stadtteil"] = demand["stadtteil"]
+    per_unit = alloc.groupby(["bezirk", "stadtteil"], as_index=False).agg(
+        nachfrage=("weight", "sum"), erreicht=("served_weight", "sum"),
+        zellen=("weight", "size"))
+    per_unit["anteil_erreicht"] = per_unit["erreicht"] / per_unit["nachfrage"].where(
+        per_unit["nachfrage"] > 0)
+    units = cat.load(cat.unit.layer)[["stadtteil", "geometry"]]
+    alloc = gpd.GeoDataFrame(units.merge(per_unit, on="stadtteil"), geometry="geometry",
+                             crs=units.crs)
+    alloc["hinweis"] = (f"je {cat.unit.label} zusammengefasst: die Lösung enthält "
+                        f"vertrauliche Standorte")
+    for frame in (sites, catchments, alloc):
+        privacy.guard(frame, what="Standortplanung")
+    return sites, catchments, alloc
+
+
 def _standorte(cat: Catalog) -> gpd.GeoDataFrame:
-    result, _ = default_scenario(cat)
-    out = result.sites.copy()
+    result, demand = default_scenario(cat)
+    out, _, _ = release_siting(cat, result, demand)
     out["abdeckung_anteil"] = result.summary.coverage_share
     return out
 
 
 def _einzugsbereiche(cat: Catalog) -> gpd.GeoDataFrame:
-    result, _ = default_scenario(cat)
-    sites = result.sites[["standort_id", "name", "art", "bezirk", "stadtteil"]]
-    return result.catchments.join(sites)
+    result, demand = default_scenario(cat)
+    return release_siting(cat, result, demand)[1]
 
 
 def _standort_zuordnung(cat: Catalog) -> gpd.GeoDataFrame:
     result, demand = default_scenario(cat)
-    alloc = result.allocation.copy()
-    alloc["cell_id"] = demand["cell_id"]
-    alloc["bezirk"] = demand["bezirk"]
-    ids = result.sites["standort_id"]
-    alloc["standort_id"] = alloc["site"].map(ids)
-    return alloc.drop(columns=["site"])
+    return release_siting(cat, result, demand)[2]
 
 
 def _abdeckung(cat: Catalog) -> pd.DataFrame:

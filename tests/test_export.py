@@ -112,7 +112,7 @@ def test_gpkg_roundtrip_values(gpkg, catalog):
 
 
 def test_guard_refuses_confidential_frame(tmp_path, catalog):
-    pts = catalog.load("projektwohnungen")
+    pts = catalog.load_confidential_points("projektwohnungen")
     assert pts.attrs
     bad = export.ExportLayer("punkte", mark_confidential(pts.copy(), "projektwohnungen"), "x")
     with pytest.raises(ConfidentialDataError):

@@ -42,7 +42,7 @@ def test_guard_blocks_confidential_everywhere(catalog, tmp_path):
     from gis_planning.outputs.webmap import Atlas
     from gis_planning.privacy import is_confidential, release
 
-    pw = catalog.load("projektwohnungen")
+    pw = catalog.load_confidential_points("projektwohnungen")
     assert is_confidential(pw) and is_confidential(pw.to_crs("EPSG:4326"))
     for fmt in ("geojson", "gpkg", "csv"):
         with pytest.raises(ConfidentialDataError, match="confidential"):
@@ -118,7 +118,7 @@ def test_release_applies_secondary_per_bezirk(catalog):
 
     from gis_planning.privacy import release, release_table, suppress_counts
 
-    pw = catalog.load("projektwohnungen")
+    pw = catalog.load_confidential_points("projektwohnungen")
     st = catalog.load("stadtteile")
     out = release(pw, st)
     assert list(out.columns) == ["stadtteil_nr", "stadtteil", "bezirk", "anzahl", "anzahl_text",

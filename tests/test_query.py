@@ -48,7 +48,7 @@ def runner(cat, monkeypatch):
 @pytest.fixture(scope="module")
 def flats(cat):
     """The raw confidential points (only the tests look at them, to prove they do not leak)."""
-    return cat.load("projektwohnungen")
+    return cat.load_confidential_points("projektwohnungen")
 
 
 # --------------------------------------------------------------------------- engine

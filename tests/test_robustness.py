@@ -71,7 +71,7 @@ def _recipes(out: Path) -> dict[str, list[list[str]]]:
 
 @pytest.fixture(scope="module")
 def flat_keys(catalog):
-    pw = catalog.load(PW)
+    pw = catalog.load_confidential_points(PW)
     lonlat = shapely.get_coordinates(pw.to_crs("EPSG:4326").geometry.array)
     metres = shapely.get_coordinates(pw.geometry.array)
     return {
@@ -129,7 +129,7 @@ def _scan_file(path: Path, keys) -> list[tuple[float, float]]:
 
 def test_the_scanner_finds_raw_points(tmp_path, catalog, flat_keys):
     """The check itself can fail: raw points written without the guard are found."""
-    pw = catalog.load(PW)
+    pw = catalog.load_confidential_points(PW)
     pw.attrs = {}
     pw.to_crs("EPSG:4326").to_file(tmp_path / "roh.geojson")
     pw.to_file(tmp_path / "roh.gpkg")

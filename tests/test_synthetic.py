@@ -54,7 +54,7 @@ def test_geographic_crs_refused():
 def test_essen_projektwohnungen_match_seed_shares(catalog):
     from gis_planning.data.sources import essen_seed as seed
 
-    pw = catalog.load("projektwohnungen")
+    pw = catalog.load_confidential_points("projektwohnungen")
     assert len(pw) == 500
     assert pw["synthetisch"].all() and (pw["hinweis"] == SYNTHETIC_NOTE).all()
     shares = seed.bezirk_statistik().set_index("bezirk")["projektwohnungen_anteil_prozent"]

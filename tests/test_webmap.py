@@ -90,7 +90,7 @@ def test_essen_atlas_content(essen_atlas):
     # project flats never as points: no marker carries a flat's coordinates
     from gis_planning.data.catalog import default_catalog
 
-    pw = default_catalog().load("projektwohnungen").to_crs("EPSG:4326")
+    pw = default_catalog().load_confidential_points("projektwohnungen").to_crs("EPSG:4326")
     for pt in pw.geometry[:20]:
         assert f"{pt.y:.5f}, {pt.x:.5f}" not in html
 
@@ -165,7 +165,7 @@ def test_points_compact_and_guarded(catalog):
     assert atlas.feature_counts["Kitas"] == ("points", len(kitas))
     assert atlas.layer_sizes["Kitas"] < 120 * len(kitas)  # not one folium Marker per point
     with pytest.raises(ConfidentialDataError):
-        atlas.add_points(catalog.load("projektwohnungen"), name="nein")
+        atlas.add_points(catalog.load_confidential_points("projektwohnungen"), name="nein")
     with pytest.raises(InputError, match="exists already"):
         atlas.add_points(kitas, name="Kitas")
 

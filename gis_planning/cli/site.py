@@ -52,7 +52,7 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
       gis-planning site --model lscp --radius 1000
     """
     from ..planning.scenario import coverage_table
-    from ..results import siting
+    from ..results import release_siting, siting
 
     cat = state.catalog
     targets = []
@@ -73,7 +73,8 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
     s = result.summary
     click.echo(f"Modell {s.model.upper()} ({s.status}, Lücke {s.gap:.2%}): {s.n_sites} Standorte, "
                f"erreicht {s.coverage_share:.1%} der Nachfrage im Radius {radius:.0f} m")
-    echo_table(result.sites[["name", "art", "bezirk", "stadtteil", "allocated_weight"]])
+    sites, areas, allocation = release_siting(cat, result, demand)
+    echo_table(sites[["name", "art", "bezirk", "stadtteil", "allocated_weight"]])
     click.echo("")
     table = coverage_table(result, demand)
     echo_table(table)
@@ -96,9 +97,7 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
                                      labels=(f"p={s.n_sites}", f"p={compare_p}"))
                    .reset_index())
     if targets:
-        sites = result.catchments.join(result.sites[["standort_id", "name", "art"]])
-        frames = [result.sites, sites,
-                  result.allocation.assign(site=result.allocation["site"].astype(str)), table]
+        frames = [sites, areas, allocation, table]
         written = [write_frame(f, t, overwrite=overwrite)
                    for f, t in zip(frames, targets, strict=True)]
         click.echo("geschrieben: " + ", ".join(str(w) for w in written))

@@ -288,11 +288,57 @@ class Catalog:
     def load(self, name: str) -> gpd.GeoDataFrame:
         """Load layer ``name`` validated, in the working CRS, with its hierarchy completed.
 
-        Confidential layers come marked (:func:`gis_planning.privacy.mark_confidential`).
+        A confidential layer comes in the form it may leave the toolkit: counts per analysis
+        unit with small counts suppressed (:func:`gis_planning.privacy.release`), never its
+        points. Code that must work on the points themselves (and keeps them inside) asks for
+        them with :meth:`load_confidential_points`.
         """
+        if self.schema(name).confidential:
+            return self.released(name)
         if name not in self._cache:
             self._cache[name] = self._load(name)
         return self._cache[name].copy()
+
+    def load_confidential_points(self, name: str) -> gpd.GeoDataFrame:
+        """Return the records of a confidential layer themselves, marked confidential.
+
+        Opt-in for analyses that keep the points inside (siting with confidential existing
+        places, the flats density raster, the counts of :meth:`released`). Every writer, the
+        query engine and the atlas refuse a marked frame (:func:`gis_planning.privacy.guard`),
+        and pandas does not keep the mark through joins: never write or join what this
+        returns. Non-confidential layers are returned as by :meth:`load`.
+        """
+        if not self.schema(name).confidential:
+            return self.load(name)
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        out = self._cache[name].copy()
+        from ..privacy import mark_confidential
+
+        return mark_confidential(out, name)
+
+    def released(self, name: str) -> gpd.GeoDataFrame:
+        """Counts per analysis unit of a confidential point layer, suppressed below 5."""
+        from ..privacy import DEFAULT_K, release
+
+        key = f"_released_{name}"
+        if key not in self._results:
+            points = self.load_confidential_points(name)
+            if not set(points.geom_type.dropna()) <= {"Point", "MultiPoint"}:
+                raise LayerError(
+                    f"die vertrauliche Ebene {name!r} enthält Flächen; sie lässt sich nicht als "
+                    f"Anzahl je {self.unit.label} veröffentlichen."
+                )
+            if self.unit.layer not in self.pack.layers:
+                raise LayerError(
+                    f"die vertrauliche Ebene {name!r} lässt sich nur als Anzahl je "
+                    f"{self.unit.label} veröffentlichen; dazu fehlt die Ebene {self.unit.layer!r}."
+                )
+            out = release(points, self.load(self.unit.layer), k=DEFAULT_K)
+            if self.schema(name).synthetic:
+                out["hinweis"] = "synthetisch / Demonstrationsdaten"
+            self._results[key] = out
+        return self._results[key].copy()
 
     def _load(self, name: str) -> gpd.GeoDataFrame:
         spec = self.layer_spec(name)

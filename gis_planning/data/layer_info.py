@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from ..privacy import DEFAULT_K, is_confidential, release
+from ..privacy import DEFAULT_K
 from .catalog import Catalog
 from .io import write_layer
 
@@ -17,7 +17,8 @@ __all__ = ["describe_layer", "describe_schema", "describe_table", "export_layer"
 def describe_layer(catalog: Catalog, name: str) -> dict:
     """Return schema, feature count, source, licence, CRS and extent of layer ``name``."""
     schema = catalog.schema(name)
-    gdf = catalog.load(name)
+    gdf = catalog.load_confidential_points(name) if schema.confidential else catalog.load(name)
+    n_records = len(gdf)
     # the extent of a confidential point layer is made of real locations: show the city's
     extent_of = catalog.load(catalog.unit.layer) if schema.confidential else gdf
     minx, miny, maxx, maxy = extent_of.total_bounds
@@ -25,7 +26,8 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
     info = {
         "Ebene": f"{name} ({schema.label})",
         "Beschreibung": schema.description,
-        "Objekte": len(gdf),
+        "Objekte": n_records if not schema.confidential or n_records >= DEFAULT_K
+        else f"< {DEFAULT_K}",
         "Geometrie": ", ".join(sorted(gdf.geom_type.unique())),
         "CRS": gdf.crs.to_string(),
         f"Ausdehnung ({gdf.crs.to_string()})":
@@ -99,17 +101,11 @@ def describe_table(catalog: Catalog, name: str) -> dict:
 def exportable(catalog: Catalog, name: str) -> gpd.GeoDataFrame:
     """Return layer ``name`` in the form it may leave the toolkit.
 
-    Confidential point layers become counts per Stadtteil with primary and secondary
-    suppression (:func:`gis_planning.privacy.release`).
+    Confidential point layers are counts per analysis unit with primary and secondary
+    suppression (:meth:`gis_planning.data.catalog.Catalog.released`), which is what
+    :meth:`~gis_planning.data.catalog.Catalog.load` hands out for them.
     """
-    schema = catalog.schema(name)
-    gdf = catalog.load(name)
-    if is_confidential(gdf):
-        out = release(gdf, catalog.load(catalog.unit.layer), k=DEFAULT_K)
-        if schema.synthetic:
-            out["hinweis"] = "synthetisch / Demonstrationsdaten"
-        return out
-    return gdf
+    return catalog.load(name)
 
 
 def export_layer(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import geopandas as gpd
 from tqdm.auto import tqdm
@@ -21,7 +22,7 @@ from .._errors import LayerError
 from ..data.catalog import Catalog, LayerSchema, default_catalog
 from ..data.synthetic import SYNTHETIC_NOTE
 from ..labels import fmt_date, fmt_int, fmt_number, fmt_percent
-from ..privacy import DEFAULT_K, release
+from ..privacy import DEFAULT_K
 from .styles import LayerStyle, style_for
 from .webmap import Atlas
 
@@ -246,24 +247,31 @@ def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:
         _source(atlas, cat.schema(name))
 
 
-def section_projektwohnungen(atlas: Atlas, cat: Catalog) -> None:
-    """Project flats only as counts per unit with suppression, never as points."""
-    if "projektwohnungen" not in cat.names():
-        return
-    schema = cat.schema("projektwohnungen")
-    counts = release(cat.load("projektwohnungen"), cat.load(cat.unit.layer), k=DEFAULT_K)
-    counts["anzahl_wert"] = counts["anzahl"].astype("float")
-    label = f"Projektwohnungen je {cat.unit.label}"
-    if schema.synthetic:
-        label += f" ({SYNTHETIC_NOTE})"
-        atlas.add_notice(f"Projektwohnungen: {SYNTHETIC_NOTE} – keine echten Standorte.")
-    add_styled(
-        atlas, counts, style_for("projektwohnungen_anzahl", counts, _ctx(cat)), name=label,
-        group="Analyse", show=False,
-        tooltip={"stadtteil": None, "anzahl_text": None},
-        note=SYNTHETIC_NOTE if schema.synthetic else None,
-    )
-    _source(atlas, schema)
+def section_vertraulich(atlas: Atlas, cat: Catalog) -> None:
+    """Confidential point layers (project flats, and any the pack marks) only as counts per
+    unit with suppression, never as points."""
+    for name in cat.names():
+        schema = cat.schema(name)
+        if not schema.confidential or schema.geometry_type != "Point":
+            continue
+        counts = cat.load(name)  # the released form: counts per unit, suppressed
+        counts["anzahl_wert"] = counts["anzahl"].astype("float")
+        base = "Projektwohnungen" if name == "projektwohnungen" else schema.label
+        label = f"{base} je {cat.unit.label}"
+        if schema.synthetic:
+            label += f" ({SYNTHETIC_NOTE})"
+            atlas.add_notice(f"{base}: {SYNTHETIC_NOTE} – keine echten Standorte.")
+        style = style_for("projektwohnungen_anzahl", counts, _ctx(cat))
+        if name != "projektwohnungen":
+            style = replace(style, legend_title=f"{label}; vertraulich, < {DEFAULT_K} "
+                                                f"unterdrückt (grau)")
+        add_styled(
+            atlas, counts, style, name=label, group="Analyse", show=False,
+            tooltip={"stadtteil": None, "anzahl_text": None},
+            note=SYNTHETIC_NOTE if schema.synthetic else
+            f"vertraulich: nur Anzahlen je {cat.unit.label}",
+        )
+        _source(atlas, schema)
 
 
 def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
@@ -291,6 +299,12 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
         tooltip={"name": None, "stadtteil": None, "allocated_weight": fmt_int},
     )
     sites = sites.assign(erreicht=sites["allocated_weight"])
+    hidden = sites.geometry.isna() | sites.geometry.is_empty
+    if hidden.any():
+        summary += (f"; {int(hidden.sum())} vertrauliche Standorte sind nur mit ihrem "
+                    f"{cat.unit.label} genannt: "
+                    + ", ".join(sorted(sites.loc[hidden, "stadtteil"].astype(str))))
+        sites = sites[~hidden]
     add_styled(
         atlas, sites, style_for("standorte", sites, ctx), name="Begegnungsräume (Vorschlag)",
         group="Planung", show=False,
@@ -307,7 +321,7 @@ SECTIONS: list[Section] = [
     section_index_table,
     section_grundlagen,
     section_jobcenter,
-    section_projektwohnungen,
+    section_vertraulich,
     section_einrichtungen,
     section_begegnungsraeume,
 ]

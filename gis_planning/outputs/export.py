@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__, privacy, results
 from .._atomic import atomic_path, check_output_path
-from .._errors import InputError, OutputExistsError
+from .._errors import GISPlanningError, InputError, OutputExistsError
 from ..data.catalog import Catalog
 from ..labels import column_label, fmt_date
 from .qml import style_qml
@@ -164,12 +164,18 @@ def _result_meta(cat: Catalog, name: str, frame: pd.DataFrame) -> dict[str, str]
     return meta
 
 
-def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame) -> ExportLayer | None:
-    """Release a confidential point layer as suppressed counts per Stadtteil."""
+def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame | None = None
+              ) -> ExportLayer | None:
+    """A confidential point layer (or marked result) as suppressed counts per unit."""
     unit = cat.unit.label
-    if cat.unit.layer not in cat.names() or not set(frame.geom_type.dropna()) <= {
-        "Point", "MultiPoint"
-    }:
+    try:
+        if frame is None:
+            counts = cat.load(name)  # the catalogue hands out only the released form
+        else:
+            if not set(frame.geom_type.dropna()) <= {"Point", "MultiPoint"}:
+                raise InputError("keine Punkte")
+            counts = privacy.release(frame, cat.load(cat.unit.layer), k=privacy.DEFAULT_K)
+    except GISPlanningError:
         warnings.warn(
             f"Ebene {name!r} ist vertraulich und lässt sich nicht als Anzahl je {unit} "
             f"veröffentlichen (keine Einheiten oder keine Punkte); sie fehlt im Export.",
@@ -177,7 +183,6 @@ def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame) -> ExportLayer |
             stacklevel=3,
         )
         return None
-    counts = privacy.release(frame, cat.load(cat.unit.layer), k=privacy.DEFAULT_K)
     counts["anzahl_wert"] = counts["anzahl"].astype("float")
     meta = _layer_meta(cat, name) if name in cat.schemas else {}
     out_name = f"{name}_anzahl"
@@ -222,12 +227,12 @@ def export_layers(
     for name in cat.names():
         if wanted is not None and name not in wanted:
             continue
-        frame = cat.load(name)
-        if privacy.is_confidential(frame):
-            layer = _released(cat, name, frame)
+        if cat.schema(name).confidential:
+            layer = _released(cat, name)
             if layer is not None:
                 out.append(layer)
             continue
+        frame = cat.load(name)
         out.append(ExportLayer(name, frame, cat.schema(name).label, _layer_meta(cat, name),
                                style_for(name, frame, ctx)))
     taken = {layer.name for layer in out} | set(cat.names())

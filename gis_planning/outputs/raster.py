@@ -666,7 +666,8 @@ def catalog_surface(cat: object, name: str, *, cell_size: float = 100, **options
                          f"{why}.")
     st = cat.load(cat.unit.layer)
     if name == "projektwohnungen_dichte":
-        return flats_density(cat.load("projektwohnungen"), st, cell_size=cell_size, **options)
+        return flats_density(cat.load_confidential_points("projektwohnungen"), st,
+                             cell_size=cell_size, **options)
     if name == "entfernung":
         layers = {}
         for layer, label in (("kitas", "Kita"), ("schulen", "Schule")):

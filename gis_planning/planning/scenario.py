@@ -79,21 +79,34 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
 
     Columns: ``standort_id``, ``name``, ``art`` (Schule / Kita / meeting-place type),
     ``bezirk``, ``stadtteil``, ``besteht`` (an existing meeting place that must stay),
-    ``kapazitaet`` (NaN if unknown).
+    ``kapazitaet`` (NaN if unknown), ``vertraulich`` (from a confidential layer: such a site
+    may shape a solution, but results name only its Stadtteil). If any candidate is
+    confidential, the frame is marked confidential (:func:`gis_planning.privacy.guard`
+    refuses to write it); :func:`gis_planning.results.release_siting` gives the releasable
+    form of a solution.
     """
     parts = []
+    secret = []
+
+    def points(name: str) -> gpd.GeoDataFrame:
+        if cat.schema(name).confidential:
+            secret.append(name)
+            frame = cat.load_confidential_points(name)
+            return frame.assign(vertraulich=True)
+        return cat.load(name).assign(vertraulich=False)
+
     if "schulen" in cat.names():
-        s = cat.load("schulen")
+        s = points("schulen")
         parts.append(s.assign(art="Schule: " + s["schulform"].astype(str), besteht=False,
                               standort_id="schule-" + s.index.astype(str)))
     if "kitas" in cat.names():
-        k = cat.load("kitas")
+        k = points("kitas")
         if "in_betrieb" in k:
             k = k[k["in_betrieb"]]
         parts.append(k.assign(art="Kita", besteht=False,
                               standort_id="kita-" + k.index.astype(str)))
     if "begegnungsorte" in cat.names():
-        b = cat.load("begegnungsorte")
+        b = points("begegnungsorte")
         exists = b["besteht"].astype(bool) if "besteht" in b else pd.Series(True, index=b.index)
         parts.append(b.assign(art=b.get("typ", "Begegnungsort"), besteht=exists,
                               standort_id="ort-" + b.index.astype(str)))
@@ -102,7 +115,7 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
                          f"schulen, kitas oder begegnungsorte.")
     parts = [p[~p["ausserhalb"].astype(bool)] if "ausserhalb" in p else p for p in parts]
     st = cat.load(cat.unit.layer)[["stadtteil", "bezirk", "geometry"]]
-    cand = pd.concat([p[["standort_id", "name", "art", "besteht", "geometry"]
+    cand = pd.concat([p[["standort_id", "name", "art", "besteht", "vertraulich", "geometry"]
                         + (["kapazitaet"] if "kapazitaet" in p else [])] for p in parts],
                      ignore_index=True)
     cand = gpd.GeoDataFrame(cand, geometry="geometry", crs=st.crs)
@@ -116,6 +129,10 @@ def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:
         joined["bezirk"] = joined["bezirk"].astype("int64")
     if "kapazitaet" not in joined:
         joined["kapazitaet"] = np.nan
+    if secret:
+        from ..privacy import mark_confidential
+
+        mark_confidential(joined, "+".join(secret))
     return joined
 
 
