@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ._errors import CRSError, SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover - only for annotations; keeps `import gis_planning` light
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "ANALYSIS_CRS",
@@ -72,6 +74,8 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, name: str = "gd
 
 def require_numeric(df: pd.DataFrame, columns: Iterable[str], *, name: str = "gdf") -> None:
     """Raise :class:`SchemaError` if a column of ``columns`` is not numeric."""
+    import pandas as pd
+
     require_columns(df, columns, name=name)
     for c in columns:
         if not pd.api.types.is_numeric_dtype(df[c]):

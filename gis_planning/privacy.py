@@ -48,8 +48,7 @@ __all__ = [
 #: Key in ``GeoDataFrame.attrs`` that marks data derived from a confidential layer.
 CONFIDENTIAL_ATTR = "gis_planning_confidential"
 
-#: Counts below this are never shown as numbers.
-DEFAULT_K = 5
+from ._defaults import DEFAULT_K  # noqa: E402 - counts below it are never shown as numbers
 
 #: Display text of a cell withheld by secondary suppression (its count may be any size).
 SECONDARY_LABEL = "geheim"

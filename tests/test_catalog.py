@@ -112,3 +112,16 @@ def test_public_api_is_lazy_and_complete():
     assert "build_atlas" in dir(gp)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         gp.nope  # noqa: B018
+
+
+def test_import_is_light():
+    """``import gis_planning`` loads no pandas or geopandas (the CLI and notebooks start fast)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, gis_planning; "
+            "print(sorted(m for m in ('pandas', 'geopandas', 'shapely', 'folium') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -41,7 +41,7 @@ def cat(catalog):
 @pytest.fixture
 def runner(cat, monkeypatch):
     """A CLI runner whose commands use the session catalogue (no reload per command)."""
-    monkeypatch.setattr("gis_planning.cli._options.default_catalog", lambda: cat)
+    monkeypatch.setattr("gis_planning.data.catalog.default_catalog", lambda: cat)
     return CliRunner()
 
 

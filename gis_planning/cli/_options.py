@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from ..data.catalog import Catalog, default_catalog, load_city
+if TYPE_CHECKING:  # pragma: no cover
+    from ..data.catalog import Catalog
 
 __all__ = ["CatalogState", "group_option", "overwrite_option", "pass_catalog"]
 
@@ -22,6 +24,8 @@ class CatalogState:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
+            from ..data.catalog import default_catalog, load_city
+
             self._catalog = default_catalog() if self.path is None else load_city(self.path)
         return self._catalog
 

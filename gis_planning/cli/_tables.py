@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 
-from .._atomic import atomic_path
-from ..data.io import write_layer
 from ..labels import fmt_number
-from ..privacy import guard
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["echo_table", "write_frame"]
 
 
 def _fmt(value: object) -> str:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, bool | np.bool_) or value is None:
         return "" if value is None else ("ja" if value else "nein")
     if value is pd.NA or (isinstance(value, float) and value != value):
@@ -34,6 +35,10 @@ def _fmt(value: object) -> str:
 
 def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
     """Print ``frame`` (without geometry) as an aligned text table with German numbers."""
+    import pandas as pd
+
+    from ..privacy import guard
+
     guard(frame, what="table output")
     table = pd.DataFrame(frame).drop(columns=[c for c in frame.columns if c == "geometry"])
     shown = table.head(max_rows)
@@ -54,6 +59,13 @@ def _is_num(text: str) -> bool:
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool) -> Path:
     """Write a result: spatial frames as GeoJSON/GeoPackage/CSV, tables as CSV."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from .._atomic import atomic_path
+    from ..data.io import write_layer
+    from ..privacy import guard
+
     guard(frame, what=f"writing {str(path)!r}")
     p = Path(path)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..data.layer_info import describe_layer
 from ..labels import fmt_date, fmt_number
 from ._options import CatalogState, overwrite_option, pass_catalog
 
@@ -85,6 +84,8 @@ def show_layer(state: CatalogState, name: str | None) -> None:
 
         info = describe_table(cat, name)
     else:
+        from ..data.layer_info import describe_layer
+
         info = describe_layer(cat, name)
     for key, value in info.items():
         if isinstance(value, dict):

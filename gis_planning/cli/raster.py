@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from .._defaults import DEFAULT_K
 from ..labels import fmt_number
-from ..privacy import DEFAULT_K
 from ._options import CatalogState, overwrite_option, pass_catalog
 
 __all__ = ["raster"]
