@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scan_util import essen_texts_in
 
 from gis_planning import LayerError
 from gis_planning.cli import cli
@@ -23,10 +24,6 @@ from gis_planning.data.catalog import Catalog, load_city
 from gis_planning.data.pack import PackError, pack_from_dict, read_pack
 
 MUSTER = Path(__file__).parent / "data" / "musterstadt"
-
-#: Texts that belong to Essen's data and must never appear in another city's outputs.
-ESSEN_TEXTS = ("Essen", "1846/2016", "Hauptherkunftsländer", "Gerschede", "Vorlage 1846")
-
 
 def _pack(spec: dict, tmp_path: Path | None = None):
     return pack_from_dict(spec, folder=tmp_path or ".")
@@ -216,27 +213,6 @@ def test_missing_mapped_column_is_named(tmp_path):
         load_city(tmp_path / "pack.json").load("stadtteile")
 
 
-def _scan(folder: Path) -> list[str]:
-    """Every Essen text found in the files below ``folder`` (HTML, GPKG, GeoJSON, QML, TIF)."""
-    found = []
-    for path in folder.rglob("*"):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        if path.suffix == ".tif":
-            import rasterio
-
-            with rasterio.open(path) as ds:
-                data = json.dumps([ds.tags(), ds.descriptions,
-                                   [ds.tags(b + 1) for b in range(ds.count)]],
-                                  ensure_ascii=False).encode()
-        text = data.decode("utf-8", errors="ignore")
-        found += [f"{path.name}: {w}" for w in ESSEN_TEXTS if w in text]
-        if "Schätzung" in text or "geschätzt" in text:
-            found.append(f"{path.name}: Schätzung (nothing here is estimated)")
-    return found
-
-
 @pytest.mark.slow
 def test_every_command_runs_and_nothing_mentions_essen(tmp_path):
     run = CliRunner().invoke
@@ -269,4 +245,4 @@ def test_every_command_runs_and_nothing_mentions_essen(tmp_path):
     html = (out / "atlas.html").read_text(encoding="utf-8")
     assert '<html lang="de">' in html and "<title>Integrationsatlas Musterstadt</title>" in html
     assert "Anteil Ausländerinnen und Ausländer je Stadtteil" in html
-    assert _scan(out) == []
+    assert essen_texts_in(out) == []

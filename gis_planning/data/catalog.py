@@ -368,7 +368,8 @@ class Catalog:
         if dup.any():
             names = sorted(set(gdf.loc[dup, "stadtteil"].astype(str)))
             self._note(f"{label}: {int(dup.sum())} Einheiten tragen denselben Namen wie eine "
-                       f"andere ({', '.join(names[:4])}); sie sind über ihre Nummer eindeutig.")
+                       f"andere ({', '.join(names[:4])}); sie sind über ihre Nummer eindeutig.",
+                       warn=False)
         if "bezirk" in gdf:
             return gdf
         if "stadtbezirke" not in self.pack.layers:
@@ -541,6 +542,9 @@ class Catalog:
             if g.table != spec.name:
                 continue
             cols = [c for c in (g.count, g.total, g.share) if c]
+            latest = self.pack.tables[spec.name][-1] is spec
+            if not latest and any(c not in df for c in cols):
+                continue  # an older date of the table may lack a group added later
             for c in cols:
                 if c not in df:
                     have = [str(x) for x in df.columns]
