@@ -103,8 +103,8 @@ def aggregate_cells(
     rule : {"centre", "area"}, default "centre"
         ``"centre"``: a cell counts wholly for each unit its centre lies in (boundary line
         included, so a centre exactly on a shared border counts for both units and shows in
-        the audit as counted more than once). ``"area"``: a cell's counts are split by the share of the cell's area in
-        each unit (fractional persons).
+        the audit as counted more than once). ``"area"``: a cell's counts are split by the
+        share of the cell's area in each unit (fractional persons).
     multiple : {"all", "first"}, default "all"
         Cells in several units (overlapping units, e.g. a Stadtteil listed under two JobCenter
         areas): ``"all"`` counts them in each (unit sums then exceed the cell total, reported

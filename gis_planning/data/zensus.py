@@ -191,13 +191,42 @@ def _size_text(cell_size: int) -> str:
         f"{cell_size}m")
 
 
+def _digits(v: np.ndarray) -> int:
+    """Number of decimal digits of every value if they all have the same count, else -1."""
+    lo, hi = int(v.min()), int(v.max())
+    if lo < 0:
+        return -1
+    n_lo, n_hi = len(str(lo)), len(str(hi))
+    return n_lo if n_lo == n_hi else -1
+
+
+def _digit_bytes(v: np.ndarray, width: int) -> np.ndarray:
+    out = np.empty((len(v), width), dtype=np.uint8)
+    rest = v.copy()
+    for k in range(width - 1, -1, -1):
+        rest, d = np.divmod(rest, 10)
+        out[:, k] = d + 48
+    return out
+
+
+def _strings_from_bytes(mat: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Rows of an ``(n, L)`` uint8 matrix as a pandas string array (no Python objects)."""
+    import pyarrow as pa
+
+    n, width = mat.shape
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    arr = pa.Array.from_buffers(pa.large_string(), n,
+                                [None, pa.py_buffer(offsets), pa.py_buffer(mat.tobytes())])
+    return pd.array(arr.to_pandas(), dtype="str")
+
+
 def cell_ids(
     x: Sequence[float] | np.ndarray,
     y: Sequence[float] | np.ndarray,
     *,
     cell_size: int = 100,
     style: Literal["2011", "inspire"] = "inspire",
-) -> np.ndarray:
+) -> pd.api.extensions.ExtensionArray:
     """Official ids of the grid cells with lower-left corners ``x``, ``y`` (EPSG:3035, m).
 
     Parameters
@@ -215,7 +244,9 @@ def cell_ids(
 
     Returns
     -------
-    numpy.ndarray of str
+    pandas string array
+        One id per cell (built from bytes without Python string objects when all ``N`` and
+        all ``E`` parts have the same number of digits, as on any national grid).
 
     Examples
     --------
@@ -224,8 +255,8 @@ def cell_ids(
     >>> cell_ids([4113500], [3155500], cell_size=500).tolist()
     ['CRS3035RES500mN3155500E4113500']
     """
-    x = np.asarray(x, dtype=np.int64)
-    y = np.asarray(y, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64).ravel()
+    y = np.asarray(y, dtype=np.int64).ravel()
     s = int(cell_size)
     if s <= 0:
         raise InputError(f"Zellgröße muss positiv sein, nicht {cell_size!r}.")
@@ -236,33 +267,69 @@ def cell_ids(
         )
     size = _size_text(s)
     if style == "2011":
-        n, e = (y // s).astype(str), (x // s).astype(str)
+        n, e = y // s, x // s
         prefix = size
     elif style == "inspire":
-        n, e = y.astype(str), x.astype(str)
+        n, e = y, x
         prefix = f"CRS3035RES{size}"
     else:
         raise InputError(f"`style` muss '2011' oder 'inspire' sein, nicht {style!r}.")
-    return np.char.add(np.char.add(np.char.add(prefix + "N", n), "E"), e).astype(object)
+    if len(x) == 0:
+        return pd.array([], dtype="str")
+    dn, de = _digits(n), _digits(e)
+    if dn > 0 and de > 0:
+        head = np.frombuffer((prefix + "N").encode(), dtype=np.uint8)
+        mat = np.concatenate([
+            np.broadcast_to(head, (len(n), len(head))), _digit_bytes(n, dn),
+            np.full((len(n), 1), ord("E"), dtype=np.uint8), _digit_bytes(e, de)], axis=1)
+        return _strings_from_bytes(np.ascontiguousarray(mat))
+    text = np.char.add(np.char.add(np.char.add(prefix + "N", n.astype(str)), "E"),
+                       e.astype(str))
+    return pd.array(text.astype(object), dtype="str")
 
 
 _ID_RE = re.compile(r"^(CRS3035RES)?(\d+)(m|km)N(\d+)E(\d+)$")
 
 
-def _parse_fixed(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Fast path: every id has the same length and layout; digits read as bytes."""
-    first = str(ids[0])
-    m = _ID_RE.match(first)
-    if m is None:
-        return None
+def _id_bytes(ids: object) -> tuple[np.ndarray, str] | None:
+    """Ids of one length as an ``(n, L)`` uint8 matrix (from Arrow buffers when possible)."""
+    arr = getattr(ids, "array", ids)
+    pa_arr = getattr(arr, "_pa_array", None)
+    if pa_arr is not None:
+        import pyarrow as pa
+
+        chunk = pa_arr.combine_chunks() if isinstance(pa_arr, pa.ChunkedArray) else pa_arr
+        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
+            return None
+        bufs = chunk.buffers()
+        off = np.frombuffer(bufs[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+        off = off[chunk.offset: chunk.offset + len(chunk) + 1]
+        width = int(off[1] - off[0]) if len(off) > 1 else 0
+        if width == 0 or not (np.diff(off) == width).all():
+            return None
+        data = np.frombuffer(bufs[2], dtype=np.uint8)[off[0]: off[-1]]
+        mat = data.reshape(len(chunk), width)
+        return mat, bytes(mat[0]).decode("ascii", errors="replace")
+    obj = np.asarray(arr, dtype=object)
+    first = str(obj[0])
     try:
-        raw = ids.astype("S")
+        raw = obj.astype("S")
     except (UnicodeEncodeError, ValueError):
         return None
-    width = raw.dtype.itemsize
-    if width != len(first):
+    if raw.dtype.itemsize != len(first):
         return None
-    b = raw.view(np.uint8).reshape(len(ids), width)
+    return raw.view(np.uint8).reshape(len(obj), raw.dtype.itemsize), first
+
+
+def _parse_fixed(ids: object) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Fast path: every id has the same length and layout; digits read as bytes."""
+    got = _id_bytes(ids)
+    if got is None:
+        return None
+    b, first = got
+    m = _ID_RE.match(first)
+    if m is None or b.shape[1] != len(first):
+        return None
     n_start, n_end = m.span(4)
     e_start, e_end = m.span(5)
     head = np.frombuffer(first[:n_start].encode(), dtype=np.uint8)
@@ -308,7 +375,8 @@ def parse_cell_ids(ids: Iterable[str] | pd.Series | np.ndarray) -> tuple[np.ndar
     Notes
     -----
     Ids of equal length and layout (the usual case) are read as bytes without regular
-    expressions, about 0.3 s for 3 million ids; others go through a regular expression.
+    expressions (straight from the Arrow buffer of a pandas string column: about 0.2 s for 3
+    million ids); others go through a regular expression.
 
     Examples
     --------
@@ -316,14 +384,14 @@ def parse_cell_ids(ids: Iterable[str] | pd.Series | np.ndarray) -> tuple[np.ndar
     >>> x.tolist(), y.tolist(), s
     ([4113700, 4113700], [3155600, 3155700], 100)
     """
-    if isinstance(ids, pd.Series):
-        ids = ids.to_numpy()
-    arr = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=object)
-    if arr.size == 0:
+    if not isinstance(ids, pd.Series | np.ndarray | pd.api.extensions.ExtensionArray):
+        ids = np.asarray(list(ids), dtype=object)
+    if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), 100
-    fast = _parse_fixed(arr)
+    fast = _parse_fixed(ids)
     if fast is not None:
         return fast
+    arr = np.asarray(ids, dtype=object)
     parts = pd.Series(arr.astype(str)).str.extract(_ID_RE)
     bad = parts[1].isna().to_numpy()
     if bad.any():
