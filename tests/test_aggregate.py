@@ -141,3 +141,18 @@ def test_essen_city_cells_to_stadtteile_and_bezirke(essen_tables):
     # Bezirk I (Stadtmitte) has the highest non-German share, Ruhrhalbinsel the lowest
     share = bz["anteil_nichtdeutsche_prozent"]
     assert share.idxmax() == 1 and share.idxmin() == 8
+
+
+def test_compare_shares_bezirk_change_2011_2016(essen_tables):
+    from gis_planning.analysis.aggregate import compare_shares
+    from gis_planning.data.sources.essen_seed import bezirk_statistik
+
+    bz = essen_tables["bezirke"]
+    printed = bezirk_statistik().set_index("bezirk")["nichtdeutsche_anteil_prozent"]
+    t = compare_shares(bz["anteil_nichtdeutsche_prozent"], printed,
+                       note="Zensus und Melderegister zählen verschieden")
+    assert t.index.tolist() == list(range(1, 10))
+    assert t.loc[1, "anteil_2016_prozent"] == 26.5
+    assert t.loc[1, "veraenderung_pp"] == pytest.approx(26.5 - 17.343434, abs=1e-5)
+    assert (t["veraenderung_pp"] > 0).all()  # every Bezirk had a higher share in 2016
+    assert (t["hinweis"] == "Zensus und Melderegister zählen verschieden").all()

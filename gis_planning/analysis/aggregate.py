@@ -19,7 +19,7 @@ from scipy import sparse
 from .._errors import InputError, SchemaError
 from .._validate import require_columns, require_crs, require_numeric
 
-__all__ = ["aggregate_cells"]
+__all__ = ["aggregate_cells", "compare_shares"]
 
 logger = logging.getLogger(__name__)
 
@@ -241,3 +241,47 @@ def aggregate_cells(
         logger.info("aggregate_cells: %d cells (%s persons) in no unit, %d in several",
                     a["zellen_ohne_einheit"], a["personen_ohne_einheit"], a["zellen_mehrfach"])
     return out
+
+
+def compare_shares(
+    first: pd.Series,
+    second: pd.Series,
+    *,
+    names: tuple[str, str] = ("2011", "2016"),
+    note: str = "",
+) -> pd.DataFrame:
+    """Two shares (per cent) of the same units side by side with the change in points.
+
+    Parameters
+    ----------
+    first, second : pandas.Series
+        Shares in per cent, indexed by unit (e.g. the Zensus 2011 non-German share per Bezirk
+        from :func:`aggregate_cells` and the 2016 share printed by the city).
+    names : (str, str), default ("2011", "2016")
+        Labels of the two dates, used in the column names.
+    note : str
+        German remark stored in every row (e.g. that census and register count differently).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``first`` (units missing in ``second`` get NaN): ``anteil_<a>_prozent``,
+        ``anteil_<b>_prozent``, ``veraenderung_pp`` (second minus first, percentage points),
+        ``hinweis``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = compare_shares(pd.Series([10.0, 5.0], index=[1, 2]),
+    ...                    pd.Series([12.5, 4.0], index=[1, 2]))
+    >>> t["veraenderung_pp"].tolist()
+    [2.5, -1.0]
+    """
+    a, b = names
+    second = second.reindex(first.index)
+    return pd.DataFrame({
+        f"anteil_{a}_prozent": first.astype(float),
+        f"anteil_{b}_prozent": second.astype(float),
+        "veraenderung_pp": second.astype(float) - first.astype(float),
+        "hinweis": note,
+    }, index=first.index)

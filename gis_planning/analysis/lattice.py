@@ -255,15 +255,25 @@ def _coarsen_arrays(
         keep = frac > 0
         kx, ky, frac, src = kx[keep], ky[keep], frac[keep], src[keep]
     kx0, ky0 = int(kx.min()), int(ky.min())
-    key = (ky - ky0) * (int(kx.max()) - kx0 + 1) + (kx - kx0)
-    uniq, inv = np.unique(key, return_inverse=True)  # sorted by key: y, then x
+    width = int(kx.max()) - kx0 + 1
+    key = (ky - ky0) * width + (kx - kx0)
+    span = int(key.max()) + 1
+    if span <= 20 * len(key) + 1_000_000:
+        # dense lattice: count per key without sorting (national grids, sub-second)
+        n_all = np.bincount(key, minlength=span)
+        uniq = np.flatnonzero(n_all)
+        slot = np.full(span, -1, dtype=np.int64)
+        slot[uniq] = np.arange(len(uniq))
+        inv = slot[key]
+        n_src = n_all[uniq]
+    else:
+        uniq, inv = np.unique(key, return_inverse=True)  # sorted by key: y, then x
+        n_src = np.bincount(inv, minlength=len(uniq))
     vals = values if src is None else values[src] * frac[:, None]
     sums = np.column_stack([np.bincount(inv, weights=vals[:, j], minlength=len(uniq))
                             for j in range(values.shape[1])])
-    width = int(kx.max()) - kx0 + 1
     cy = (uniq // width + ky0) * s
     cx = (uniq % width + kx0) * s
-    n_src = np.bincount(inv, minlength=len(uniq))
     return cx, cy, n_src, sums, nested
 
 

@@ -49,6 +49,7 @@ from .schema import LayerSchema
 
 __all__ = [
     "GRID_CRS",
+    "GROUPS",
     "GROUP_LABELS",
     "LIZENZ_2011",
     "LIZENZ_2022",
@@ -56,6 +57,7 @@ __all__ = [
     "QUELLE_2022",
     "STAND_2011",
     "STAND_2022",
+    "TABLE_COLUMNS",
     "VARIABLES",
     "ZensusVariable",
     "cell_frame",
@@ -109,6 +111,15 @@ GROUP_LABELS: dict[str, str] = {
     "alter_50_64": "50 bis 64 Jahre",
     "ab_65": "65 Jahre und älter",
 }
+
+
+#: Count columns of the unit tables aggregated from STAATSANGE_GRP cells
+#: (``aggregate_cells(cells, units, columns=TABLE_COLUMNS, ...)``).
+TABLE_COLUMNS = ("personen", "deutschland", "eu27", "sonstiges_europa", "sonstige_welt",
+                 "ungeklaert", "nichtdeutsche")
+
+#: Groups for analyses (``--group``): German name -> count column; the total is ``personen``.
+GROUPS = {"Nichtdeutsche": "nichtdeutsche", "Sonstige Welt": "sonstige_welt"}
 
 
 @dataclass(frozen=True)
