@@ -57,6 +57,18 @@ COLUMN_LABELS = {
     "isolation": "Isolation",
     "exposure": "Exposition",
     "theil_h": "Theil H",
+    "gitter_id": "Gitterzelle",
+    "personen": "Personen",
+    "nichtdeutsche": "Nichtdeutsche",
+    "sonstige_welt": "Staatsangehörigkeit Sonstige Welt",
+    "n_zellen": "Gitterzellen",
+    "anteil_nichtdeutsche_prozent": "Anteil Nichtdeutsche (%)",
+    "anteil_sonstige_welt_prozent": "Anteil Staatsangehörigkeit Sonstige Welt (%)",
+    "anteil_prozent": "Anteil (%)",
+    "gi_klasse": "Gi*-Klasse",
+    "lisa_klasse": "LISA-Klasse",
+    "veraenderung_pp": "Veränderung (Prozentpunkte)",
+    "bandbreite_m": "Bandbreite (m)",
 }
 
 

@@ -35,8 +35,12 @@ __all__ = [
     "available",
     "bezirk_values",
     "budget_table",
+    "budget_weights",
+    "column_labels",
+    "comparison",
     "compute",
     "default_scenario",
+    "demand_for",
     "estimate_note",
     "hotspot_layer",
     "meta",
@@ -44,6 +48,7 @@ __all__ = [
     "segregation_table",
     "siting",
     "status_table",
+    "style_context",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,14 +102,13 @@ def _p_default(cat: Catalog) -> int:
 
 
 def _siting_method(cat: Catalog) -> str:
-    g = cat.group()
-    tm = _group_table(cat)
-    est = "geschätzte " if tm["estimated"] else ""
+    _, demand = default_scenario(cat)
+    text = demand.attrs.get("nachfrage", {}).get("text", "")
     return (
         f"Maximal Covering (MCLP), {_p_default(cat)} Standorte, mindestens einer je Bezirk, "
-        f"Fußweg-Radius 800 m (Luftlinie, {cat.crs}); Nachfrage: {est}Personen "
-        f"({g.label}) auf 250-m-Raster; Kandidaten: Schulen, Kitas in Betrieb, bestehende "
-        f"Begegnungsorte (gesetzt); mit HiGHS beweisbar optimal gelöst."
+        f"Fußweg-Radius 800 m (Luftlinie, {cat.crs}); Nachfrage: {text}; Kandidaten: "
+        f"Schulen, Kitas in Betrieb, bestehende Begegnungsorte (gesetzt); mit HiGHS "
+        f"gelöst."
     )
 
 
@@ -276,10 +280,67 @@ def status_table(
 
 
 # --------------------------------------------------------------------------- siting, budget
+def demand_for(cat: Catalog, *, demand: str | None = None, group: str | None = None,
+               cell_size: float = 250, hotspot_factor: float = 1.0) -> gpd.GeoDataFrame:
+    """Demand cells for siting: from census grid cells or from the group's unit table.
+
+    ``demand``: ``None`` (the pack's ``siting.demand``, else the group), ``"gruppe"`` (the
+    group's counts per unit moved to a ``cell_size`` grid), ``"zellen"`` or
+    ``"zellen:SPALTE"`` (real grid cells of the pack's cell layer, summed to ``cell_size``).
+    ``attrs["nachfrage"]["text"]`` says in German which demand was used.
+    """
+    from .planning import scenario
+
+    spec = cat.pack.siting
+    if demand is None:
+        demand = "zellen" if spec.demand_cells else "gruppe"
+    if demand == "gruppe" or (group is not None and demand is None):
+        g = cat.group(group)
+        table = cat.group_frame(g.name, what="Die Standortplanung")
+        hotspots = hotspot_layer(cat, group=g.name) if hotspot_factor != 1.0 else None
+        out = scenario.demand_grid(table, column=g.count, cell_size=cell_size,
+                                   hotspots=hotspots, hotspot_factor=hotspot_factor)
+        tm = cat.table_meta(g.table)
+        est = "geschätzte " if tm["estimated"] else ""
+        out.attrs["nachfrage"] = {
+            "text": f"{est}Personen ({g.label}) je {cat.unit.label}, flächengewichtet auf "
+                    f"{cell_size:g}-m-Zellen verteilt ({tm['label']}, Stand "
+                    f"{fmt_date(tm['date'])})", "geschaetzt": bool(tm["estimated"])}
+        return out
+    kind, _, column = demand.partition(":")
+    if kind != "zellen":
+        raise InputError(f"--demand muss 'gruppe', 'zellen' oder 'zellen:SPALTE' sein, nicht "
+                         f"{demand!r}.")
+    layer = spec.demand_cells or next(
+        (n for n in cat.names() if cat.kind(n) == "zellen"), None)
+    if layer is None:
+        raise InputError(f"--demand {demand!r}: {cat.city} hat keine Gitterzellen; nutzen Sie "
+                         f"--demand gruppe.")
+    if hotspot_factor != 1.0:
+        raise InputError("--hotspot-factor gilt nur für --demand gruppe (Hotspots je "
+                         f"{cat.unit.label}).")
+    cells = cat.load(layer)
+    column = column or spec.demand_column or "personen"
+    if column not in cells:
+        counts = [c for c in cells.columns if pd.api.types.is_integer_dtype(cells[c])]
+        raise InputError(f"--demand zellen:{column}: die Zellen haben keine Spalte {column!r}; "
+                         f"möglich: {', '.join(counts)}.")
+    out = scenario.demand_from_cells(cells, cat.load(cat.unit.layer), column=column,
+                                     cell_size=int(max(cell_size, 100)))
+    label = (spec.demand_label if spec.demand_column == column and spec.demand_label
+             else f"{column} der Gitterzellen ({cat.schema(layer).label})")
+    out.attrs["nachfrage"] = {
+        "text": f"{label}, summiert auf {int(max(cell_size, 100))}-m-Zellen; "
+                f"Quelle: {cat.schema(layer).source}, Stand {fmt_date(cat.schema(layer).date)}",
+        "geschaetzt": False}
+    return out
+
+
 def siting(
     cat: Catalog,
     *,
     group: str | None = None,
+    demand: str | None = None,
     model: str = "mclp",
     p: int | None = None,
     radius: float = 800,
@@ -291,17 +352,17 @@ def siting(
 ):
     """Solve a meeting-space scenario on the catalogue; return ``(SitingResult, demand)``.
 
-    Demand: the group's counts per unit on a ``cell_size`` grid (weighted by
-    ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.scenario.candidate_sites`.
-    ``p`` defaults to the number of Bezirke (one new place per Bezirk).
+    Demand: :func:`demand_for` (census cells where the pack says so, else the group's counts
+    per unit on a ``cell_size`` grid, weighted by ``hotspot_factor`` in Gi* hotspots);
+    candidates: :func:`planning.scenario.candidate_sites`. ``p`` defaults to the number of
+    Bezirke (one new place per Bezirk).
     """
     from .planning import scenario
 
-    g = cat.group(group)
-    table = cat.group_frame(g.name, what="Die Standortplanung")
-    hotspots = hotspot_layer(cat, group=g.name) if hotspot_factor != 1.0 else None
-    demand = scenario.demand_grid(table, column=g.count, cell_size=cell_size,
-                                  hotspots=hotspots, hotspot_factor=hotspot_factor)
+    if group is not None and demand is None:
+        demand = "gruppe"
+    demand = demand_for(cat, demand=demand, group=group, cell_size=cell_size,
+                        hotspot_factor=hotspot_factor)
     boundary = cat.load(cat.unit.layer).dissolve()[["geometry"]]
     if p is None and model in ("mclp", "pmedian"):
         p = _p_default(cat)
@@ -401,8 +462,7 @@ def budget_table(
         vals = bezirk_values(cat, term).set_index("bezirk")
         col = g.count if g.count else g.share_column
         terms[term] = vals[col].reindex(terms.index).astype(float)
-    g = cat.group()
-    demand = scenario.demand_grid(cat.group_frame(g.name, what="Das Budget"), column=g.count)
+    demand = demand_for(cat)
     return scenario.budget_table(
         terms, demand, scenario.candidate_sites(cat),
         total=total, weights=weights, base_share=base_share, radius=radius,
@@ -569,13 +629,44 @@ RESULTS: dict[str, ResultSpec] = {
 }
 
 
+def comparison(cat: Catalog, name: str) -> pd.DataFrame:
+    """Two shares of the same units (a pack ``comparisons`` entry) and their change in points.
+
+    Returns the units' polygons with ``anteil_<a>_prozent``, ``anteil_<b>_prozent``,
+    ``veraenderung_pp`` (b minus a) and the pack's ``hinweis`` (e.g. that census and register
+    count differently).
+    """
+    from .analysis.aggregate import compare_shares
+
+    c = cat.pack.comparisons[name]
+    sides = []
+    for side in (c.first, c.second):
+        spec = cat.table_spec(side["table"])
+        t = cat.table(side["table"])
+        if side["column"] not in t:
+            raise LayerError(f"Vergleich {name!r}: Tabelle {side['table']!r} hat keine Spalte "
+                             f"{side['column']!r}.")
+        sides.append((spec, t.set_index(spec.unit_key)[side["column"]]))
+    (spec_a, a), (spec_b, b) = sides
+    if spec_a.unit != spec_b.unit:
+        raise LayerError(f"Vergleich {name!r}: beide Tabellen brauchen dieselbe Einheit "
+                         f"({spec_a.unit!r} und {spec_b.unit!r}).")
+    table = compare_shares(a, b, names=c.names, note=c.note)
+    units = cat.load(spec_a.unit)
+    keep = [x for x in (spec_a.unit_key, "stadtteil", "bezirk_roman", "bezirk_name") if x in units]
+    out = units[[*dict.fromkeys(keep), "geometry"]].merge(
+        table, left_on=spec_a.unit_key, right_index=True, how="inner")
+    out = out[[col for col in out.columns if col != "geometry"] + ["geometry"]]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs)
+
+
 def _has_candidates(cat: Catalog) -> bool:
     return any(n in cat.names() for n in ("schulen", "kitas", "begegnungsorte"))
 
 
 def available(cat: Catalog) -> list[str]:
     """Return the names of the tables and results that can be computed for ``cat``."""
-    names = list(cat.table_names())
+    names = [*cat.table_names(), *cat.pack.comparisons]
     has_group = bool(cat.unit_groups()) and cat.group().name in cat.unit_groups()
     for spec in RESULTS.values():
         if any(n not in cat.names() for n in spec.needs):
@@ -595,6 +686,19 @@ def meta(cat: Catalog, name: str) -> dict[str, object]:
         group = "Grundlagen" if not any(g.table == name for g in cat.pack.groups.values()) \
             else "Analyse"
         return {**tm, "group": group}
+    if name in cat.pack.comparisons:
+        c = cat.pack.comparisons[name]
+        a, b = cat.table_meta(c.first["table"]), cat.table_meta(c.second["table"])
+        return {
+            "name": name, "label": c.label, "group": "Analyse",
+            "source": f"{a['label']} ({a['source']}, Stand {fmt_date(a['date'])}); "
+                      f"{b['label']} ({b['source']}, Stand {fmt_date(b['date'])})",
+            "date": f"{fmt_date(a['date'])} und {fmt_date(b['date'])}",
+            "licence": "; ".join(dict.fromkeys([a["licence"], b["licence"]])),
+            "method": f"Veränderung in Prozentpunkten ({c.names[1]} minus {c.names[0]}). "
+                      f"{c.note}",
+            "estimated": bool(a["estimated"] or b["estimated"]), "description": c.note,
+        }
     if name not in RESULTS:
         raise LayerError(f"unbekanntes Ergebnis {name!r}; bekannt: "
                          f"{', '.join(available(cat))}.")
@@ -615,6 +719,8 @@ def compute(cat: Catalog, name: str) -> pd.DataFrame:
     """Return result or table ``name`` for ``cat`` (computed once per catalogue, copied)."""
     if name in cat.table_names():
         return cat.unit_table(name)
+    if name in cat.pack.comparisons:
+        return comparison(cat, name)
     if name not in RESULTS:
         raise LayerError(f"unbekanntes Ergebnis {name!r}; bekannt: "
                          f"{', '.join(available(cat))}.")

@@ -15,3 +15,10 @@ def catalog():
 @pytest.fixture(scope="session")
 def stadtteile(catalog):
     return catalog.load("stadtteile")
+
+
+@pytest.fixture(scope="session")
+def zensus_catalog(catalog):
+    """The Essen catalogue, whose pack names the Zensus 2011 cells as layer ``zensus2011``."""
+    assert "zensus2011" in catalog.names()
+    return catalog

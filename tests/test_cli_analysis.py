@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from gis_planning import results
+from gis_planning import InputError, results
 from gis_planning.cli import cli
 
 
@@ -101,6 +101,14 @@ def test_status_cli(run, tmp_path):
     assert bad.exit_code == 2 and "direction" in bad.output
 
 
+def test_siting_demand_from_the_group_keeps_the_seed_total(catalog):
+    _, demand = results.siting(catalog, demand="gruppe", cell_size=500)
+    assert demand["nachfrage"].sum() == pytest.approx(21287)  # seed's 12-origin total kept
+    assert "geschätzte Personen (12 Hauptherkunftsländer)" in demand.attrs["nachfrage"]["text"]
+    with pytest.raises(InputError, match="keine Spalte 'nirgends'"):
+        results.siting(catalog, demand="zellen:nirgends")
+
+
 def test_default_siting_scenario(catalog):
     sites = results.compute(catalog, "standorte")
     assert len(sites) == 9 and sorted(sites["bezirk"]) == list(range(1, 10))  # one per Bezirk
@@ -115,7 +123,10 @@ def test_default_siting_scenario(catalog):
         city["covered_weight"] / city["total_weight"])
     assert per_bezirk["mean_distance"].min() <= city["mean_distance"]
     assert city["mean_distance"] <= per_bezirk["mean_distance"].max()
-    assert alloc["weight"].sum() == pytest.approx(21287)  # seed's 12-origin total kept
+    # default demand for Essen: Zensus 2011 persons of nationality group "Sonstige Welt"
+    cells = catalog.load("zensus2011")
+    assert alloc["weight"].sum() == pytest.approx(cells["sonstige_welt"].sum())
+    assert "Zensus 2011" in results.meta(catalog, "standorte")["method"]
     # every covered demand cell lies within 800 m of its site
     assert (alloc.loc[alloc["covered"], "distance_m"] <= 800 + 1e-6).all()
     areas = results.compute(catalog, "einzugsbereiche")

@@ -26,8 +26,10 @@ from gis_planning.cli import cli
 from gis_planning.data.catalog import load_city
 from gis_planning.outputs.webmap import decode_polyline
 
-#: Closer than this to a confidential point counts as revealing it.
-TOL_M, TOL_DEG = 3.0, 3e-5
+#: Geometries written to files reveal a point when a vertex or a polygon's centre lies this
+#: close to it (a buffer's centroid is the point to far below a millimetre; a public layer
+#: such as 10,000 census cells would meet some of 800 points by chance at a metre).
+TOL_M, TOL_DEG = 0.05, 5e-7
 
 
 class Finder:
@@ -37,28 +39,48 @@ class Finder:
         self.m = cKDTree(shapely.get_coordinates(points.to_crs("EPSG:25832").geometry.array))
         self.deg = cKDTree(shapely.get_coordinates(points.to_crs("EPSG:4326").geometry.array))
 
-    def hits(self, xy: np.ndarray) -> list[tuple[float, float]]:
+    def hits(self, xy: np.ndarray, *, tol_deg: float = TOL_DEG, tol_m: float = TOL_M
+             ) -> list[tuple[float, float]]:
+        """Pairs (either axis order) within the tolerance of a confidential point."""
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         out = []
         for arr in (xy, xy[:, ::-1]):
             deg = (arr[:, 0] > 5) & (arr[:, 0] < 16) & (arr[:, 1] > 47) & (arr[:, 1] < 56)
             met = (arr[:, 0] > 250_000) & (arr[:, 0] < 500_000) & (arr[:, 1] > 5.6e6) & (
                 arr[:, 1] < 5.8e6)
-            for mask, tree, tol in ((deg, self.deg, TOL_DEG), (met, self.m, TOL_M)):
+            for mask, tree, tol in ((deg, self.deg, tol_deg), (met, self.m, tol_m)):
                 if mask.any():
-                    d, _ = tree.query(arr[mask])
-                    out += [tuple(p) for p in arr[mask][d < tol]]
+                    d, _ = tree.query(arr[mask], p=np.inf)  # per-axis distance
+                    out += [tuple(p) for p in arr[mask][d <= tol]]
+        return out
+
+    def hits_in_text(self, text: str) -> list[tuple[float, float]]:
+        """Printed coordinate pairs that a confidential point rounds to, at any precision.
+
+        A pair printed with ``d`` decimals reveals a point if the point rounds to it
+        (per-axis distance at most half a unit of the last printed digit).
+        """
+        out = []
+        for decimals, pairs in _numbers(text).items():
+            tol = 0.5 * 10.0 ** -decimals + 1e-9
+            # degrees need at least 4 decimals (about 10 m) to say where a point is
+            out += self.hits(pairs, tol_deg=tol if decimals >= 4 else -1.0,
+                             tol_m=tol if decimals <= 2 else TOL_M)
         return out
 
 
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
-def _numbers(text: str) -> np.ndarray:
-    nums = [float(m) for m in _NUM.findall(text.replace(",", " , "))]
-    if len(nums) < 2:
-        return np.empty((0, 2))
-    return np.column_stack([nums[:-1], nums[1:]])  # every neighbouring pair
+def _numbers(text: str) -> dict[int, np.ndarray]:
+    """Neighbouring number pairs of ``text`` by the decimals they are printed with."""
+    found = _NUM.findall(text.replace(",", " , "))
+    vals = [float(m) for m in found]
+    decs = [len(m.split(".")[1].split("e")[0].split("E")[0]) if "." in m else 0 for m in found]
+    out: dict[int, list] = {}
+    for i in range(len(vals) - 1):
+        out.setdefault(max(decs[i], decs[i + 1]), []).append((vals[i], vals[i + 1]))
+    return {d: np.array(p, dtype=float) for d, p in out.items()}
 
 
 def _geometry_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -91,9 +113,9 @@ def scan(path: Path, finder: Finder) -> list:
     raw = path.read_bytes()
     hits = []
     text = raw.decode("utf-8", errors="ignore")
-    hits += finder.hits(_numbers(text))
-    if path.suffix == ".html":
-        hits += finder.hits(_html_points(text))
+    hits += finder.hits_in_text(text)
+    if path.suffix == ".html":  # polyline-encoded with 5 decimals or more: rounding only
+        hits += finder.hits(_html_points(text), tol_deg=6e-6, tol_m=-1.0)
     if path.suffix in (".gpkg", ".geojson"):
         import pyogrio
 
@@ -101,13 +123,13 @@ def scan(path: Path, finder: Finder) -> list:
             gdf = gpd.read_file(path, layer=name)
             if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None:
                 hits += finder.hits(_geometry_points(gdf.to_crs("EPSG:25832")))
-            hits += finder.hits(_numbers(gdf.drop(columns="geometry",
-                                                  errors="ignore").to_csv()))
+            hits += finder.hits_in_text(gdf.drop(columns="geometry",
+                                                 errors="ignore").to_csv())
     if path.suffix == ".tif":
         import rasterio
 
         with rasterio.open(path) as ds:
-            hits += finder.hits(_numbers(json.dumps(ds.tags())))
+            hits += finder.hits_in_text(json.dumps(ds.tags()))
     return hits
 
 
@@ -126,6 +148,10 @@ def test_scanner_finds_points_in_every_form(tmp_path, catalog):
     for f in ("k.geojson", "b.gpkg", "a.html"):
         assert scan(tmp_path / f, finder), f
     assert finder.hits(np.array([[7.0, 51.0]])) == []
+    x, y = shapely.get_coordinates(kitas.to_crs("EPSG:4326").geometry.array)[0]
+    assert finder.hits_in_text(f"Lage: {x:.5f}, {y:.5f}")  # rounded to about a metre
+    assert finder.hits_in_text(f"POINT ({y:.6f} {x:.6f})")  # swapped axes
+    assert not finder.hits_in_text(f"{x:.2f}, {y:.2f}")  # a kilometre says nothing
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +218,7 @@ def test_every_command_keeps_confidential_points_inside(planner, pack, tmp_path)
         assert "Traceback" not in res.output, (args, res.output)
         if res.exit_code != 0:  # a refusal is fine, if it says why
             assert res.exit_code == 2 and "vertraulich" in res.output, (args, res.output)
-        hits = finder.hits(_numbers(res.output))
+        hits = finder.hits_in_text(res.output)
         assert not hits, f"{' '.join(args)} printed confidential coordinates {hits[:3]}"
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {"atlas.html", "alles.gpkg", "standorte.geojson"} <= {f.name for f in files}

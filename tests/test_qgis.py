@@ -60,14 +60,14 @@ def _run_check(python: str, paths: list[Path]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def exported(catalog, tmp_path_factory):
+def exported(catalog, zensus_catalog, tmp_path_factory):
     out = tmp_path_factory.mktemp("qgis")
     layers = export.export_layers(catalog)
     export.write_gpkg(layers, out / "essen.gpkg")
     files = export.write_geojson_dir(layers, out / "geojson")
     rasters = {}
     for name in raster.SURFACES:
-        surface = raster.catalog_surface(catalog, name, cell_size=200)
+        surface = raster.catalog_surface(zensus_catalog, name, cell_size=200)
         rasters[name] = (surface, raster.write_cog(surface, out / f"{name}.tif"))
     return layers, out / "essen.gpkg", files, rasters
 
@@ -138,7 +138,7 @@ def test_qgis_loads_rasters(report, exported):
     for name, (surface, _) in rasters.items():
         row = rows[name]
         assert row["valid"], row
-        assert row["crs"] == "EPSG:25832"
+        assert row["crs"] == str(surface.grid.crs)  # census-cell surfaces: EPSG:3035
         assert row["bands"] == len(surface.bands)
         assert (row["width"], row["height"]) == (surface.grid.width, surface.grid.height)
         assert row["pixel_size"] == [200.0, 200.0]

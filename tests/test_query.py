@@ -443,9 +443,10 @@ def _readme_commands() -> list[list[str]]:
 EXPECTED = [
     ["(36 Zeilen)", "Altenessen-Nord", "Altenessen-Süd", "Karnap", "Vogelheim"],
     ["10"],
-    ["Altenessen-Nord", "18.405", "3,6", "Altenessen-Süd", "True", "25.989", "6,4", "Karnap",
+    ["Altenessen-Nord", "18.405", "3,4", "Altenessen-Süd", "True", "25.989", "6,4", "Karnap",
      "8081", "5,6", "(3 Zeilen)"],
-    ["Stadtkern", "Nordviertel", "Südostviertel", "Altendorf", "Horst", "(5 Zeilen)"],
+    ["Stadtkern", "Nordviertel", "Südostviertel", "Altendorf", "Horst", "Ostviertel",
+     "Westviertel", "(7 Zeilen)"],
     ["Frohnhausen", "Schonnebeck", "Katernberg", "(3 Zeilen)"],
     ["(9 Zeilen)"],
     ["(8 Zeilen)"],
@@ -495,11 +496,12 @@ def test_readme_answers_in_detail(cat):
     q10 = _rows(cmds[9], cat)
     assert q10["bezirk_roman"].iloc[0] == "III" and q10["bezirk_roman"].iloc[-1] == "IX"
     assert q10["einwohner_je_km2"].iloc[0] == pytest.approx(98439 / 16.530, abs=1)
-    # Q4 against the shares the Vorlage prints for the affected Stadtteile above 7 %.
+    # Q4: every Stadtteil the Vorlage prints above 7 %, and the estimate adds two whose
+    # Zensus 2011 pattern puts them above 7 % too (estimated, not printed)
     bs = results.compute(cat, "betroffene_stadtteile")
     printed = set(bs.loc[bs.herkunft12_anteil_prozent > 7, "stadtteil"])
     q4 = filter_layer("stadtteil_statistik", where="herkunft12_anteil_prozent > 7")
-    assert set(q4["stadtteil"]) == printed
+    assert set(q4["stadtteil"]) == printed | {"Ostviertel", "Westviertel"}
 
 
 def test_kitas_in_hotspot_stadtteile_when_the_result_exists(cat):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -9,7 +11,6 @@ import rasterio
 import shapely
 from click.testing import CliRunner
 
-from gis_planning import results
 from gis_planning._errors import ConfidentialDataError, InputError, OutputExistsError
 from gis_planning.cli import cli
 from gis_planning.outputs import raster
@@ -58,31 +59,88 @@ def test_smooth_mass_preserves_total_inside_irregular_mask():
     assert spread.std() < mass.std()
 
 
-def test_population_density_exact_zone_totals_when_aligned():
-    zones = _zones()
-    s = raster.population_density(zones, bandwidth=0, cell_size=100)
-    z = raster.zonal_statistics(s, zones, band=0)
-    np.testing.assert_allclose(z["summe"], zones["herkunft12_anzahl"], rtol=1e-12)
-    # density of the first zone: 10 persons on 0.04 km²
-    assert s.band(0)[s.grid.height - 1, 0] == pytest.approx(10 / 0.04)
-    smooth = raster.population_density(zones, bandwidth=150, cell_size=100)
-    zs = raster.zonal_statistics(smooth, zones, band=1)
-    assert zs["summe"].sum() == pytest.approx(zones["einwohner"].sum(), rel=1e-12)
-    assert not np.allclose(zs["summe"], zones["einwohner"])  # smoothing moves people
-    chk = raster.total_check(smooth, zones, band=1)
-    assert chk["zonal"] == pytest.approx(chk["expected"]) == pytest.approx(chk["raster"])
+def _cells(cols, rows, persons, group, *, size: int = 100):
+    from gis_planning.data import zensus
+
+    x = np.asarray(cols) * size + 4_000_000
+    y = np.asarray(rows) * size + 3_000_000
+    return zensus.cell_frame(x, y, {"personen": np.asarray(persons),
+                                    "nichtdeutsche": np.asarray(group)}, cell_size=size)
 
 
-def test_population_density_essen_totals(catalog):
-    table = results.compute(catalog, "stadtteil_statistik")
-    s = raster.population_density(table, cell_size=200, bandwidth=300)
-    for band, col in enumerate(("herkunft12_anzahl", "einwohner")):
-        z = raster.zonal_statistics(s, table, band=band)
-        assert z["summe"].sum() == pytest.approx(table[col].sum(), rel=1e-9)
-    # without smoothing each Stadtteil keeps its total up to the rasterisation of borders
-    s0 = raster.population_density(table, cell_size=200, bandwidth=0)
-    err = (raster.zonal_statistics(s0, table)["summe"] / table["herkunft12_anzahl"] - 1).abs()
-    assert err.median() < 0.05
+def test_population_density_from_cells_sums_exactly():
+    cells = _cells([0, 1, 3], [0, 0, 2], [7, 20, 453], [1, 0, 90])
+    s = raster.population_density(cells)
+    assert s.grid.crs == "EPSG:3035" and (s.grid.width, s.grid.height) == (4, 3)
+    assert tuple(s.grid.transform)[:6] == (100.0, 0.0, 4_000_000.0, 0.0, -100.0, 3_000_300.0)
+    d = s.band("Personen insgesamt je km²")
+    assert d[2, 0] == 700.0 and d[2, 1] == 2000.0 and d[0, 3] == 45300.0  # n / 0.01 km²
+    assert np.isnan(d[2, 2])  # not a cell of the surface (no domain given)
+    assert s.total(0) == 480.0 and s.total(1) == 91.0  # exactly the source totals
+    chk = raster.total_check(s, band=0)
+    assert chk["raster"] == chk["expected"] == 480.0
+    # a domain adds its unpopulated cells as 0 (centre inside), not as nodata
+    dom = gpd.GeoDataFrame(geometry=[shapely.box(4_000_000, 3_000_000, 4_000_400, 3_000_100)],
+                           crs="EPSG:3035")
+    s2 = raster.population_density(cells, domain=dom.to_crs(CRS))
+    assert s2.band(0)[2, 2] == 0.0 and s2.band(0)[2, 3] == 0.0 and s2.total(0) == 480.0
+    smooth = raster.population_density(cells, domain=dom, bandwidth=100)
+    assert smooth.total(0) == pytest.approx(480.0, rel=1e-12)
+    assert smooth.band(0)[2, 0] != 700.0
+
+
+def test_population_density_essen_cells(zensus_catalog):
+    s = raster.catalog_surface(zensus_catalog, "bevoelkerung_dichte")
+    assert s.grid.crs == "EPSG:3035" and s.grid.cell_size == 100
+    assert s.total(0) == 564174.0 and s.total(1) == 53709.0
+    assert np.nanmax(s.band(0)) == 45800.0  # the fullest cell: 458 persons on 1 ha
+    assert s.tags["quelle"].startswith("Zensus 2011") and s.tags["stand"] == "2011-05-09"
+    # every populated cell inside the city, plus empty cells inside the boundary as 0
+    assert int((np.nan_to_num(s.band(0)) > 0).sum()) == 10010
+    coarse = raster.catalog_surface(zensus_catalog, "bevoelkerung_dichte", cell_size=500)
+    assert coarse.grid.cell_size == 500 and coarse.total(0) == pytest.approx(564174.0)
+    # the zonal check by Stadtteil splits cut cells by area: close, not exact
+    chk = raster.total_check(s, zensus_catalog.load("stadtteile"))
+    assert chk["zonal"] == pytest.approx(564174, rel=2e-3)
+
+
+def test_grid_share_surface(zensus_catalog):
+    cells = _cells([0, 1], [0, 0], [10, 40], [5, 4])
+    s = raster.grid_share_surface(cells, min_population=20)
+    assert np.isnan(s.band(0)[0, 0]) and s.band(0)[0, 1] == pytest.approx(10.0)
+    assert s.band(1).tolist() == [[10.0, 40.0]]
+    assert s.bands[0] == "Anteil Nichtdeutsche (%)" and s.kinds == ("value", "value")
+    essen = raster.catalog_surface(zensus_catalog, "nichtdeutsche_anteil")
+    share = essen.band(0)
+    assert np.nanmax(share) <= 100 and np.nanmin(share) >= 0
+    assert np.nansum(essen.band(1)) == 564174.0
+
+
+def test_grid_hotspot_surface_from_real_cells(zensus_catalog):
+    s = raster.catalog_surface(zensus_catalog, "gitter_hotspots", cell_size=500)
+    assert s.bands == ("Gi*-z-Wert", "Gi*-Klasse", "LISA-Klasse", "Anteil EB-geglättet (%)")
+    gi = s.band(1)
+    codes = set(np.unique(gi[np.isfinite(gi)]))
+    assert codes <= {-1.0, 0.0, 1.0} and 1.0 in codes
+    hot_share = float((gi == 1).sum() / np.isfinite(gi).sum())
+    assert 0 < hot_share < 0.2  # not the whole north (the old Stadtteil-copy surface: 90 %)
+    assert int(s.tags["n_hotspot"]) == int((gi == 1).sum())
+    assert "Permutationen" in s.tags["method"] and s.grid.cell_size == 500
+    lisa = s.band(2)
+    assert set(np.unique(lisa[np.isfinite(lisa)])) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+
+
+def test_available_surfaces_and_missing_cells(catalog):
+    from gis_planning.data.catalog import load_city
+
+    assert set(raster.available_surfaces(catalog).values()) == {""}  # Essen has every input
+    muster = load_city(Path(__file__).parent / "data" / "musterstadt" / "pack.json")
+    why = raster.available_surfaces(muster)
+    assert why["entfernung"] == "" and "zensus2011" in why["gitter_hotspots"]
+    assert "projektwohnungen" in why["projektwohnungen_dichte"]
+    with pytest.raises(InputError, match="keine Zensus-Gitterzellen"):
+        raster.catalog_surface(muster, "bevoelkerung_dichte")
+    assert "gi_stern" not in raster.SURFACES and not hasattr(raster, "gi_surface")
 
 
 def test_flats_density_masks_small_counts_and_keeps_totals():
@@ -121,36 +179,26 @@ def test_distance_surface_hand_computed():
         raster.distance_surface(b, {})
 
 
-def test_gi_surface_finds_the_high_block():
-    vals = np.full(36, 10.0)
-    vals[[14, 15, 20, 21]] = 400.0  # central 2 x 2 zones
-    zones = _zones(n=6, size=200, values=vals)
-    zones["einwohner"] = 1000.0
-    s = raster.gi_surface(zones, cell_size=100, distance=250, permutations=0)
-    z, code = s.band(0), s.band(1)
-    centre = z[5:7, 5:7]
-    assert (centre > 3).all()
-    assert (code[5:7, 5:7] == 1).all()
-    assert np.nanmax(z) == z[5:7, 5:7].max()
-    assert set(np.unique(code[np.isfinite(code)])) <= {-1.0, 0.0, 1.0}
-
-
 def test_write_cog_roundtrip(tmp_path):
-    zones = _zones()
-    s = raster.population_density(zones, bandwidth=100, cell_size=50)
+    rng = np.random.default_rng(5)
+    cols, rows = np.meshgrid(np.arange(80), np.arange(70))
+    persons = rng.integers(3, 500, cols.size)
+    s = raster.population_density(_cells(cols.ravel(), rows.ravel(), persons, persons // 10))
     path = raster.write_cog(s, tmp_path / "pop.tif")
     with rasterio.open(path) as ds:
-        assert ds.crs.to_epsg() == 25832
+        assert ds.crs.to_epsg() == 3035
         assert ds.count == 2 and ds.nodata == raster.NODATA
         assert ds.descriptions == s.bands
         assert ds.units == s.units
         assert ds.tags(1)["units"] == "Personen/km²"
-        assert ds.tags()["title"] == s.tags["title"]
+        assert ds.tags()["title"].startswith("Bevölkerungsdichte")
         assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert ds.overviews(1)
-        assert ds.res == (50.0, 50.0)
-        np.testing.assert_allclose(ds.read(1, masked=True).filled(np.nan),
-                                   s.band(0).astype("float32"), equal_nan=True)
+        assert ds.res == (100.0, 100.0)
+        band = ds.read(1, masked=True).filled(np.nan)
+        np.testing.assert_allclose(band, s.band(0).astype("float32"), equal_nan=True)
+        # read back from the file, the band still sums to the source exactly
+        assert float(np.nansum(band.astype(float)) * 0.01) == float(persons.sum())
     with pytest.raises(OutputExistsError):
         raster.write_cog(s, path)
     secret = raster.Surface("x", s.data, s.grid, s.bands, s.units, s.kinds,
@@ -173,3 +221,26 @@ def test_cli_raster_flats_and_distance(tmp_path):
     res = runner.invoke(cli, ["raster", "distance", "-o", str(tmp_path / "d.tif"),
                               "--cell-size", "250"])
     assert res.exit_code == 0, res.output
+
+
+def test_cli_raster_population_prints_a_true_check(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "pop.tif"
+    res = runner.invoke(cli, ["raster", "population", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Summe Band x Zellfläche 564.174, Quelle (Summe der Zellen) 564.174" in res.output
+    assert "stimmt überein" in res.output and "Zensus 2011" in res.output
+    res = runner.invoke(cli, ["raster", "gitter-hotspots", "-o", str(tmp_path / "h.tif"),
+                              "--cell-size", "1000"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(tmp_path / "h.tif") as ds:
+        assert ds.res == (1000.0, 1000.0) and ds.descriptions[1] == "Gi*-Klasse"
+    res = runner.invoke(cli, ["raster", "hotspots", "-o", str(tmp_path / "x.tif")])
+    assert res.exit_code == 2 and "No such command" in res.output
+
+
+def test_cli_raster_grid_surfaces_need_cells(tmp_path):
+    muster = Path(__file__).parent / "data" / "musterstadt" / "pack.json"
+    res = CliRunner().invoke(cli, ["--city", str(muster), "raster", "anteil", "-o",
+                                   str(tmp_path / "a.tif")])
+    assert res.exit_code == 2 and "keine Zensus-Gitterzellen" in res.output

@@ -29,7 +29,8 @@ READ_ONLY = {"check"}
 REFUSED = {"hotspots", "status"}
 
 #: Sub-commands that never read the confidential layer (``raster all`` covers them anyway).
-SUB_SAFE = {"raster": {"distance", "hotspots", "population"}, "layers": {"list"}}
+SUB_SAFE = {"raster": {"distance", "population", "anteil", "gitter-hotspots"},
+            "layers": {"list"}}
 
 
 def _recipes(out: Path) -> dict[str, list[list[str]]]:

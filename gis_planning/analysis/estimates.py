@@ -22,6 +22,7 @@ import logging
 import math
 import warnings
 from collections.abc import Mapping
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,10 +38,17 @@ __all__ = [
     "METHODEN",
     "SCHAETZUNG_LABEL",
     "STADTTEIL_SCHEMA",
+    "VARIANTEN",
     "quellen_pruefung",
+    "schaetz_varianten",
     "stadtteil_einwohner",
     "stadtteil_schaetzung",
     "validate_stadtteil_table",
+    "validierung_anteile",
+    "validierung_einwohner",
+    "validierung_tabelle",
+    "zensus_gewicht",
+    "zensus_prior",
 ]
 
 logger = logging.getLogger(__name__)
@@ -419,6 +427,11 @@ def stadtteil_schaetzung(
     bezirk_statistik: pd.DataFrame | None = None,
     betroffene: pd.DataFrame | None = None,
     prior_anteil: Mapping[int, float] | pd.Series | None = None,
+    einwohner_gewicht: Mapping[int, float] | pd.Series | None = None,
+    einwohner_regel: Literal["quellen", "quellen_gewicht", "quellen_verhaeltnis",
+                             "gewicht"] = "quellen",
+    prior_beschreibung: str | None = None,
+    gewicht_beschreibung: str | None = None,
 ) -> pd.DataFrame:
     """Estimate inhabitants and the 12-origin population per Stadtteil for 30.09.2016.
 
@@ -439,7 +452,21 @@ def stadtteil_schaetzung(
     prior_anteil : mapping or Series, optional
         Stadtteil number -> prior guess of the 12-origin share (per cent) for Stadtteile
         without a printed share (e.g. the share of non-Germans). Default: equal within the
-        Bezirk.
+        Bezirk. :func:`zensus_prior` builds it from Zensus 2011 Stadtteil counts.
+    einwohner_gewicht : mapping or Series, optional
+        Stadtteil number -> weight for spreading the Bezirk's inhabitants (e.g. the Zensus
+        2011 persons of each Stadtteil); used as ``einwohner_regel`` says.
+    einwohner_regel : {"quellen", "quellen_gewicht", "quellen_verhaeltnis", "gewicht"}
+        ``"quellen"`` (default): each Stadtteil's published figure (``einwohner``), Stadtteile
+        without one share the Bezirk remainder by area (the estimate before Zensus cells
+        existed). ``"quellen_gewicht"``: published figures, the remainder shared by
+        ``einwohner_gewicht`` instead of area. ``"quellen_verhaeltnis"``: published figures;
+        a Stadtteil without one gets its weight times the Bezirk's ratio of published figures
+        to weights (ratio estimator, no remainder). ``"gewicht"``: the Bezirk total spread in
+        proportion to ``einwohner_gewicht`` alone (published figures ignored).
+    prior_beschreibung, gewicht_beschreibung : str, optional
+        German text naming what ``prior_anteil`` / ``einwohner_gewicht`` are (e.g.
+        "Nichtdeutschen-Anteil Zensus 2011"), written into ``hinweis``.
 
     Returns
     -------
@@ -487,10 +514,17 @@ def stadtteil_schaetzung(
     Stadtteil's share comes out above the lowest printed share of its Bezirk (the seed names
     the "besonders betroffene" ones).
 
+    With ``einwohner_regel="gewicht"`` every Stadtteil starts from ``p_i = g_i`` (its weight,
+    e.g. Zensus 2011 persons); with ``"quellen_gewicht"`` the remainder goes to the Stadtteile
+    without a figure in proportion to ``g_i`` (if it is not positive: ``g_i`` times the
+    Bezirk's known figures per unit of weight); with ``"quellen_verhaeltnis"`` always
+    ``p_i = g_i sum(p_known) / sum(g_known)``. The raking step is the same.
+
     ``methode`` codes: ``anteil_gedruckt`` (share from the seed), ``rest_bezirk`` (share from
-    the Bezirk remainder); prefixed by how inhabitants were obtained: ``skaliert`` (own figure
-    scaled) or ``bezirksrest`` (no figure, from the Bezirk remainder), e.g.
-    ``skaliert+anteil_gedruckt``.
+    the Bezirk remainder, equal prior), ``rest_bezirk_prior`` (remainder spread by
+    ``prior_anteil``); prefixed by how inhabitants were obtained: ``skaliert`` (own figure
+    scaled), ``bezirksrest`` (no figure, from the Bezirk remainder) or ``gewicht`` (Bezirk total
+    spread by ``einwohner_gewicht``), e.g. ``skaliert+anteil_gedruckt``.
     """
     _check_stadtteile(stadtteile)
     require_columns(einwohner, ("stadtteil_nr", "einwohner"), name="einwohner")
@@ -519,6 +553,27 @@ def stadtteil_schaetzung(
     if bad:
         raise NameMatchError(f"`betroffene` has stadtteil_nr {bad} not in `stadtteile`.")
     prior = {} if prior_anteil is None else {int(k): float(v) for k, v in prior_anteil.items()}
+    if einwohner_regel not in ("quellen", "quellen_gewicht", "quellen_verhaeltnis", "gewicht"):
+        raise InputError(
+            f"`einwohner_regel` muss 'quellen', 'quellen_gewicht', 'quellen_verhaeltnis' oder "
+            f"'gewicht' sein, nicht {einwohner_regel!r}."
+        )
+    gewicht: dict[int, float] = {}
+    if einwohner_regel != "quellen":
+        if einwohner_gewicht is None:
+            raise InputError(
+                f"`einwohner_regel={einwohner_regel!r}` braucht `einwohner_gewicht` (z. B. die "
+                f"Zensus-2011-Einwohner je Stadtteil aus zensus_gewicht())."
+            )
+        gewicht = {int(k): float(v) for k, v in einwohner_gewicht.items()}
+        lacking = sorted(set(st["stadtteil_nr"]) - set(gewicht))
+        if lacking:
+            raise NameMatchError(
+                f"`einwohner_gewicht` hat keinen Wert für stadtteil_nr {lacking}; jedem "
+                f"Stadtteil ein Gewicht geben (0 erlaubt)."
+            )
+        if any(v < 0 or not np.isfinite(v) for v in gewicht.values()):
+            raise InputError("`einwohner_gewicht` muss endlich und nicht negativ sein.")
 
     e_out = pd.Series(0, index=st.index, dtype="int64")
     h_out = pd.Series(0, index=st.index, dtype="int64")
@@ -535,16 +590,34 @@ def stadtteil_schaetzung(
         total_e, total_h = int(b.einwohner), int(b.herkunft12_anzahl)
         p = st.loc[idx, "_prior"].astype(float).to_numpy().copy()
         area = st.loc[idx, "_area"].to_numpy()
+        share_by = area
+        if gewicht:
+            g = np.array([gewicht[int(n)] for n in st.loc[idx, "stadtteil_nr"]])
+            if g.sum() <= 0:
+                raise InputError(
+                    f"Bezirk {b.bezirk}: `einwohner_gewicht` ist in Summe 0; keine Grundlage, "
+                    f"die Einwohner zu verteilen."
+                )
+            if einwohner_regel == "gewicht":
+                p = g.astype(float).copy()
+                ew_meth[idx] = "gewicht"
+            else:
+                share_by = g
         miss = np.isnan(p)
         if miss.any():
             ew_meth[idx[miss]] = "bezirksrest"
             rest = total_e - np.nansum(p)
-            if rest > 0:
-                p[miss] = rest * area[miss] / area[miss].sum()
-            elif (~miss).any():
-                p[miss] = area[miss] * np.nansum(p) / area[~miss].sum()
+            if share_by[miss].sum() <= 0:
+                share_by = area
+            if (einwohner_regel == "quellen_verhaeltnis" and (~miss).any()
+                    and share_by[~miss].sum() > 0):
+                p[miss] = share_by[miss] * np.nansum(p) / share_by[~miss].sum()
+            elif rest > 0:
+                p[miss] = rest * share_by[miss] / share_by[miss].sum()
+            elif (~miss).any() and share_by[~miss].sum() > 0:
+                p[miss] = share_by[miss] * np.nansum(p) / share_by[~miss].sum()
             else:
-                p[miss] = area[miss]
+                p[miss] = share_by[miss]
         e = largest_remainder(p, total_e)
         e_out[idx] = e
 
@@ -603,17 +676,26 @@ def stadtteil_schaetzung(
         h_out[idx] = h
 
     named_all = st["stadtteil_nr"].map(lambda n: n in shares)
-    methode = ew_meth + np.where(named_all, "+anteil_gedruckt", "+rest_bezirk")
+    rest_code = "+rest_bezirk_prior" if prior else "+rest_bezirk"
+    methode = ew_meth + np.where(named_all, "+anteil_gedruckt", rest_code)
     anteil = 100.0 * h_out / e_out.where(e_out > 0)
+    g_text = gewicht_beschreibung or "Gewicht je Stadtteil"
+    ew_text = {
+        "skaliert": "aus eigener Angabe auf die Bezirkssumme skaliert",
+        "bezirksrest": (
+            f"ohne eigene Angabe: {g_text} mal Verhältnis der Angaben zu {g_text} im Bezirk"
+            if einwohner_regel == "quellen_verhaeltnis" else
+            "aus dem Rest der Bezirkssumme (keine eigene Angabe"
+            + (f", nach {g_text} verteilt)" if einwohner_regel == "quellen_gewicht"
+               else ", nach Fläche verteilt)")),
+        "gewicht": f"Bezirkssumme nach {g_text} verteilt",
+    }
+    rest_text = ("aus dem Rest des Bezirks, verteilt nach "
+                 f"{prior_beschreibung or 'Vorabanteil je Stadtteil'}" if prior
+                 else "aus dem Rest des Bezirks, gleich verteilt")
     hinweis = [
-        f"{SCHAETZUNG_LABEL}: Einwohner "
-        + (
-            "aus eigener Angabe auf die Bezirkssumme skaliert"
-            if em == "skaliert"
-            else "aus dem Rest der Bezirkssumme (keine eigene Angabe)"
-        )
-        + "; Anteil 12 Herkunftsländer "
-        + ("wie in der Vorlage 1846/2016/5 gedruckt" if nm else "aus dem Rest des Bezirks")
+        f"{SCHAETZUNG_LABEL}: Einwohner {ew_text[em]}; Anteil 12 Herkunftsländer "
+        + ("wie in der Vorlage 1846/2016/5 gedruckt" if nm else rest_text)
         + " (Bezirkssummen FB 12, Stand 30.09.2016)"
         for em, nm in zip(ew_meth, named_all, strict=True)
     ]
@@ -644,6 +726,246 @@ def stadtteil_schaetzung(
         },
         index=stadtteile.index,
     )
+
+
+# --- Zensus 2011 as prior, and leave-one-out validation ------------------------------------
+
+#: The estimate variants compared by :func:`validierung_anteile` (code -> German description).
+VARIANTEN = {
+    "gleichverteilt": "Einwohner aus eigenen Angaben; Rest des Bezirks gleich verteilt "
+    "(bisherige Schätzung)",
+    "zensus_nichtdeutsche": "Einwohner aus eigenen Angaben; Rest des Bezirks nach "
+    "Nichtdeutschen-Anteil Zensus 2011",
+    "zensus_sonstige_welt": "Einwohner aus eigenen Angaben; Rest des Bezirks nach Anteil "
+    "„Sonstige Welt“ Zensus 2011",
+    "zensus_einwohner_gleich": "Einwohner nach Zensus 2011; Rest des Bezirks gleich verteilt",
+    "zensus_einwohner_nichtdeutsche": "Einwohner nach Zensus 2011; Rest des Bezirks nach "
+    "Nichtdeutschen-Anteil Zensus 2011",
+    "zensus_einwohner_sonstige_welt": "Einwohner nach Zensus 2011; Rest des Bezirks nach "
+    "Anteil „Sonstige Welt“ Zensus 2011",
+    "zensusrest_nichtdeutsche": "Einwohner aus eigenen Angaben, Stadtteile ohne Angabe nach "
+    "Zensus 2011; Rest des Bezirks nach Nichtdeutschen-Anteil Zensus 2011",
+    "zensusverhaeltnis_sonstige_welt": "Einwohner aus eigenen Angaben, Stadtteile ohne Angabe "
+    "Zensus 2011 mal Verhältnis im Bezirk; Rest des Bezirks nach Anteil „Sonstige Welt“ "
+    "Zensus 2011",
+}
+
+
+def _by_stadtteil(table: pd.DataFrame) -> pd.DataFrame:
+    if "stadtteil_nr" in table.columns:
+        table = table.set_index("stadtteil_nr")
+    if table.index.name != "stadtteil_nr" and not pd.api.types.is_integer_dtype(table.index):
+        raise SchemaError(
+            "`zensus` braucht den Index oder die Spalte stadtteil_nr (Ergebnis von "
+            "aggregate_cells(zellen, stadtteile, unit_id='stadtteil_nr'))."
+        )
+    out = table.copy()
+    out.index = out.index.astype(int)
+    return out
+
+
+def zensus_gewicht(zensus: pd.DataFrame, *, spalte: str = "personen") -> dict[int, float]:
+    """Stadtteil number -> Zensus 2011 persons (for ``einwohner_gewicht``).
+
+    Parameters
+    ----------
+    zensus : pandas.DataFrame
+        Zensus counts per Stadtteil, indexed by (or with a column) ``stadtteil_nr``, e.g.
+        ``aggregate_cells(cells, stadtteile, columns=[...], unit_id="stadtteil_nr")``.
+    spalte : str, default "personen"
+    """
+    z = _by_stadtteil(zensus)
+    require_columns(z, (spalte,), name="zensus")
+    return {int(k): float(v) for k, v in z[spalte].items()}
+
+
+def zensus_prior(
+    zensus: pd.DataFrame, *, gruppe: str = "nichtdeutsche", gesamt: str = "personen"
+) -> dict[int, float]:
+    """Stadtteil number -> Zensus 2011 share of ``gruppe`` in per cent (for ``prior_anteil``).
+
+    Stadtteile without Zensus persons get the city-wide share.
+    """
+    z = _by_stadtteil(zensus)
+    require_columns(z, (gruppe, gesamt), name="zensus")
+    g, t = z[gruppe].astype(float), z[gesamt].astype(float)
+    city = 100.0 * g.sum() / t.sum()
+    share = (100.0 * g / t.where(t > 0)).fillna(city)
+    return {int(k): float(v) for k, v in share.items()}
+
+
+def schaetz_varianten(zensus: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """Keyword arguments of :func:`stadtteil_schaetzung` for each of :data:`VARIANTEN`.
+
+    Parameters
+    ----------
+    zensus : pandas.DataFrame
+        Zensus 2011 counts per Stadtteil with ``personen``, ``nichtdeutsche`` and
+        ``sonstige_welt`` (see :func:`zensus_gewicht`).
+    """
+    ew = zensus_gewicht(zensus)
+    nd = zensus_prior(zensus, gruppe="nichtdeutsche")
+    sw = zensus_prior(zensus, gruppe="sonstige_welt")
+    g_text = "Einwohnern laut Zensus 2011"
+    nd_text = "Nichtdeutschen-Anteil Zensus 2011"
+    sw_text = "Anteil Staatsangehörigkeit „Sonstige Welt“ Zensus 2011"
+    zen = {"einwohner_gewicht": ew, "einwohner_regel": "gewicht",
+           "gewicht_beschreibung": g_text}
+    return {
+        "gleichverteilt": {},
+        "zensus_nichtdeutsche": {"prior_anteil": nd, "prior_beschreibung": nd_text},
+        "zensus_sonstige_welt": {"prior_anteil": sw, "prior_beschreibung": sw_text},
+        "zensus_einwohner_gleich": dict(zen),
+        "zensus_einwohner_nichtdeutsche": {**zen, "prior_anteil": nd,
+                                           "prior_beschreibung": nd_text},
+        "zensus_einwohner_sonstige_welt": {**zen, "prior_anteil": sw,
+                                           "prior_beschreibung": sw_text},
+        "zensusrest_nichtdeutsche": {"einwohner_gewicht": ew,
+                                     "einwohner_regel": "quellen_gewicht",
+                                     "gewicht_beschreibung": g_text, "prior_anteil": nd,
+                                     "prior_beschreibung": nd_text},
+        "zensusverhaeltnis_sonstige_welt": {"einwohner_gewicht": ew,
+                                            "einwohner_regel": "quellen_verhaeltnis",
+                                            "gewicht_beschreibung": g_text,
+                                            "prior_anteil": sw, "prior_beschreibung": sw_text},
+    }
+
+
+def _schaetzung_quiet(*args: object, **kwargs: object) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*exceeds the lowest printed share.*")
+        return stadtteil_schaetzung(*args, **kwargs)
+
+
+def validierung_anteile(
+    einwohner: pd.DataFrame,
+    stadtteile: gpd.GeoDataFrame,
+    *,
+    varianten: Mapping[str, Mapping[str, object]],
+    bezirk_statistik: pd.DataFrame | None = None,
+    betroffene: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Leave-one-out errors of the 12-origin share for every printed Stadtteil share.
+
+    Parameters
+    ----------
+    einwohner, stadtteile, bezirk_statistik, betroffene
+        As for :func:`stadtteil_schaetzung`.
+    varianten : mapping
+        Variant code -> keyword arguments of :func:`stadtteil_schaetzung` (e.g.
+        :func:`schaetz_varianten`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant and printed Stadtteil: ``variante``, ``stadtteil_nr``,
+        ``stadtteil``, ``bezirk``, ``gedruckt`` (printed share, %), ``vorhersage`` (share the
+        variant estimates when that printed share is left out, %), ``fehler_pp``
+        (``vorhersage - gedruckt``, percentage points), ``fehler_relativ``
+        (``fehler_pp / gedruckt``), ``bezirk_anteil`` (the Bezirk's printed share, %).
+
+    Notes
+    -----
+    For each printed share ``s_i`` the estimate is fitted again with all other printed shares
+    and the Bezirk totals, but without ``s_i``: Stadtteil ``i`` then receives its part of the
+    Bezirk remainder like any Stadtteil without a printed share, and its estimated share is
+    compared with the printed one. This is an honest out-of-sample check of how well the rule
+    for unnamed Stadtteile works, on the only Stadtteil shares that exist (eight, all among the
+    "besonders betroffene" ones, so the check leans towards high-share Stadtteile).
+    """
+    bz = _seed.bezirk_statistik() if bezirk_statistik is None else bezirk_statistik
+    bt = _seed.betroffene_stadtteile() if betroffene is None else betroffene
+    require_columns(bt, ("stadtteil_nr", "herkunft12_anteil_prozent"), name="betroffene")
+    share_bz = dict(zip(bz["bezirk"].astype(int), bz["herkunft12_anzahl"] / bz["einwohner"],
+                        strict=True))
+    names = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile["stadtteil"],
+                     strict=True))
+    bezirk = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile["bezirk"].astype(int),
+                      strict=True))
+    rows = []
+    for code, kwargs in varianten.items():
+        for r in bt.itertuples(index=False):
+            nr = int(r.stadtteil_nr)
+            rest = bt[bt["stadtteil_nr"].astype(int) != nr]
+            est = _schaetzung_quiet(einwohner, stadtteile, bezirk_statistik=bz,
+                                    betroffene=rest, **kwargs)
+            pred = float(est.loc[est["stadtteil_nr"] == nr, "herkunft12_anteil_prozent"].iloc[0])
+            printed = float(r.herkunft12_anteil_prozent)
+            rows.append({
+                "variante": code, "stadtteil_nr": nr, "stadtteil": names.get(nr, str(nr)),
+                "bezirk": bezirk.get(nr), "gedruckt": printed, "vorhersage": pred,
+                "fehler_pp": pred - printed, "fehler_relativ": (pred - printed) / printed,
+                "bezirk_anteil": 100.0 * share_bz[bezirk[nr]],
+            })
+    return pd.DataFrame(rows)
+
+
+def validierung_einwohner(
+    einwohner: pd.DataFrame,
+    stadtteile: gpd.GeoDataFrame,
+    *,
+    varianten: Mapping[str, Mapping[str, object]],
+    bezirk_statistik: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Leave-one-out errors of the inhabitants of every Stadtteil with its own figure.
+
+    For each Stadtteil whose figure comes from its own source, the figure is removed and the
+    variant's estimate of its inhabitants is compared with the estimate that uses the figure
+    (the figure scaled to the 2016 Bezirk total).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variante``, ``stadtteil_nr``, ``stadtteil``, ``bezirk``, ``referenz`` (with the
+        figure), ``vorhersage`` (without it), ``fehler`` (persons), ``fehler_relativ``.
+    """
+    bz = _seed.bezirk_statistik() if bezirk_statistik is None else bezirk_statistik
+    base = _schaetzung_quiet(einwohner, stadtteile, bezirk_statistik=bz)
+    ref = dict(zip(base["stadtteil_nr"], base["einwohner"], strict=True))
+    own = einwohner[einwohner["methode"].isin(("eigene_angabe", "mittel_gleich_naher_angaben",
+                                               "interpoliert"))]
+    rows = []
+    for code, kwargs in varianten.items():
+        for r in own.itertuples(index=False):
+            nr = int(r.stadtteil_nr)
+            ew = einwohner.copy()
+            ew["einwohner"] = ew["einwohner"].astype("Int64")
+            ew.loc[ew["stadtteil_nr"] == nr, "einwohner"] = pd.NA
+            est = _schaetzung_quiet(ew, stadtteile, bezirk_statistik=bz, **kwargs)
+            pred = int(est.loc[est["stadtteil_nr"] == nr, "einwohner"].iloc[0])
+            rows.append({
+                "variante": code, "stadtteil_nr": nr, "stadtteil": str(r.stadtteil),
+                "bezirk": int(r.bezirk), "referenz": int(ref[nr]), "vorhersage": pred,
+                "fehler": pred - int(ref[nr]),
+                "fehler_relativ": (pred - ref[nr]) / ref[nr] if ref[nr] else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def validierung_tabelle(detail: pd.DataFrame, *, fehler: str = "fehler_pp") -> pd.DataFrame:
+    """Summary of a leave-one-out table: one row per variant, best (lowest MAE) first.
+
+    Columns: ``beschreibung`` (from :data:`VARIANTEN`), ``n``, ``mae`` (mean absolute
+    error), ``rmse``, ``max_abs``, ``bias`` (mean error), ``mae_relativ`` (mean absolute
+    relative error), ``rang``. Units are those of ``fehler`` (percentage points for
+    :func:`validierung_anteile`, persons for :func:`validierung_einwohner`).
+    """
+    require_columns(detail, ("variante", fehler, "fehler_relativ"), name="detail")
+    g = detail.groupby("variante", sort=False)
+    out = pd.DataFrame({
+        "beschreibung": [VARIANTEN.get(v, v) for v in g.groups],
+        "n": g[fehler].size().to_numpy(),
+        "mae": g[fehler].apply(lambda e: e.abs().mean()).to_numpy(),
+        "rmse": g[fehler].apply(lambda e: float(np.sqrt((e ** 2).mean()))).to_numpy(),
+        "max_abs": g[fehler].apply(lambda e: e.abs().max()).to_numpy(),
+        "bias": g[fehler].mean().to_numpy(),
+        "mae_relativ": g["fehler_relativ"].apply(lambda e: e.abs().mean()).to_numpy(),
+    }, index=pd.Index(list(g.groups), name="variante"))
+    out = out.sort_values(["mae", "rmse"])
+    out["rang"] = np.arange(1, len(out) + 1)
+    return out
+
+
 
 
 def validate_stadtteil_table(

@@ -1,4 +1,4 @@
-"""``gis-planning raster``: density, hotspot and distance surfaces as Cloud-Optimised GeoTIFF."""
+"""``gis-planning raster``: density, share, hotspot and distance surfaces as COG files."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_si
     for band, kind in enumerate(surface.kinds):
         if kind != "density":
             continue
+        if surface.attrs.get("zellen"):
+            # census cells: every person sits in one cell, so the band total must equal the
+            # source exactly (checked here, printed as measured)
+            chk = total_check(surface, band=band)
+            same = abs(chk["raster"] - chk["expected"]) <= 1e-6 * max(1.0, chk["expected"])
+            verdict = ("stimmt überein" if same else
+                       f"weicht um {fmt_number(chk['raster'] - chk['expected'], 1)} ab")
+            click.echo(f"  {surface.bands[band]}: Summe Band x Zellfläche "
+                       f"{fmt_number(chk['raster'], 0)}, Quelle (Summe der Zellen) "
+                       f"{fmt_number(chk['expected'], 0)} – {verdict}")
+            continue
         cat = state.catalog
         chk = total_check(surface, cat.load(cat.unit.layer), band=band)
         extra = (f", unterdrückt {fmt_number(100 * chk['withheld'], 1)} %"
@@ -39,11 +50,14 @@ def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_si
         click.echo(f"  {surface.bands[band]}: Summe über {cat.unit.label_plural} "
                    f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)}"
                    f"{extra})")
+    if surface.tags.get("quelle"):
+        click.echo(f"  Quelle: {surface.tags['quelle']}"
+                   + (f", Stand {surface.tags['stand']}" if surface.tags.get("stand") else ""))
 
 
 @click.group()
 def raster() -> None:
-    """Raster surfaces (COG, EPSG:25832): densities, Gi* z-scores, distances."""
+    """Raster surfaces (COG): densities, census-cell shares and hotspots, distances."""
 
 
 @raster.command("flats")
@@ -67,43 +81,71 @@ def flats(state: CatalogState, output: str, cell_size: float, bandwidth: float, 
            bandwidth=bandwidth, k=k)
 
 
+_grid_cell_size = click.option(
+    "--cell-size", type=click.IntRange(min=1), default=100, show_default=True,
+    help="Zellgröße in m auf dem Zensus-Gitter (EPSG:3035); größere Werte fassen Zellen "
+    "zusammen.")
+
+
 @raster.command("population")
 @_out
-@_cell_size
-@click.option("--bandwidth", type=click.FloatRange(min=0), default=300.0, show_default=True,
-              help="Kernel sigma in metres (0: no smoothing).")
+@_grid_cell_size
+@click.option("--bandwidth", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Gauß-Kern sigma in m (0: jede Zelle mit ihrer eigenen Zahl).")
 @overwrite_option
 @pass_catalog
-def population(state: CatalogState, output: str, cell_size: float, bandwidth: float,
+def population(state: CatalogState, output: str, cell_size: int, bandwidth: float,
                overwrite: bool) -> None:
-    """Density of the estimated 12-origin population and of all residents.
+    """Einwohner und Nichtdeutsche je km² aus den Zensus-Gitterzellen (Summen exakt).
 
     \b
     Example:
-      gis-planning raster population -o maps/bevoelkerung_dichte.tif --cell-size 200
+      gis-planning raster population -o maps/bevoelkerung_dichte.tif
     """
     _write(state, "bevoelkerung_dichte", output, overwrite, cell_size, bandwidth=bandwidth)
 
 
-@raster.command("hotspots")
+@raster.command("anteil")
 @_out
-@_cell_size
-@click.option("--distance", type=click.FloatRange(min=1), default=500.0, show_default=True,
-              help="Distance band of the Gi* weights in metres.")
-@click.option("--permutations", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Permutations for the p-values (0: analytical).")
+@_grid_cell_size
+@click.option("--min-population", type=click.FloatRange(min=0), default=0.0,
+              show_default=True, help="Zellen mit weniger Personen ohne Anteil (nodata).")
 @overwrite_option
 @pass_catalog
-def hotspots(state: CatalogState, output: str, cell_size: float, distance: float,
-             permutations: int, overwrite: bool) -> None:
-    """Getis-Ord Gi* z-scores and classes of the 12-origin share on the grid.
+def anteil(state: CatalogState, output: str, cell_size: int, min_population: float,
+           overwrite: bool) -> None:
+    """Anteil Nichtdeutsche je Zensus-Gitterzelle (%), mit den Personen je Zelle.
 
     \b
     Example:
-      gis-planning raster hotspots -o maps/gi_stern.tif
+      gis-planning raster anteil -o maps/nichtdeutsche_anteil.tif --cell-size 250
     """
-    _write(state, "gi_stern", output, overwrite, cell_size, distance=distance,
-           permutations=permutations)
+    _write(state, "nichtdeutsche_anteil", output, overwrite, cell_size,
+           min_population=min_population)
+
+
+@raster.command("gitter-hotspots")
+@_out
+@_grid_cell_size
+@click.option("--min-population", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, help="Zellen mit weniger Personen werden nicht getestet.")
+@click.option("--alpha", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+              default=0.05, show_default=True, help="Falscherkennungsrate (FDR).")
+@overwrite_option
+@pass_catalog
+def gitter_hotspots(state: CatalogState, output: str, cell_size: int, min_population: float,
+                    alpha: float, overwrite: bool) -> None:
+    """Gi*- und LISA-Klassen des Nichtdeutschen-Anteils auf echten Zensus-Zellen.
+
+    Permutationen so viele, dass bei der Zahl getesteter Zellen eine Entdeckung erreichbar
+    ist (sonst analytische p-Werte für Gi*, in den Metadaten genannt).
+
+    \b
+    Example:
+      gis-planning raster gitter-hotspots -o maps/gitter_hotspots_500m.tif --cell-size 500
+    """
+    _write(state, "gitter_hotspots", output, overwrite, cell_size,
+           min_population=min_population, alpha=alpha)
 
 
 @raster.command("distance")
@@ -136,16 +178,14 @@ def all_surfaces(state: CatalogState, directory: str, cell_size: float,
       gis-planning raster all --dir maps/raster --overwrite
     """
     from .._atomic import check_output_path
-    from ..outputs.raster import SURFACES, missing_for
+    from ..outputs.raster import available_surfaces
 
     out = Path(directory)
-    names = []
-    for name in SURFACES:
-        why = missing_for(state.catalog, name)
+    possible = available_surfaces(state.catalog)
+    names = [n for n, why in possible.items() if not why]
+    for name, why in possible.items():
         if why:
             click.echo(f"übersprungen: {name} ({why})")
-        else:
-            names.append(name)
     if not names:
         raise click.ClickException("keine Oberfläche lässt sich bilden (siehe oben).")
     if not out.exists():
@@ -155,4 +195,6 @@ def all_surfaces(state: CatalogState, directory: str, cell_size: float,
     for t in targets:
         check_output_path(t, overwrite=overwrite)
     for name, target in zip(names, targets, strict=True):
-        _write(state, name, str(target), overwrite, cell_size)
+        size = cell_size if name not in ("bevoelkerung_dichte", "nichtdeutsche_anteil",
+                                         "gitter_hotspots") else max(100, int(cell_size))
+        _write(state, name, str(target), overwrite, size)

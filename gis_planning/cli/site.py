@@ -33,12 +33,15 @@ __all__ = ["site"]
               help="Compare with a second scenario using this p.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="Write standorte/einzugsbereiche/zuordnung GeoJSON and abdeckung CSV here.")
+@click.option("--demand", "demand", default=None, metavar="gruppe|zellen[:SPALTE]",
+              help="Demand: the group's counts per unit on a grid ('gruppe') or census grid "
+              "cells ('zellen', 'zellen:sonstige_welt'); default: the city pack's choice.")
 @group_option
 @overwrite_option
 @pass_catalog
 def site(state: CatalogState, model: str, p: int | None, radius: float, cell_size: float,
          per_bezirk: bool, hotspot_factor: float, capacity: bool, curve: int | None,
-         compare_p: int | None, out_dir: str | None, group: str | None,
+         compare_p: int | None, out_dir: str | None, demand: str | None, group: str | None,
          overwrite: bool) -> None:
     """Propose meeting-space sites among schools, Kitas and existing places.
 
@@ -67,23 +70,25 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
                                    "zuordnung.geojson", "abdeckung.csv")]
         for t in targets:
             check_output_path(t, overwrite=overwrite)
-    kwargs = dict(group=group, model=model, p=p, radius=radius, cell_size=cell_size,
+    kwargs = dict(group=group, demand=demand, model=model, p=p, radius=radius,
+                  cell_size=cell_size,
                   per_bezirk=per_bezirk, hotspot_factor=hotspot_factor, capacity=capacity)
-    result, demand = siting(cat, **kwargs)
+    result, cells = siting(cat, **kwargs)
+    click.echo(f"Nachfrage: {cells.attrs.get('nachfrage', {}).get('text', '')}")
     s = result.summary
     click.echo(f"Modell {s.model.upper()} ({s.status}, Lücke {s.gap:.2%}): {s.n_sites} Standorte, "
                f"erreicht {s.coverage_share:.1%} der Nachfrage im Radius {radius:.0f} m")
-    sites, areas, allocation = release_siting(cat, result, demand)
+    sites, areas, allocation = release_siting(cat, result, cells)
     echo_table(sites[["name", "art", "bezirk", "stadtteil", "allocated_weight"]])
     click.echo("")
-    table = coverage_table(result, demand)
+    table = coverage_table(result, cells)
     echo_table(table)
     if curve:
         from ..planning.scenario import candidate_sites
         from ..planning.siting import coverage_curve
 
         click.echo("")
-        cc = coverage_curve(demand, candidate_sites(cat), max_p=curve, radius=radius,
+        cc = coverage_curve(cells, candidate_sites(cat), max_p=curve, radius=radius,
                             weight="nachfrage", fixed="besteht",
                             group="bezirk" if per_bezirk else None)
         echo_table(cc.reset_index()[["p", "covered_weight", "coverage_share",

@@ -271,6 +271,8 @@ class Catalog:
         where = f"Ebene {name!r}" + (f" ({str(spec.path)!r})" if spec.path else "")
         if spec.loader:
             gdf = _call_loader(spec.loader, spec.options, where)
+        elif spec.format:
+            gdf = self._read_cells(spec, where)
         else:
             gdf = read_file(spec.path, layer=spec.layer, crs=spec.crs)
         if spec.crs and gdf.crs is None:
@@ -278,6 +280,30 @@ class Catalog:
         if spec.columns:
             gdf = map_columns(gdf, spec.columns, where=where)
         return gdf
+
+    def _read_cells(self, spec: LayerSpec, where: str) -> gpd.GeoDataFrame:
+        """Census grid cells from official files, kept where the cell centre is in the city."""
+        from . import zensus
+
+        options = dict(spec.options)
+        try:
+            if spec.format == "gridtiler":
+                cells = zensus.read_gridtiler_tiles(spec.path, **options)
+            elif spec.format == "zensus2011":
+                cells = zensus.read_zensus2011_csv(spec.path, **options)
+            else:
+                cells = zensus.read_zensus2022_csv(spec.path, **options)
+        except TypeError as exc:
+            raise PackError(f"{where}: 'options' {options} passen nicht zum Format "
+                            f"{spec.format!r} ({exc}).") from None
+        if "stadtgrenze" in self.pack.layers:
+            boundary = self.load("stadtgrenze")
+        elif self.unit.layer in self.pack.layers:
+            boundary = self.load(self.unit.layer).dissolve()[["geometry"]]
+        else:
+            raise PackError(f"{where}: Gitterzellen brauchen die Stadtgrenze oder die "
+                            f"Ebene {self.unit.layer!r}, um die Zellen der Stadt zu wählen.")
+        return zensus.cells_in_boundary(cells, boundary)
 
     @cached_property
     def stadtteil_names(self) -> list[str] | None:
@@ -351,7 +377,8 @@ class Catalog:
         gdf = validate_layer(gdf, schema, name=label, stadtteil_names=names,
                              stadtteil_aliases=aliases)
         gdf = gdf.to_crs(self.crs)
-        if schema.geometry_type == "Polygon" and "flaeche_km2" not in gdf:
+        if schema.geometry_type == "Polygon" and "flaeche_km2" not in gdf \
+                and self.kind(name) != "zellen":
             gdf["flaeche_km2"] = (gdf.area / 1e6).round(3)
         if is_unit:
             gdf = self._complete_unit(gdf, label)
@@ -523,7 +550,9 @@ class Catalog:
     def _read_table(self, spec: TableSpec) -> pd.DataFrame:
         where = f"Tabelle {spec.name!r}" + (f" ({str(spec.path)!r})" if spec.path else "")
         src_key = next(iter(spec.key), None)
-        if spec.loader:
+        if spec.cells:
+            df = self._cells_to_unit(spec, where)
+        elif spec.loader:
             df = _call_loader(spec.loader, spec.options, where)
         else:
             from .io import read_csv_table
@@ -539,7 +568,7 @@ class Catalog:
         if spec.unit is not None:
             df = self._align_key(df, spec, where)
         for g in self.pack.groups.values():
-            if g.table != spec.name:
+            if spec.name not in (g.table, g.bezirk_table):
                 continue
             cols = [c for c in (g.count, g.total, g.share) if c]
             latest = self.pack.tables[spec.name][-1] is spec
@@ -575,6 +604,27 @@ class Catalog:
             "description": spec.description,
         }
         return df
+
+    def _cells_to_unit(self, spec: TableSpec, where: str) -> pd.DataFrame:
+        """Sum a cell layer's counts per unit (cell centre rule) and note what is left out."""
+        from ..analysis.aggregate import aggregate_cells
+
+        cells = self.load(spec.cells)
+        units = self.load(spec.unit)
+        key = spec.unit_key
+        skip = {"x_mp", "y_mp", "n_zellen"}
+        columns = [c for c in cells.columns if c not in skip and c != cells.geometry.name
+                   and pd.api.types.is_integer_dtype(cells[c])]
+        out = aggregate_cells(cells, units, columns=columns, unit_id=key).reset_index()
+        # one naming of shares in every table: <count>_anteil_prozent
+        out = out.rename(columns={f"anteil_{c}_prozent": f"{c}_anteil_prozent" for c in columns})
+        audit = out.attrs.get("audit", {})
+        lost = audit.get("personen_ohne_einheit", 0)
+        if lost:
+            n_cells = int(audit.get("zellen_ohne_einheit", 0))
+            self._note(f"{where}: {int(lost)} Personen in {n_cells} Zellen liegen in keiner "
+                       f"Einheit von {spec.unit!r}.", warn=False)
+        return out
 
     def _align_key(self, df: pd.DataFrame, spec: TableSpec, where: str) -> pd.DataFrame:
         key = spec.unit_key

@@ -93,6 +93,7 @@ class LayerSpec:
     columns: Mapping[str, str] = field(default_factory=dict)
     crs: str | None = None
     schema: str | None = None
+    format: str | None = None
     label: str = ""
     source: str = ""
     licence: str = ""
@@ -112,6 +113,7 @@ class TableSpec:
     loader: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     unit: str | None = "stadtteile"
+    cells: str | None = None
     key: Mapping[str, str] = field(default_factory=dict)
     columns: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
@@ -150,6 +152,27 @@ class GroupSpec:
 
 
 @dataclass(frozen=True)
+class ComparisonSpec:
+    """Two shares of the same units at two dates (e.g. census 2011 vs register 2016)."""
+
+    name: str
+    label: str
+    first: Mapping[str, str]
+    second: Mapping[str, str]
+    names: tuple[str, str] = ("vorher", "nachher")
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SitingSpec:
+    """Defaults of ``gis-planning site``: where demand comes from."""
+
+    demand_cells: str | None = None
+    demand_column: str | None = None
+    demand_label: str = ""
+
+
+@dataclass(frozen=True)
 class UnitSpec:
     """The analysis unit: which polygon layer, and what users call one of it."""
 
@@ -181,6 +204,8 @@ class CityPack:
     bezirk_label: str = "Stadtbezirk"
     confidential: tuple[str, ...] = ()
     budget: BudgetSpec | None = None
+    comparisons: Mapping[str, ComparisonSpec] = field(default_factory=dict)
+    siting: SitingSpec = field(default_factory=SitingSpec)
     description: str = ""
     path: Path | None = None
 
@@ -192,6 +217,8 @@ class CityPack:
         """Every file the pack names (never to be overwritten by an output)."""
         out = [] if self.path is None else [self.path]
         out += [s.path for s in self.layers.values() if s.path is not None]
+        out += [f for s in self.layers.values() if s.path is not None and s.path.is_dir()
+                for f in s.path.rglob("*") if f.is_file()]
         out += [t.path for versions in self.tables.values() for t in versions
                 if t.path is not None]
         return out
@@ -202,15 +229,17 @@ class CityPack:
 _TOP_KEYS = {
     "city": str, "crs": str, "layers": dict, "tables": dict, "groups": dict,
     "confidential": list, "unit": dict, "bezirk_label": str, "budget": dict,
-    "description": str, "extends": str,
+    "description": str, "extends": str, "comparisons": dict, "siting": dict,
 }
 _LAYER_KEYS = {
     "path": str, "loader": str, "options": dict, "layer": (str, type(None)), "columns": dict,
-    "crs": str, "schema": str, "label": str, "source": str, "licence": str, "date": str,
+    "crs": str, "schema": str, "format": str, "label": str, "source": str, "licence": str,
+    "date": str,
     "description": str, "method": str, "synthetic": bool, "confidential": bool,
 }
 _TABLE_KEYS = {
-    "path": str, "loader": str, "options": dict, "unit": (str, type(None)), "key": dict,
+    "path": str, "loader": str, "options": dict, "unit": (str, type(None)), "cells": str,
+    "key": dict,
     "columns": dict, "label": str, "date": str, "source": str, "licence": str,
     "estimated": bool, "description": str, "method": str,
 }
@@ -219,6 +248,13 @@ _GROUP_KEYS = {
     "bezirk_table": str, "description": str,
 }
 _UNIT_KEYS = {"layer": str, "label": str, "label_plural": str}
+_COMPARISON_KEYS = {"label": str, "first": dict, "second": dict, "names": list, "note": str}
+_SHARE_KEYS = {"table": str, "column": str}
+_SITING_KEYS = {"demand": dict}
+_DEMAND_KEYS = {"cells": str, "column": str, "label": str}
+
+#: File formats of census grid cells a layer may name (``"format"``).
+CELL_FORMATS = ("gridtiler", "zensus2011", "zensus2022")
 _BUDGET_KEYS = {"total": int, "weights": dict, "source": str, "method": str}
 
 _TYPE_NAMES = {str: "Text", dict: "Objekt {…}", list: "Liste […]", bool: "true/false",
@@ -299,6 +335,15 @@ def _layer(r: _Reader, name: str, value: Any, known: Mapping[str, Any]) -> Layer
         raise r.fail(f"{at}'schema' {schema!r} ist unbekannt{hint}")
     if ("path" in value) == ("loader" in value):
         raise r.fail(f"'layers.{name}' braucht genau eines von 'path' (Datei) oder 'loader'.")
+    fmt = value.get("format")
+    if fmt is not None:
+        if fmt not in CELL_FORMATS:
+            close = suggest(fmt, CELL_FORMATS)
+            hint = f" – meinten Sie {close[0]!r}?" if close else ""
+            raise r.fail(f"{at}'format' {fmt!r} ist unbekannt{hint} Erlaubt: "
+                         f"{', '.join(CELL_FORMATS)} (Zensus-Gitterzellen).")
+        if (schema or name) != "zellen":
+            raise r.fail(f"{at}'format' gilt nur für Gitterzellen (\"schema\": \"zellen\").")
     return LayerSpec(
         name=name,
         path=r.path(value["path"]) if "path" in value else None,
@@ -308,6 +353,7 @@ def _layer(r: _Reader, name: str, value: Any, known: Mapping[str, Any]) -> Layer
         columns=r.mapping_of_str(value.get("columns", {}), f"{at}columns."),
         crs=value.get("crs"),
         schema=schema,
+        format=fmt,
         **{k: value.get(k, "") for k in ("label", "source", "licence", "date",
                                          "description", "method")},
         synthetic=bool(value.get("synthetic", False)),
@@ -315,8 +361,9 @@ def _layer(r: _Reader, name: str, value: Any, known: Mapping[str, Any]) -> Layer
     )
 
 
-def _table(r: _Reader, name: str, value: Any, layer_names: set[str], i: int | None
+def _table(r: _Reader, name: str, value: Any, layers: Mapping[str, LayerSpec], i: int | None
            ) -> TableSpec:
+    layer_names = set(layers)
     at = f"tables.{name}." if i is None else f"tables.{name}[{i}]."
     if isinstance(value, str):
         value = {"path": value}
@@ -324,9 +371,21 @@ def _table(r: _Reader, name: str, value: Any, layer_names: set[str], i: int | No
         raise r.fail(f"'{at[:-1]}' muss ein Dateipfad (Text), ein Objekt oder eine Liste "
                      f"von Objekten (mehrere Stände) sein.")
     r.keys(value, _TABLE_KEYS, at)
-    if ("path" in value) == ("loader" in value):
-        raise r.fail(f"'{at[:-1]}' braucht genau eines von 'path' (Datei) oder 'loader'.")
+    if sum(k in value for k in ("path", "loader", "cells")) != 1:
+        raise r.fail(f"'{at[:-1]}' braucht genau eines von 'path' (Datei), 'loader' oder "
+                     f"'cells' (Summe von Gitterzellen).")
     unit = value.get("unit", "stadtteile")
+    cells = value.get("cells")
+    if cells is not None:
+        if cells not in layers:
+            close = suggest(cells, layers)
+            hint = f" – meinten Sie {close[0]!r}?" if close else ""
+            raise r.fail(f"{at}'cells' nennt die Ebene {cells!r}, die das Pack nicht hat{hint}")
+        if (layers[cells].schema or cells) != "zellen":
+            raise r.fail(f"{at}'cells': die Ebene {cells!r} ist keine Zellenebene "
+                         f"(\"schema\": \"zellen\").")
+        if unit is None:
+            raise r.fail(f"{at}'cells' braucht eine Einheit ('unit'), auf die summiert wird.")
     if unit is not None and unit not in layer_names:
         close = suggest(unit, layer_names)
         hint = f" – meinten Sie {close[0]!r}?" if close else ""
@@ -346,7 +405,7 @@ def _table(r: _Reader, name: str, value: Any, layer_names: set[str], i: int | No
         path=r.path(value["path"]) if "path" in value else None,
         loader=r.loader(value["loader"], at) if "loader" in value else None,
         options=dict(value.get("options", {})),
-        unit=unit, key=key,
+        unit=unit, key=key, cells=cells,
         columns=r.mapping_of_str(value.get("columns", {}), f"{at}columns."),
         **{k: value.get(k, "") for k in ("label", "date", "source", "licence",
                                          "description", "method")},
@@ -425,9 +484,9 @@ def pack_from_dict(
         if isinstance(value, list):
             if not value:
                 raise r.fail(f"'tables.{name}' ist eine leere Liste.")
-            versions = [_table(r, name, v, set(layers), i) for i, v in enumerate(value)]
+            versions = [_table(r, name, v, layers, i) for i, v in enumerate(value)]
         else:
-            versions = [_table(r, name, value, set(layers), None)]
+            versions = [_table(r, name, value, layers, None)]
         dates = [v.date for v in versions]
         if len(versions) > 1 and (not all(dates) or len(set(dates)) != len(dates)):
             raise r.fail(f"'tables.{name}': mehrere Stände brauchen je ein eigenes 'date'.")
@@ -460,6 +519,37 @@ def pack_from_dict(
         budget = BudgetSpec(total=spec["budget"].get("total"), weights=dict(weights),
                             source=spec["budget"].get("source", ""),
                             method=spec["budget"].get("method", ""))
+    comparisons = {}
+    for cname, value in spec.get("comparisons", {}).items():
+        at = f"comparisons.{cname}."
+        if not isinstance(value, dict):
+            raise r.fail(f"'comparisons.{cname}' muss ein Objekt sein.")
+        r.keys(value, _COMPARISON_KEYS, at)
+        for need in ("label", "first", "second"):
+            if need not in value:
+                raise r.fail(f"{at}{need!r} fehlt.")
+        for side in ("first", "second"):
+            r.keys(value[side], _SHARE_KEYS, f"{at}{side}.")
+            if set(value[side]) != {"table", "column"}:
+                raise r.fail(f"{at}{side} braucht 'table' und 'column'.")
+            if value[side]["table"] not in tables:
+                raise r.fail(f"{at}{side}.table {value[side]['table']!r} ist keine Tabelle des "
+                             f"Packs.")
+        names = tuple(value.get("names", ("vorher", "nachher")))
+        if len(names) != 2 or not all(isinstance(n, str) for n in names):
+            raise r.fail(f"{at}'names' muss zwei Texte nennen, z. B. [\"2011\", \"2016\"].")
+        comparisons[cname] = ComparisonSpec(cname, value["label"], dict(value["first"]),
+                                            dict(value["second"]), names,
+                                            value.get("note", ""))
+    siting = SitingSpec()
+    if "siting" in spec:
+        r.keys(spec["siting"], _SITING_KEYS, "siting.")
+        demand = spec["siting"].get("demand", {})
+        r.keys(demand, _DEMAND_KEYS, "siting.demand.")
+        if "cells" in demand and demand["cells"] not in layers:
+            raise r.fail(f"siting.demand.cells nennt die Ebene {demand['cells']!r}, die das "
+                         f"Pack nicht hat.")
+        siting = SitingSpec(demand.get("cells"), demand.get("column"), demand.get("label", ""))
     crs = spec.get("crs")
     if crs is not None:
         try:
@@ -477,6 +567,7 @@ def pack_from_dict(
         city=spec["city"].strip(), layers=layers, tables=tables, groups=groups, crs=crs,
         unit=unit_spec, bezirk_label=spec.get("bezirk_label", "Stadtbezirk"),
         confidential=tuple(secret), budget=budget, description=spec.get("description", ""),
+        comparisons=comparisons, siting=siting,
         path=None if path is None else Path(path),
     )
 

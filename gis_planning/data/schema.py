@@ -105,6 +105,12 @@ SCHEMAS: dict[str, LayerSchema] = {
             required=("gebiet_id",), id_column="gebiet_id",
         ),
         LayerSchema(
+            "zellen", "Zensus-Gitterzellen", "Polygon", {"gitter_id": "str", "personen": "int"},
+            required=("gitter_id", "personen"), id_column="gitter_id",
+            description="Bewohnte Gitterzellen (z. B. Zensus 2011/2022, 100 m) mit Personen "
+            "und Gruppen; aufgenommen, wenn der Zellmittelpunkt in der Stadt liegt.",
+        ),
+        LayerSchema(
             "kitas", "Kitas", "Point",
             {"kita_id": "id", "name": "str", "stadtteil": "str", "in_betrieb": "bool"},
             required=("name",), id_column="kita_id", check_stadtteil=True,

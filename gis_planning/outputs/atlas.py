@@ -313,10 +313,51 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
     atlas.add_source("Begegnungsräume (Vorschlag)", f"{summary}. Methode: {info['method']}")
 
 
+def section_zellen_tabellen(atlas: Atlas, cat: Catalog) -> None:
+    """Unit tables summed from census grid cells (real counts, e.g. Zensus 2011 je Stadtteil)."""
+    for name in cat.table_names():
+        spec = cat.table_spec(name)
+        if not spec.cells or spec.unit != cat.unit.layer:
+            continue
+        groups = [g for g in cat.pack.groups.values() if g.table == name and g.count]
+        if not groups:
+            continue
+        g = groups[0]
+        frame = cat.unit_table(name)
+        tm = cat.table_meta(name)
+        ctx = results.style_context(cat, g.name)
+        tooltip = {"stadtteil": None, g.share_column: fmt_percent, g.count: fmt_int,
+                   g.total: fmt_int}
+        add_styled(atlas, frame, style_for("gruppe_anteil", frame, ctx),
+                   name=f"Anteil {g.label} je {cat.unit.label}", group="Analyse",
+                   show=False, tooltip=tooltip, note=tm["description"] or None)
+        atlas.add_source(tm["label"], f"{tm['source']}, Stand {fmt_date(tm['date'])}; "
+                                      f"Lizenz: {tm['licence']}")
+
+
+def section_vergleiche(atlas: Atlas, cat: Catalog) -> None:
+    """Change of a share between two dates per unit (e.g. 2011 census vs 2016 register)."""
+    for name in cat.pack.comparisons:
+        info = results.meta(cat, name)
+        frame = results.compute(cat, name)
+        c = cat.pack.comparisons[name]
+        a, b = (f"anteil_{n}_prozent" for n in c.names)
+        label = next((x for x in ("bezirk_roman", "bezirk_name", "stadtteil") if x in frame),
+                     frame.columns[0])
+        add_styled(atlas, frame, style_for("vergleich", frame, _ctx(cat)),
+                   name=str(info["label"]), group="Analyse", show=False,
+                   tooltip={label: None, a: fmt_percent, b: fmt_percent,
+                            "veraenderung_pp": lambda v: fmt_number(v, 1, unit="Pp.")},
+                   note=c.note or None)
+        atlas.add_source(str(info["label"]), str(info["source"]))
+
+
 #: The atlas sections, in drawing order. Later issues append theirs.
 SECTIONS: list[Section] = [
     section_bezirk_werte,
     section_gruppe,
+    section_zellen_tabellen,
+    section_vergleiche,
     section_hotspots,
     section_index_table,
     section_grundlagen,

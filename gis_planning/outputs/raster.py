@@ -1,14 +1,17 @@
 """Raster surfaces on a regular grid, written as Cloud-Optimised GeoTIFF with rasterio.
 
-Surfaces for planning maps in EPSG:25832 (cell size a parameter, default 100 m), on the
-same lattice as :func:`gis_planning.analysis.grid.grid` (cells anchored at the CRS origin):
+Surfaces for planning maps:
 
 * :func:`flats_density` - kernel density of the (confidential) project flats, computed only
-  from counts per cell and masked where fewer than ``k`` flats lie within the bandwidth;
-* :func:`population_density` - the estimated residents and 12-origin population of each
-  Stadtteil spread over its area, then smoothed;
-* :func:`gi_surface` - Getis-Ord Gi* z-scores (and FDR classes) of the 12-origin share on the
-  grid (:func:`gis_planning.analysis.hotspots.getis_ord`);
+  from counts per cell and masked where fewer than ``k`` flats lie within the bandwidth
+  (EPSG:25832, cells anchored at the CRS origin as in :func:`gis_planning.analysis.grid.grid`);
+* :func:`population_density` - persons per km² from census grid cells (Zensus 100 m cells):
+  each cell's count over its full cell area, on the cells' own lattice (EPSG:3035), so the band
+  sum times the cell area equals the source total exactly;
+* :func:`grid_share_surface` - the share of a group (e.g. non-Germans) per census cell;
+* :func:`grid_hotspot_surface` - Gi* z-scores and classes and local Moran classes of the
+  census cells (:func:`gis_planning.analysis.lattice.grid_hotspots`: real cells, not copies of
+  polygon values);
 * :func:`distance_surface` - distance from each cell centre to the nearest Kita / school.
 
 :func:`zonal_statistics` sums a density surface back to polygons (Stadtteile) to check that
@@ -36,18 +39,28 @@ from scipy.spatial import cKDTree
 
 from .._atomic import atomic_path
 from .._errors import InputError
-from .._validate import require_columns, require_numeric, require_projected, require_same_crs
+from .._validate import (
+    require_columns,
+    require_crs,
+    require_numeric,
+    require_projected,
+    require_same_crs,
+)
 from ..privacy import DEFAULT_K, guard
 
 __all__ = [
+    "GRID_LAYER",
     "NODATA",
     "SURFACES",
     "RasterGrid",
     "Surface",
+    "available_surfaces",
     "catalog_surface",
+    "cell_raster_grid",
     "distance_surface",
     "flats_density",
-    "gi_surface",
+    "grid_hotspot_surface",
+    "grid_share_surface",
     "population_density",
     "raster_grid",
     "smooth_mass",
@@ -372,149 +385,304 @@ def _withhold_small_blocks(counts: np.ndarray, block: int, k: int) -> np.ndarray
     return np.where(small, 0.0, counts)
 
 
-def _distribute(table: gpd.GeoDataFrame, columns: Sequence[str], rgrid: RasterGrid
-                ) -> np.ndarray:
-    """Spread each zone's amounts over its area: ``(len(columns), height, width)`` amounts."""
-    a = _zone_cell_areas(table, rgrid)
-    zone_area = np.asarray(a.sum(axis=1)).ravel()
-    out = np.zeros((len(columns), rgrid.height, rgrid.width))
-    r, c = rgrid.cells["r"].to_numpy(), rgrid.cells["c"].to_numpy()
-    for i, col in enumerate(columns):
-        v = table[col].to_numpy(dtype=float)
-        per_m2 = np.divide(v, zone_area, out=np.zeros_like(v), where=zone_area > 0)
-        out[i, r, c] = a.T @ per_m2
-    return out
+# ------------------------------------------------------------------ census grid cells
+
+
+def cell_raster_grid(
+    cells: pd.DataFrame,
+    *,
+    domain: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    id_column: str = "gitter_id",
+) -> tuple[RasterGrid, np.ndarray]:
+    """The raster lattice of census cells (EPSG:3035), from their official ids.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Cells with official ids (``100mN…E…`` or ``CRS3035RES100mN…E…``).
+    domain : GeoDataFrame or GeoSeries, optional
+        Area of the surface (e.g. the city boundary, any CRS): lattice cells whose centre lies
+        in it are part of the surface even without persons (value 0); without ``domain`` only
+        the listed cells are (all others nodata).
+
+    Returns
+    -------
+    (RasterGrid, numpy.ndarray)
+        The grid (``covered_m2`` = the full cell area for every cell of the surface) and, for
+        each row of ``cells``, its position in ``grid.cells``.
+    """
+    from ..analysis.lattice import lattice_positions
+    from ..data.zensus import GRID_CRS, cell_ids
+
+    col, row, s = lattice_positions(cells, id_column=id_column)
+    if len(col) == 0:
+        raise InputError("`cells` ist leer; keine Zellen für die Rasterfläche.")
+    cols, rows = col, row
+    if domain is not None:
+        require_crs(domain, name="domain")
+        area = shapely.union_all(domain.to_crs(GRID_CRS).geometry.make_valid().to_numpy())
+        x0, y0, x1, y1 = area.bounds
+        cc, rr = np.meshgrid(np.arange(math.floor(x0 / s), math.ceil(x1 / s)),
+                             np.arange(math.floor(y0 / s), math.ceil(y1 / s)))
+        cc, rr = cc.ravel(), rr.ravel()
+        shapely.prepare(area)
+        inside = shapely.intersects_xy(area, (cc + 0.5) * s, (rr + 0.5) * s)
+        cols = np.concatenate([col, cc[inside]])
+        rows = np.concatenate([row, rr[inside]])
+    c0, r1 = int(cols.min()), int(rows.max())
+    width = int(cols.max()) - c0 + 1
+    height = r1 - int(rows.min()) + 1
+    key = (r1 - rows) * width + (cols - c0)
+    uniq, first = np.unique(key, return_index=True)
+    pos = np.searchsorted(uniq, key[: len(col)])
+    ucol, urow = cols[first], rows[first]
+    ids = cell_ids(ucol * s, urow * s, cell_size=s)
+    grid_cells = gpd.GeoDataFrame(
+        {"cell_id": ids, "col": ucol, "row": urow, "r": (r1 - urow).astype(np.int64),
+         "c": (ucol - c0).astype(np.int64), "covered_m2": float(s * s)},
+        geometry=shapely.box(ucol * s, urow * s, (ucol + 1) * s, (urow + 1) * s), crs=GRID_CRS)
+    mask = np.zeros((height, width), dtype=bool)
+    mask[grid_cells["r"], grid_cells["c"]] = True
+    covered = np.where(mask, float(s * s), 0.0)
+    transform = Affine(float(s), 0.0, c0 * float(s), 0.0, -float(s), (r1 + 1) * float(s))
+    return RasterGrid(transform, width, height, float(s), GRID_CRS, grid_cells, mask,
+                      covered), pos
+
+
+def _source_tags(cells: pd.DataFrame, quelle: str | None) -> dict[str, str]:
+    tags = {}
+    q = quelle or cells.attrs.get("quelle")
+    if q:
+        tags["quelle"] = str(q)
+    if cells.attrs.get("lizenz"):
+        tags["lizenz"] = str(cells.attrs["lizenz"])
+    if "stand" in cells.columns and len(cells):
+        tags["stand"] = str(cells["stand"].iloc[0])
+    elif cells.attrs.get("stand"):
+        tags["stand"] = str(cells.attrs["stand"])
+    return tags
 
 
 def population_density(
-    table: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
     *,
-    columns: Sequence[str] = ("herkunft12_anzahl", "einwohner"),
-    labels: Sequence[str] = ("Personen aus den 12 Hauptherkunftsländern je km² (geschätzt)",
-                             "Einwohner je km² (geschätzt)"),
-    cell_size: float = 100,
-    bandwidth: float = 300,
-    title: str = "Bevölkerungsdichte (aus Werten je Stadtteil, geglättet)",
+    columns: Sequence[str] = ("personen", "nichtdeutsche"),
+    labels: Sequence[str] | None = None,
+    domain: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    bandwidth: float = 0.0,
+    quelle: str | None = None,
 ) -> Surface:
-    """Density surface of counts per zone (Stadtteil estimates), spread by area, smoothed.
+    """Persons per km² from census grid cells, over full cell areas (sums exact).
 
     Parameters
     ----------
-    table
-        Zones with count columns, e.g. ``results.compute(cat, "stadtteil_statistik")``.
-    columns, labels
-        Count columns and the German band descriptions.
-    cell_size
-        Cell side in metres (default 100).
-    bandwidth
-        Gaussian kernel sigma in metres (0: no smoothing, zone totals exactly kept).
-
-    Notes
-    -----
-    Each zone's count is spread uniformly over its area (area-weighted: cell ``i`` gets
-    :math:`\\sum_z v_z |c_i \\cap z| / |z|`), then smoothed with :func:`smooth_mass`, which
-    keeps the city total. The value is persons per km² of the cell area inside the zones.
-    """
-    require_columns(table, list(columns), name="table")
-    require_numeric(table, list(columns), name="table")
-    if len(labels) != len(columns):
-        raise InputError("`labels` needs one German label per column.")
-    rgrid = raster_grid(table, cell_size=cell_size)
-    mass = _distribute(table, columns, rgrid)
-    sigma = _sigma(bandwidth, cell_size)
-    data = np.stack([_density(smooth_mass(m, rgrid.mask, sigma_cells=sigma), rgrid)
-                     for m in mass])
-    tags = {
-        "title": title,
-        "method": f"Stadtteilwerte flächengewichtet auf {cell_size:g}-m-Zellen verteilt, "
-        f"Gauß-Kern sigma {bandwidth:g} m mit Randkorrektur (Summe erhalten).",
-        "geschaetzt": "ja",
-    }
-    for col in columns:
-        tags[f"summe_{col}"] = f"{float(table[col].sum()):.6g}"
-    return Surface("bevoelkerung_dichte", data, rgrid, tuple(labels),
-                   tuple("Personen/km²" for _ in columns), tuple("density" for _ in columns),
-                   tags)
-
-
-#: Codes of the Gi* class band.
-GI_CODES = {"Hotspot": 1.0, "Kältepunkt": -1.0, "nicht signifikant": 0.0}
-
-
-def gi_surface(
-    table: gpd.GeoDataFrame,
-    *,
-    column: str = "herkunft12_anzahl",
-    denominator: str | None = "einwohner",
-    cell_size: float = 100,
-    distance: float = 500,
-    permutations: int = 0,
-    alpha: float = 0.05,
-    min_population: float = 0,
-    seed: int | None = 0,
-) -> Surface:
-    """Getis-Ord Gi* z-scores and FDR classes of a zone variable on the raster grid.
-
-    Parameters
-    ----------
-    table
-        Zones with counts (Stadtteil estimates).
-    column, denominator
-        Counts spread to the cells by area; Gi* of ``column / denominator`` (the share), or
-        of ``column`` if ``denominator`` is None.
-    cell_size
-        Cell side in metres.
-    distance
-        Distance band of the binary weights in metres (cell centres).
-    permutations, alpha, min_population, seed
-        Passed to :func:`gis_planning.analysis.hotspots.getis_ord` (``permutations=0``: analytical
-        p-values; the z-scores do not depend on it).
+    cells : DataFrame
+        Census cells with official ids (``gitter_id``) and count columns, e.g. a city's
+        ``zensus2011`` layer (any CRS: the raster is built on the cells' own EPSG:3035 lattice).
+    columns : sequence of str, default ("personen", "nichtdeutsche")
+        Count columns, one band each.
+    labels : sequence of str, optional
+        German band descriptions; default from
+        :data:`gis_planning.data.zensus.GROUP_LABELS` ("… je km²").
+    domain : GeoDataFrame or GeoSeries, optional
+        City boundary: unpopulated cells inside get 0 instead of nodata
+        (see :func:`cell_raster_grid`).
+    bandwidth : float, default 0
+        Gaussian kernel sigma in metres; 0 shows each cell's own count. Smoothing keeps the
+        total inside the surface (:func:`smooth_mass`).
+    quelle : str, optional
+        Attribution (default: the cells' ``attrs["quelle"]``).
 
     Returns
     -------
     Surface
-        Band 1 "Gi*-z-Wert" (value), band 2 class code 1 Hotspot / -1 Kältepunkt /
-        0 nicht signifikant (nodata: too few residents).
+        One density band per column (persons per km² of the **full** cell area), EPSG:3035,
+        ``tags["summe_<column>"]`` = the source total, ``attrs["zellen"] = True``.
 
     Notes
     -----
-    The cell values come from Stadtteil figures spread by area, so the surface shows where
-    Stadtteile with high shares cluster, at grid resolution; it adds no information below the
-    Stadtteil level.
+    Value of cell ``i``: ``d_i = n_i / a`` with ``a`` the full cell area (0.01 km² for 100 m
+    cells), never the part of the cell inside a boundary, so ``sum_i d_i a = sum_i n_i``
+    exactly (:meth:`Surface.total`). For 100 m cells ``d_i = 100 n_i`` is an integer and is
+    stored exactly in float32.
     """
-    from ..analysis.hotspots import getis_ord
+    from ..data.zensus import GROUP_LABELS
 
-    cols = [column] + ([denominator] if denominator else [])
-    require_columns(table, cols, name="table")
-    rgrid = raster_grid(table, cell_size=cell_size)
-    mass = _distribute(table, cols, rgrid)
-    cells = rgrid.cells.copy()
-    r, c = cells["r"].to_numpy(), cells["c"].to_numpy()
-    for i, col in enumerate(cols):
-        cells[col] = mass[i, r, c]
-    res = getis_ord(
-        cells, column, weights="distance", distance=distance, permutations=permutations,
-        seed=seed, alpha=alpha, rate_denominator=denominator,
-        population=denominator, min_population=min_population,
-    )
-    klasse = res["klasse"].astype(str)
-    code = np.full(len(res), np.nan)
-    for prefix, value in GI_CODES.items():
-        code[klasse.str.startswith(prefix).to_numpy()] = value
-    data = np.stack([rgrid.to_array(res["gi_z"].to_numpy()), rgrid.to_array(code)])
-    what = f"{column}/{denominator}" if denominator else column
+    columns = list(columns)
+    require_numeric(cells, columns, name="cells")
+    if labels is None:
+        labels = [f"{GROUP_LABELS.get(c, c)} je km²" for c in columns]
+    if len(labels) != len(columns):
+        raise InputError("`labels` braucht eine deutsche Bezeichnung je Spalte.")
+    rgrid, pos = cell_raster_grid(cells, domain=domain)
+    r = rgrid.cells["r"].to_numpy()[pos]
+    c = rgrid.cells["c"].to_numpy()[pos]
+    per_km2 = _M2_PER_KM2 / (rgrid.cell_size ** 2)
+    sigma = _sigma(bandwidth, rgrid.cell_size)
+    bands = []
+    for col in columns:
+        mass = np.zeros((rgrid.height, rgrid.width))
+        np.add.at(mass, (r, c), cells[col].to_numpy(dtype=float))
+        if sigma > 0:
+            mass = smooth_mass(mass, rgrid.mask, sigma_cells=sigma)
+        bands.append(np.where(rgrid.mask, mass * per_km2, np.nan))
+    s = rgrid.cell_size
     tags = {
-        "title": f"Getis-Ord Gi* ({what}) auf {cell_size:g}-m-Zellen",
-        "method": f"Gi* binär, Distanzband {distance:g} m, "
-        f"{'analytische ' if not permutations else f'{permutations} Permutations-'}"
-        f"p-Werte, Benjamini-Hochberg FDR {alpha:g}; Zellwerte flächengewichtet aus "
-        "Stadtteilwerten (keine Information unterhalb der Stadtteilebene).",
-        "klassen": "1=Hotspot; -1=Kältepunkt; 0=nicht signifikant; nodata=zu klein",
-        "n_hotspot": str(res.attrs["hotspots"]["n_hotspot"]),
-        "n_kaeltepunkt": str(res.attrs["hotspots"]["n_kaeltepunkt"]),
+        "title": "Bevölkerungsdichte aus Zensus-Gitterzellen",
+        "method": f"Anzahl je {s:g}-m-Zelle geteilt durch die volle Zellfläche "
+        f"({s * s / _M2_PER_KM2:g} km²); Summe Band x Zellfläche = Summe der Zellen"
+        + (f"; Gauß-Kern sigma {bandwidth:g} m mit Randkorrektur (Summe erhalten)"
+           if sigma > 0 else ""),
+        "geschaetzt": "nein",
+        **_source_tags(cells, quelle),
     }
-    return Surface("gi_stern", data, rgrid, ("Gi*-z-Wert", "Gi*-Klasse"),
-                   ("z", "Klasse"), ("value", "value"), tags)
+    for col in columns:
+        tags[f"summe_{col}"] = f"{float(cells[col].sum()):.10g}"
+    return Surface("bevoelkerung_dichte", np.stack(bands), rgrid, tuple(labels),
+                   tuple("Personen/km²" for _ in columns), tuple("density" for _ in columns),
+                   tags, attrs={"zellen": True})
+
+
+def grid_share_surface(
+    cells: pd.DataFrame,
+    *,
+    group: str = "nichtdeutsche",
+    total: str = "personen",
+    min_population: float = 0,
+    domain: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    quelle: str | None = None,
+) -> Surface:
+    """Share of a group per census cell (per cent), with the persons of the cell.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Census cells with ids and the counts ``group`` and ``total``.
+    group, total : str, default "nichtdeutsche", "personen"
+    min_population : float, default 0
+        Cells with fewer persons get no share (nodata); their persons stay in band 2.
+    domain : optional
+        As for :func:`population_density` (unpopulated cells: share nodata, persons 0).
+    quelle : str, optional
+
+    Returns
+    -------
+    Surface
+        Band 1 "Anteil <Gruppe> (%)" (``100 * group / total``), band 2 "Personen in der Zelle";
+        EPSG:3035, both ``"value"`` bands.
+
+    Notes
+    -----
+    The raw share of each real cell; census cells are small and perturbed, so single values
+    are approximate (use :func:`grid_hotspot_surface` for tested patterns).
+    """
+    from ..data.zensus import GROUP_LABELS
+
+    require_numeric(cells, [group, total], name="cells")
+    rgrid, pos = cell_raster_grid(cells, domain=domain)
+    r = rgrid.cells["r"].to_numpy()[pos]
+    c = rgrid.cells["c"].to_numpy()[pos]
+    g = cells[group].to_numpy(dtype=float)
+    t = cells[total].to_numpy(dtype=float)
+    persons = np.where(rgrid.mask, 0.0, np.nan)
+    persons[r, c] = t
+    share = np.full((rgrid.height, rgrid.width), np.nan)
+    ok = (t > 0) & (t >= min_population)
+    share[r[ok], c[ok]] = 100.0 * g[ok] / t[ok]
+    label = GROUP_LABELS.get(group, group)
+    tags = {
+        "title": f"Anteil {label} je Zensus-Gitterzelle",
+        "method": f"100 x {group} / {total} je {rgrid.cell_size:g}-m-Zelle (echte Zellwerte)"
+        + (f"; Zellen unter {min_population:g} Personen ohne Anteil" if min_population else ""),
+        **_source_tags(cells, quelle),
+    }
+    return Surface(f"{group}_anteil", np.stack([share, persons]), rgrid,
+                   (f"Anteil {label} (%)", "Personen in der Zelle"), ("%", "Personen"),
+                   ("value", "value"), tags, attrs={"zellen": True})
+
+
+#: Codes of the Gi* class band of :func:`grid_hotspot_surface`.
+GI_CODES = {"Hotspot": 1.0, "Kältepunkt": -1.0, "nicht signifikant": 0.0}
+#: Codes of the local Moran class band (PySAL quadrants; 0 = not significant).
+LISA_CODES = {"Hoch-Hoch": 1.0, "Niedrig-Hoch": 2.0, "Niedrig-Niedrig": 3.0,
+              "Hoch-Niedrig": 4.0, "nicht signifikant": 0.0}
+
+
+def grid_hotspot_surface(result: gpd.GeoDataFrame) -> Surface:
+    """Gi* and local Moran classes of census cells as a raster (one cell size).
+
+    Parameters
+    ----------
+    result : geopandas.GeoDataFrame
+        One cell size of :func:`gis_planning.analysis.lattice.grid_hotspots` (columns
+        ``gitter_id``, ``gi_z``, ``gi_klasse``, ``rate_prozent`` and, if computed,
+        ``lisa_klasse``; ``attrs["hotspots"]``).
+
+    Returns
+    -------
+    Surface
+        Bands "Gi*-z-Wert", "Gi*-Klasse" (1 Hotspot, -1 Kältepunkt, 0 nicht signifikant;
+        nodata: zu klein or no neighbours), "LISA-Klasse" (1 Hoch-Hoch, 2 Niedrig-Hoch,
+        3 Niedrig-Niedrig, 4 Hoch-Niedrig, 0 nicht signifikant; if computed) and "Anteil
+        EB-geglättet (%)"; EPSG:3035 at the result's cell size; the method, permutations and
+        class counts in ``tags``.
+    """
+    require_columns(result, ("gitter_id", "gi_z", "gi_klasse", "rate_prozent"), name="result")
+    a = result.attrs.get("hotspots", {})
+    rgrid, pos = cell_raster_grid(result)
+    r = rgrid.cells["r"].to_numpy()[pos]
+    c = rgrid.cells["c"].to_numpy()[pos]
+
+    def band(values: np.ndarray) -> np.ndarray:
+        out = np.full((rgrid.height, rgrid.width), np.nan)
+        out[r, c] = values
+        return out
+
+    def codes(klasse: pd.Series, table: Mapping[str, float]) -> np.ndarray:
+        text = klasse.astype(str)
+        out = np.full(len(text), np.nan)
+        for prefix, value in table.items():
+            out[text.str.startswith(prefix).to_numpy()] = value
+        no_nb = result["n_neighbours"].to_numpy() == 0 if "n_neighbours" in result else False
+        out[no_nb] = np.nan
+        return out
+
+    names = ["Gi*-z-Wert", "Gi*-Klasse"]
+    data = [band(result["gi_z"].to_numpy(dtype=float)), band(codes(result["gi_klasse"],
+                                                                   GI_CODES))]
+    units = ["z", "Klasse"]
+    if "lisa_klasse" in result.columns:
+        names.append("LISA-Klasse")
+        data.append(band(codes(result["lisa_klasse"], LISA_CODES)))
+        units.append("Klasse")
+    names.append("Anteil EB-geglättet (%)")
+    data.append(band(result["rate_prozent"].to_numpy(dtype=float)))
+    units.append("%")
+    s = rgrid.cell_size
+    tags = {
+        "title": f"Hotspots {a.get('gruppe', '')}-Anteil auf {s:g}-m-Zensuszellen".replace(
+            " -Anteil", " Anteil"),
+        "method": (
+            f"Gi* (binär, mit Zelle selbst) und lokales Moran's I auf echten Zensus-Zellen; "
+            f"Nachbarn {a.get('nachbarschaft', '')}; Anteil EB-geglättet; Zellen unter "
+            f"{a.get('mindestbevoelkerung', 0):g} Personen nicht getestet; Benjamini-Hochberg "
+            f"FDR {a.get('alpha', 0.05):g}; Gi*-p-Werte {a.get('gi_p_werte', '')}"
+            + (f" ({a['gi_permutationen']} Permutationen)" if a.get("gi_permutationen") else "")
+            + (f"; LISA {a['lisa_permutationen']} Permutationen"
+               if a.get("lisa_permutationen") else "")
+            + (f". {a['hinweis']}" if a.get("hinweis") else "")
+        ),
+        "klassen_gi": "1=Hotspot; -1=Kältepunkt; 0=nicht signifikant; nodata=zu klein oder "
+        "ohne Nachbarn",
+        "klassen_lisa": "1=Hoch-Hoch; 2=Niedrig-Hoch; 3=Niedrig-Niedrig; 4=Hoch-Niedrig; "
+        "0=nicht signifikant",
+        "n_hotspot": str(a.get("n_hotspot", "")),
+        "n_kaeltepunkt": str(a.get("n_kaeltepunkt", "")),
+        "getestet": str(a.get("getestet", "")),
+        **_source_tags(result, None),
+    }
+    return Surface(f"gitter_hotspots_{s:g}m", np.stack(data), rgrid, tuple(names),
+                   tuple(units), tuple("value" for _ in names), tags, attrs={"zellen": True})
 
 
 def distance_surface(
@@ -606,17 +774,21 @@ def zonal_statistics(surface: Surface, zones: gpd.GeoDataFrame, *, band: int = 0
     return out
 
 
-def total_check(surface: Surface, zones: gpd.GeoDataFrame, *, band: int = 0,
+def total_check(surface: Surface, zones: gpd.GeoDataFrame | None = None, *, band: int = 0,
                 expected: float | None = None) -> dict[str, float]:
     """Compare the zonal sum of a density band over ``zones`` with the surface total.
 
-    Returns ``zonal`` (sum of :func:`zonal_statistics` over the zones), ``raster``
-    (:meth:`Surface.total`), ``expected`` (``expected`` or, if the surface records it, the
-    source total) and ``withheld`` (share masked for privacy, flats only).
+    Returns ``zonal`` (sum of :func:`zonal_statistics` over the zones; NaN without ``zones``),
+    ``raster`` (:meth:`Surface.total`), ``expected`` (``expected`` or, if the surface records
+    it, the source total) and ``withheld`` (share masked for privacy, flats only). Zones in
+    another CRS are reprojected to the surface's CRS.
     """
     if surface.kinds[band] != "density":
         raise InputError(f"band {band} of {surface.name!r} is not a density; no total.")
-    zonal = float(zonal_statistics(surface, zones, band=band)["summe"].sum())
+    if zones is not None and zones.crs is not None and not zones.crs.equals(surface.grid.crs):
+        zones = zones.to_crs(surface.grid.crs)
+    zonal = (float(zonal_statistics(surface, zones, band=band)["summe"].sum())
+             if zones is not None else float("nan"))
     if expected is None:
         keys = [k for k in surface.tags if k.startswith("summe")]
         key = keys[band] if len(keys) > band else None
@@ -629,71 +801,93 @@ def total_check(surface: Surface, zones: gpd.GeoDataFrame, *, band: int = 0,
     }
 
 
-#: Surfaces :func:`catalog_surface` can build, in build order (Gi* last: the slowest).
-SURFACES = ("projektwohnungen_dichte", "bevoelkerung_dichte", "entfernung", "gi_stern")
+#: Surfaces :func:`catalog_surface` can build, in build order (grid hotspots last: the
+#: slowest).
+SURFACES = ("projektwohnungen_dichte", "bevoelkerung_dichte", "entfernung", "nichtdeutsche_anteil",
+            "gitter_hotspots")
+
+#: Catalogue layer holding the census grid cells used by the grid surfaces.
+GRID_LAYER = "zensus2011"
+
+_GRID_SURFACES = ("bevoelkerung_dichte", "nichtdeutsche_anteil", "gitter_hotspots")
 
 
-def missing_for(cat: object, name: str) -> str | None:
-    """Return why surface ``name`` cannot be built for ``cat`` (``None`` if it can)."""
-    names = cat.names()
-    if name == "projektwohnungen_dichte":
-        return None if "projektwohnungen" in names else "keine Ebene projektwohnungen"
-    if name == "entfernung":
-        have = [n for n in ("kitas", "schulen") if n in names]
-        if not have:
-            return "weder Kitas noch Schulen"
-        secret = [n for n in have if cat.schema(n).confidential]
-        return f"vertrauliche Ebene(n) {', '.join(secret)}" if secret else None
-    if not cat.unit_groups():
-        return f"keine Gruppe mit Anzahlen je {cat.unit.label}"
-    return None
+def available_surfaces(cat: object, *, cells_layer: str = GRID_LAYER) -> dict[str, str]:
+    """Surface name -> "" if :func:`catalog_surface` can build it, else the German reason."""
+    names = set(cat.names())
+    out = {}
+    for name in SURFACES:
+        if name in _GRID_SURFACES and cells_layer not in names:
+            out[name] = (f"der Katalog hat keine Zensus-Gitterzellen (Ebene {cells_layer!r})")
+        elif name == "projektwohnungen_dichte" and "projektwohnungen" not in names:
+            out[name] = "der Katalog hat keine Ebene 'projektwohnungen'"
+        elif name == "entfernung" and not {"kitas", "schulen"} & names:
+            out[name] = "der Katalog hat weder 'kitas' noch 'schulen'"
+        elif name == "entfernung" and any(cat.schema(n).confidential
+                                          for n in ("kitas", "schulen") if n in names):
+            out[name] = ("eine Entfernungsfläche zeigte die Lage jeder Einrichtung, und "
+                         "Kitas oder Schulen sind vertraulich")
+        else:
+            out[name] = ""
+    return out
 
 
-def catalog_surface(cat: object, name: str, *, cell_size: float = 100, **options: object
-                    ) -> Surface:
-    """Build surface ``name`` (see :data:`SURFACES`) from a catalogue's layers and tables.
+def catalog_surface(cat: object, name: str, *, cell_size: float = 100,
+                    cells_layer: str = GRID_LAYER, **options: object) -> Surface:
+    """Build surface ``name`` (see :data:`SURFACES`) from a catalogue's layers.
 
-    ``options`` go to the surface function (``bandwidth``, ``k``, ``distance``,
-    ``permutations``, ...). Project flats enter only as counts per cell; population figures
-    come from the first group's table (``cat.group_frame()``).
+    ``options`` go to the surface function (``bandwidth``, ``k``, ``min_population``, ...;
+    for ``gitter_hotspots`` to :func:`gis_planning.analysis.lattice.grid_hotspots`). Project
+    flats enter only as counts per cell. The grid surfaces use the census cells of layer
+    ``cells_layer`` (default ``zensus2011``); ``cell_size`` above the cells' size sums them to
+    coarser cells (:func:`gis_planning.analysis.lattice.coarsen_cells`), and the city
+    boundary (``stadtgrenze``, else the dissolved Stadtteile) marks unpopulated cells as 0.
     """
     if name not in SURFACES:
-        raise InputError(f"unbekannte Oberfläche {name!r}; wählen Sie eine von "
-                         f"{', '.join(SURFACES)}.")
-    why = missing_for(cat, name)
-    if why:
-        raise InputError(f"die Oberfläche {name!r} lässt sich für {cat.city} nicht bilden: "
-                         f"{why}.")
+        raise InputError(f"unbekannte Fläche {name!r}; wähle eine von {', '.join(SURFACES)}.")
+    reason = available_surfaces(cat, cells_layer=cells_layer)[name]
+    if reason:
+        raise InputError(f"Fläche {name!r} nicht möglich: {reason}.")
+    if name in _GRID_SURFACES:
+        from ..analysis.lattice import coarsen_cells, grid_hotspots, lattice_positions
+
+        cells = cat.load(cells_layer)
+        schema = cat.schema(cells_layer)
+        quelle = getattr(schema, "source", None)
+        size = int(cell_size)
+        own = lattice_positions(cells.iloc[:1])[2]
+        if name == "gitter_hotspots":
+            res = grid_hotspots(cells, cell_sizes=(size,), **options)[size]
+            return grid_hotspot_surface(res)
+        columns = ["personen", "nichtdeutsche"]
+        if size != own:
+            attrs = dict(cells.attrs)
+            cells = coarsen_cells(cells, size, columns=columns)
+            cells.attrs.update({k: v for k, v in attrs.items() if k in ("quelle", "lizenz")})
+            cells["stand"] = attrs.get("stand", "")
+        domain = cat.load("stadtgrenze") if "stadtgrenze" in cat.names() else cat.load(
+            cat.unit.layer)
+        if name == "bevoelkerung_dichte":
+            return population_density(cells, columns=columns, domain=domain, quelle=quelle,
+                                      **options)
+        return grid_share_surface(cells, domain=domain, quelle=quelle, **options)
     st = cat.load(cat.unit.layer)
     if name == "projektwohnungen_dichte":
         return flats_density(cat.load_confidential_points("projektwohnungen"), st,
                              cell_size=cell_size, **options)
-    if name == "entfernung":
-        layers = {}
-        for layer, label in (("kitas", "Kita"), ("schulen", "Schule")):
-            if layer not in cat.names():
-                continue
-            frame = cat.load(layer)
-            # a distance surface pinpoints every facility: never for confidential layers
-            guard(frame, what=f"distance surface to {layer}")
-            if "in_betrieb" in frame.columns:
-                frame = frame[frame["in_betrieb"].astype(bool)]
-            if "ausserhalb" in frame.columns:
-                frame = frame[~frame["ausserhalb"].astype(bool)]
-            layers[label] = frame
-        return distance_surface(st, layers, cell_size=cell_size)
-    g = cat.group()
-    table = cat.group_frame(g.name)
-    est = " (geschätzt)" if cat.table_meta(g.table)["estimated"] else ""
-    if name == "bevoelkerung_dichte":
-        options.setdefault("columns", (g.count, g.total))
-        options.setdefault("labels", (f"Personen ({g.label}) je km²{est}",
-                                      f"Einwohner je km²{est}"))
-        options.setdefault("title", f"{'Geschätzte ' if est else ''}Bevölkerungsdichte (aus "
-                           f"Werten je {cat.unit.label}, geglättet)")
-        return population_density(table, cell_size=cell_size, **options)
-    return gi_surface(table, cell_size=cell_size, column=g.count, denominator=g.total,
-                      **options)
+    layers = {}
+    for layer, label in (("kitas", "Kita"), ("schulen", "Schule")):
+        if layer not in cat.names():
+            continue
+        frame = cat.load(layer)
+        # a distance surface pinpoints every facility: never for confidential layers
+        guard(frame, what=f"distance surface to {layer}")
+        if "in_betrieb" in frame.columns:
+            frame = frame[frame["in_betrieb"].astype(bool)]
+        if "ausserhalb" in frame.columns:
+            frame = frame[~frame["ausserhalb"].astype(bool)]
+        layers[label] = frame
+    return distance_surface(st, layers, cell_size=cell_size)
 
 
 # ------------------------------------------------------------------------------- write

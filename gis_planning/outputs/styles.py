@@ -345,6 +345,9 @@ STYLES: dict[str, Callable[[pd.DataFrame, StyleContext], LayerStyle]] = {
         decimals=2, title=lambda ctx: f"Lokationsquotient {ctx.group_label}"
         + (" (Schätzung)" if ctx.estimated else "")),
     "jobcenter_zuordnung": _jobcenter_status,
+    "vergleich": _graduated(
+        "veraenderung_pp", scheme="NaturalBreaks", k=4, palette="Purples", unit="Pp.",
+        title=lambda ctx: "Veränderung des Anteils in Prozentpunkten"),
     "standorte": lambda frame, ctx: LayerStyle(
         kind="categorized", column="besteht", legend_title="Begegnungsräume",
         categories=(Category(False, "#006d2c", "vorgeschlagener Standort", "B"),

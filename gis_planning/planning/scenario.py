@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .._errors import InputError
 from ..data.catalog import Catalog
@@ -25,6 +26,7 @@ __all__ = [
     "budget_table",
     "candidate_sites",
     "coverage_table",
+    "demand_from_cells",
     "demand_grid",
     "site_scenario",
 ]
@@ -72,6 +74,82 @@ def demand_grid(
                        if pd.api.types.is_numeric_dtype(joined["bezirk"]) else joined["bezirk"])
     moved["stadtteil"] = joined["stadtteil"]
     return moved
+
+
+def demand_from_cells(
+    cells: gpd.GeoDataFrame,
+    stadtteile: gpd.GeoDataFrame,
+    *,
+    column: str = "personen",
+    cell_size: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Return demand cells from census grid cells (real counts instead of the estimate).
+
+    Parameters
+    ----------
+    cells : geopandas.GeoDataFrame
+        Census cells with official ids (``gitter_id``), ``x_mp``/``y_mp`` and ``column``
+        (e.g. a city's ``zensus2011`` layer: ``personen``, ``nichtdeutsche``,
+        ``sonstige_welt``).
+    stadtteile : geopandas.GeoDataFrame
+        Stadtteile (``stadtteil``, ``bezirk``); the result is in their CRS.
+    column : str, default "personen"
+        Count used as demand (persons or a group).
+    cell_size : int, optional
+        Sum the cells to this size first (e.g. 250) to make the model smaller.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same shape as :func:`demand_grid`: one row per cell with demand > 0, ``nachfrage``,
+        ``bezirk`` and ``stadtteil`` (of the Stadtteil the cell centre lies in, else the
+        nearest one),
+        ``gitter_id``, the cell square as geometry; ``attrs["nachfrage"]`` names the column,
+        cell size and source.
+    """
+    from ..analysis.lattice import coarsen_cells, lattice_positions
+    from ..data.zensus import GRID_CRS
+
+    if column not in cells.columns:
+        raise InputError(f"`cells` hat keine Spalte {column!r} für die Nachfrage.")
+    own = lattice_positions(cells.iloc[:1])[2] if len(cells) else 100
+    src = cells
+    if cell_size is not None and int(cell_size) != own:
+        src = coarsen_cells(cells, int(cell_size), columns=[column])
+    size = int(cell_size or own)
+    half = size / 2
+    x = src["x_mp"].to_numpy(dtype=float)
+    y = src["y_mp"].to_numpy(dtype=float)
+    squares = gpd.GeoSeries(shapely.box(x - half, y - half, x + half, y + half), crs=GRID_CRS)
+    centres = gpd.GeoSeries(shapely.points(x, y), crs=GRID_CRS).to_crs(stadtteile.crs)
+    out = gpd.GeoDataFrame({"gitter_id": src["gitter_id"].to_numpy(),
+                            "nachfrage": src[column].to_numpy(dtype=float)},
+                           geometry=squares.to_crs(stadtteile.crs).to_numpy(),
+                           crs=stadtteile.crs)
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=centres.to_numpy(), crs=stadtteile.crs),
+                       stadtteile[["stadtteil", "bezirk", "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    miss = joined["stadtteil"].isna().to_numpy()
+    if miss.any():  # centre just outside (cut boundary cells): the nearest Stadtteil
+        near = gpd.sjoin_nearest(
+            gpd.GeoDataFrame(geometry=centres.to_numpy()[miss], crs=stadtteile.crs),
+            stadtteile[["stadtteil", "bezirk", "geometry"]], how="left")
+        near = near[~near.index.duplicated()]
+        joined.loc[joined.index[miss], "stadtteil"] = near["stadtteil"].to_numpy()
+        joined.loc[joined.index[miss], "bezirk"] = near["bezirk"].to_numpy()
+    bez = joined["bezirk"]
+    out["bezirk"] = (bez.astype("Int64") if pd.api.types.is_numeric_dtype(bez) else bez
+                     ).to_numpy()
+    out["stadtteil"] = joined["stadtteil"].to_numpy()
+    out = out[out["nachfrage"] > 0].reset_index(drop=True)
+    out["cell_id"] = out["gitter_id"]
+    out.attrs["nachfrage"] = {
+        "spalte": column, "zellgroesse_m": size,
+        "quelle": cells.attrs.get("quelle", ""), "stand": cells.attrs.get("stand", ""),
+        "text": f"{column} aus {size}-m-Zensuszellen",
+    }
+    return out
 
 
 def candidate_sites(cat: Catalog) -> gpd.GeoDataFrame:

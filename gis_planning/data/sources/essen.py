@@ -31,6 +31,7 @@ from ..io import read_file
 __all__ = [
     "BEZIRK_NAMES",
     "CRS",
+    "ESTIMATE_VARIANT",
     "RAW_DIR",
     "SCHULFORM_STUFE",
     "STADTTEIL_ALIASES",
@@ -314,22 +315,42 @@ def load_projektwohnungen(*, total: int = 500, seed: int = 2016) -> gpd.GeoDataF
     ].reset_index(drop=True)
 
 
-def stadtteil_statistik(*, raw_dir: Path | None = None) -> pd.DataFrame:
+def stadtteil_statistik(*, raw_dir: Path | None = None, variante: str | None = None
+                        ) -> pd.DataFrame:
     """Return the documented Stadtteil estimate for 30.09.2016 (every row ``geschaetzt``).
 
     Inhabitants per Stadtteil from the published figure nearest to 2016
-    (``stadtteil_einwohner_quellen.csv``), raked to the Vorlage's Bezirk totals (FB 12,
-    30.09.2016), the 12-origin persons spread within each Bezirk keeping the 8 Stadtteil
-    shares the Vorlage prints (:mod:`gis_planning.analysis.estimates`).
+    (``stadtteil_einwohner_quellen.csv``; Stadtteile without one: Zensus 2011 inhabitants
+    times the Bezirk's ratio), raked to the Vorlage's Bezirk totals (FB 12, 30.09.2016); the
+    12-origin persons spread within each Bezirk in proportion to the Zensus 2011 share of
+    nationality group "Sonstige Welt", keeping the 8 Stadtteil shares the Vorlage prints.
+    ``variante`` picks another estimate of
+    :func:`gis_planning.analysis.estimates.schaetz_varianten` (default
+    ``"zensusverhaeltnis_sonstige_welt"``, the best by leave-one-out, see
+    ``docs/estimate_validation.md``; ``"gleichverteilt"`` is the earlier estimate).
     """
     from ...analysis import estimates
+    from ...analysis.aggregate import aggregate_cells
     from . import essen_seed
+    from .essen_zensus import load_zensus2011
 
     st = load_stadtteile(raw_dir=raw_dir)
     quellen = pd.read_csv(_raw("stadtteil_einwohner_quellen.csv", raw_dir),
                           dtype={"stadtteil_nr": str})
     ew = estimates.stadtteil_einwohner(quellen, st)
+    zensus = aggregate_cells(load_zensus2011(raw_dir=raw_dir), st,
+                             columns=["personen", "nichtdeutsche", "sonstige_welt"],
+                             unit_id="stadtteil_nr").reset_index()
+    varianten = estimates.schaetz_varianten(zensus)
+    name = variante or ESTIMATE_VARIANT
+    if name not in varianten:
+        raise ValueError(f"unbekannte Schätzvariante {name!r}; möglich: "
+                         f"{', '.join(varianten)}.")
     return estimates.stadtteil_schaetzung(
         ew, st, bezirk_statistik=essen_seed.bezirk_statistik(),
-        betroffene=essen_seed.betroffene_stadtteile(),
+        betroffene=essen_seed.betroffene_stadtteile(), **varianten[name],
     )
+
+
+#: The Stadtteil estimate used by default (best by leave-one-out on the 8 printed shares).
+ESTIMATE_VARIANT = "zensusverhaeltnis_sonstige_welt"
