@@ -247,7 +247,7 @@ def stadtteil_einwohner(
         One row per Stadtteil, index of ``stadtteile``: ``stadtteil_nr``, ``stadtteil``,
         ``bezirk``, ``einwohner`` (Int64, <NA> where nothing was found), ``einwohner_jahr``
         (Int64; for ``interpoliert`` the target year), ``abstand_jahre`` (Int64,
-        |year - target_year|), ``einwohner_jahre`` (years of the figures used, text),
+        ``abs(year - target_year)``), ``einwohner_jahre`` (years of the figures used, text),
         ``einwohner_quelle``
         (source text(s), " | "-joined), ``methode`` (code, see :data:`METHODEN`),
         ``hinweis`` (German text).
