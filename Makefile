@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check gis_planning tests benchmarks
+	$(BIN)/ruff check gis_planning tests benchmarks docs/conf.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

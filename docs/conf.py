@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 project = "gis_planning"
 author = "gis_planning"
-copyright = "2026, gis_planning"  # noqa: A001
+copyright = "2026, gis_planning"
 language = "de"
 
 extensions = [
