@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import click
 
@@ -28,6 +29,11 @@ class _Group(click.Group):
         except GISPlanningError as exc:
             click.echo(f"Fehler: {exc}", err=True)
             ctx.exit(2)
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """Warnings as one line of their own text (no Python file, line or source shown)."""
+    return " ".join(str(message).split())
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,6 +58,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, catalog_path: str | None)
     ]
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
+    warnings.formatwarning = _warning_line
     ctx.obj = CatalogState(catalog_path, verbose=verbose > 0)
 
 

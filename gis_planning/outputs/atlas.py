@@ -11,6 +11,7 @@ titles come from :mod:`gis_planning.outputs.styles`, shared with the QGIS styles
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 
 import geopandas as gpd
@@ -321,15 +322,33 @@ def build_atlas(
     >>> atlas = build_atlas(cat)  # doctest: +SKIP
     >>> atlas.save("maps/bochum_atlas.html")  # doctest: +SKIP
     """
+    from ..data.io import check_city_name
+
     cat = catalog or default_catalog()
+    city = check_city_name(cat.city, source="Katalog ('city')")
     st = cat.load("stadtteile")
     atlas = Atlas(
-        title=f"Integrationsatlas {cat.city}",
+        title=f"Integrationsatlas {city}",
         subtitle="Stadtteile, Bezirke, JobCenter-Bereiche, Kitas und Schulen",
         bounds=st, basemap=basemap,
     )
+    titles = {"section_bezirk_statistik": "Bezirksstatistik",
+              "section_stadtteil_statistik": "Stadtteilstatistik",
+              "section_hotspots": "Hotspots", "section_index_table": "Segregationsindizes",
+              "section_grundlagen": "Grundlagen", "section_jobcenter": "JobCenter-Bereiche",
+              "section_projektwohnungen": "Projektwohnungen",
+              "section_einrichtungen": "Kitas und Schulen",
+              "section_begegnungsraeume": "Begegnungsräume"}
     for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
                         disable=not verbose, leave=False):
         log.info("atlas section %s", section.__name__)
-        section(atlas, cat)
+        try:
+            section(atlas, cat)
+        except Exception as exc:  # fail soft: one section must not cost the whole atlas
+            log.debug("atlas section %s failed", section.__name__, exc_info=True)
+            title = titles.get(section.__name__, section.__name__)
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            atlas.add_notice(f"Abschnitt „{title}“ fehlt: {reason}")
+            warnings.warn(f"Atlas: Abschnitt „{title}“ ausgelassen ({reason})", UserWarning,
+                          stacklevel=2)
     return atlas
