@@ -408,6 +408,9 @@ _GP = f"{sys.executable} -c 'from gis_planning.cli import main; main()'"
     "layers export kitas --format geojson -o {d}/kitas.geojson",
     "export --geojson {d}/satz --layer kitas --layer stadtteile",
     "raster distance --cell-size 250 -o {d}/entfernung.tif",
+    "export --gpkg {d}/alles.gpkg --layer kitas --layer stadtteile",
+    "query 'SELECT name, stadtteil FROM kitas' -o {d}/abfrage.csv",
+    "atlas --out {d}/atlas.html --no-basemap --cdn",
 ])
 def test_full_disk_one_line_nothing_left(tmp_path, command):
     """A 24 kB tmpfs fills up: one German line, exit 2, no file or temporary left."""
@@ -535,3 +538,18 @@ def test_site_out_dir_all_or_nothing(tmp_path, monkeypatch):
     res = CliRunner().invoke(cli, ["site", "--cell-size", "1000", "--out-dir", str(out)])
     assert isinstance(res.exception, RuntimeError)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_two_racing_cli_exports(tmp_path):
+    """The CLI itself: two `layers export` to one path without --overwrite, three rounds."""
+    for round_ in range(3):
+        out = tmp_path / f"kitas_{round_}.geojson"
+        procs = [subprocess.Popen([*CLI, "layers", "export", "kitas", "--format", "geojson",
+                                   "-o", str(out)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        res = [(p.returncode, err) for p in procs for _, err in [p.communicate(timeout=120)]]
+        assert sorted(c for c, _ in res) == [0, 2], res
+        assert "existiert bereits" in next(err for c, err in res if c == 2)
+        assert len(gpd.read_file(out)) == 312  # the winner's file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"kitas_{i}.geojson" for i in range(3)]
