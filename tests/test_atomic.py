@@ -292,9 +292,10 @@ print("geschrieben")
 """
 
 
+@pytest.mark.slow
 def test_two_racing_processes_one_wins_one_is_told(tmp_path):
     """Issue 14.6: two writers without --overwrite both succeeded and one result was lost."""
-    for round_ in range(4):
+    for round_ in range(3):
         d = tmp_path / str(round_)
         d.mkdir()
         out = d / "ergebnis.txt"
@@ -406,11 +407,13 @@ _GP = f"{sys.executable} -c 'from gis_planning.cli import main; main()'"
 
 @pytest.mark.parametrize("command", [
     "layers export kitas --format geojson -o {d}/kitas.geojson",
-    "export --geojson {d}/satz --layer kitas --layer stadtteile",
+    pytest.param("export --geojson {d}/satz --layer kitas --layer stadtteile",
+                 marks=pytest.mark.slow),
     "raster distance --cell-size 250 -o {d}/entfernung.tif",
-    "export --gpkg {d}/alles.gpkg --layer kitas --layer stadtteile",
+    pytest.param("export --gpkg {d}/alles.gpkg --layer kitas --layer stadtteile",
+                 marks=pytest.mark.slow),
     "query 'SELECT name, stadtteil FROM kitas' -o {d}/abfrage.csv",
-    "atlas --out {d}/atlas.html --no-basemap --cdn",
+    pytest.param("atlas --out {d}/atlas.html --no-basemap --cdn", marks=pytest.mark.slow),
 ])
 def test_full_disk_one_line_nothing_left(tmp_path, command):
     """A 24 kB tmpfs fills up: one German line, exit 2, no file or temporary left."""

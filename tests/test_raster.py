@@ -275,6 +275,7 @@ def test_sliding_cell_size_attack_locates_no_flat(catalog):
     assert not _sliding_attack(pw, st, bandwidth=500.0, runs=6)
 
 
+@pytest.mark.slow
 def test_cli_raster_all_is_all_or_nothing(tmp_path, monkeypatch):
     """Issue 14.6: `raster all` left a partial set after an error."""
     from gis_planning._atomic import MANIFEST

@@ -238,6 +238,7 @@ def _city(tmp_path, catalog, *, n_stadtteile=None, confidential=(), city="Testst
     return tmp_path / "katalog.json"
 
 
+@pytest.mark.slow
 def test_atlas_leaves_out_a_confidential_kita_section_with_a_note(tmp_path, catalog):
     from gis_planning.data.catalog import Catalog
     from gis_planning.outputs.atlas import build_atlas
