@@ -25,6 +25,7 @@ from ._errors import (
     LayerError,
     NameMatchError,
     OutputExistsError,
+    OutputWriteError,
     SchemaError,
 )
 from ._validate import ANALYSIS_CRS
@@ -66,6 +67,7 @@ __all__ = [
     "LayerError",
     "NameMatchError",
     "OutputExistsError",
+    "OutputWriteError",
     "SchemaError",
     "__version__",
     *_LAZY,

@@ -16,6 +16,7 @@ __all__ = [
     "LayerError",
     "NameMatchError",
     "OutputExistsError",
+    "OutputWriteError",
     "SchemaError",
 ]
 
@@ -54,3 +55,7 @@ class OutputExistsError(GISPlanningError, FileExistsError):
 
 class ConfidentialDataError(GISPlanningError, PermissionError):
     """A confidential layer would leave the toolkit in a form that reveals locations."""
+
+
+class OutputWriteError(GISPlanningError, OSError):
+    """An output cannot be written: full disk, read-only folder or missing permission."""

@@ -65,6 +65,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .data.catalog import Catalog
 
 __all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "DEFAULT_TIMEOUT_S",
+    "MAX_RESULT_ROWS",
+    "TOTAL_ROWS_ATTR",
     "QueryError",
     "check_read_only",
     "compile_filter",
@@ -128,7 +132,29 @@ def spatial_extension_path() -> Path:
     return path
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+#: Seconds a query may run before it is stopped (CLI: ``--timeout``).
+DEFAULT_TIMEOUT_S = 30.0
+
+#: Memory a query may use, in DuckDB's notation (CLI: ``--memory-limit``).
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+#: Rows a result returned whole may have; printing reads only the rows it shows.
+MAX_RESULT_ROWS = 1_000_000
+
+_MEMORY = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+
+
+def _check_limits(timeout: float, memory_limit: str) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            0 < float(timeout) < float("inf")):
+        raise QueryError(f"Zeitlimit {timeout!r} ungültig: geben Sie Sekunden größer als 0 an "
+                         f"(--timeout, z. B. 60).")
+    if not isinstance(memory_limit, str) or not _MEMORY.match(memory_limit):
+        raise QueryError(f"Speichergrenze {memory_limit!r} ungültig: schreiben Sie z. B. "
+                         f"'500MB' oder '4GB' (--memory-limit).")
+
+
+def _connect(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """Open a fresh in-memory database with the spatial extension loaded from the package."""
     import duckdb
 
@@ -136,6 +162,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
+        "memory_limit": memory_limit.replace(" ", ""),
     })
     con.execute(f"LOAD '{_sql_string(str(spatial_extension_path()))}'")
     return con
@@ -378,22 +405,75 @@ def _error_help(frames: Mapping[str, pd.DataFrame], tables: Iterable[str]) -> st
     return f" Tables: {names}.{extra}"
 
 
+def _fetch(cur: Any, limit: int | None) -> tuple[pd.DataFrame, int]:
+    """Read the result in chunks: the first ``limit`` rows and the number of all rows.
+
+    Without ``limit`` at most :data:`MAX_RESULT_ROWS` rows are read; more are refused.
+    """
+    parts: list[pd.DataFrame] = []
+    kept = total = 0
+    cap = limit if limit is not None else MAX_RESULT_ROWS + 1
+    first = None
+    while True:
+        chunk = cur.fetch_df_chunk()
+        if first is None:
+            first = chunk
+        if len(chunk) == 0:
+            break
+        total += len(chunk)
+        if kept < cap:
+            take = chunk.iloc[:cap - kept]
+            parts.append(take)
+            kept += len(take)
+        elif limit is None:
+            break
+    if limit is None and total > MAX_RESULT_ROWS:
+        from .labels import fmt_int
+
+        raise QueryError(
+            f"Das Ergebnis hat mehr als {fmt_int(MAX_RESULT_ROWS)} Zeilen; grenzen Sie die "
+            f"Abfrage ein (WHERE, GROUP BY oder LIMIT)."
+        )
+    df = pd.concat(parts, ignore_index=True) if parts else first.iloc[:0]
+    return df, total
+
+
 def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
-         tables: Iterable[str] | None) -> pd.DataFrame:
+         tables: Iterable[str] | None, *, timeout: float = DEFAULT_TIMEOUT_S,
+         memory_limit: str = DEFAULT_MEMORY_LIMIT,
+         limit: int | None = None) -> pd.DataFrame:
+    import threading
+
     import duckdb
 
+    _check_limits(timeout, memory_limit)
     known = _table_names(cat)
     wanted = list(known) if tables is None else [t for t in known if t in set(tables)]
     frames = query_frames(cat, names=wanted)
-    con = _connect()
+    con = _connect(memory_limit)
+    timer = threading.Timer(float(timeout), con.interrupt)
+    timer.daemon = True
     try:
         for name, frame in frames.items():
             _register(con, name, frame, cat.crs)
         _lock(con)
         try:
+            timer.start()
             cur = con.execute(sql, list(params) if params else None)
             types = [str(d[1]) for d in cur.description]
-            df = cur.fetchdf()
+            df, total = _fetch(cur, limit)
+        except duckdb.InterruptException:
+            raise QueryError(
+                f"sql: die Abfrage wurde nach {float(timeout):g} s abgebrochen (Zeitlimit). "
+                f"Vereinfachen Sie sie (z. B. eine rekursive Abfrage mit Abbruchbedingung, "
+                f"WHERE oder LIMIT) oder erlauben Sie mehr Zeit mit --timeout."
+            ) from None
+        except duckdb.OutOfMemoryException:
+            raise QueryError(
+                f"sql: die Abfrage braucht mehr Arbeitsspeicher als die Grenze von "
+                f"{memory_limit.strip()}. Vereinfachen Sie sie (weniger Zeilen oder Spalten, "
+                f"WHERE, LIMIT) oder erhöhen Sie die Grenze mit --memory-limit."
+            ) from None
         except duckdb.Error as exc:
             everything = query_frames(cat) if tables is not None else frames
             shown = [t for t in everything if re.search(rf"\b{re.escape(t)}\b", sql, re.I)]
@@ -408,12 +488,22 @@ def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
             end = "" if msg.endswith("?") else "."
             raise QueryError(f"sql: {msg}{end}{_error_help(everything, shown)}") from None
     finally:
+        timer.cancel()
         con.close()
-    return _to_frame(df, types, cat.crs)
+    out = _to_frame(df, types, cat.crs)
+    if total > len(out):
+        out.attrs[TOTAL_ROWS_ATTR] = total
+    return out
+
+
+#: ``attrs`` key of a result read with ``limit``: the number of rows of the whole result.
+TOTAL_ROWS_ATTR = "zeilen_gesamt"
 
 
 def query(sql: str, catalog: Catalog | None = None, *,
-          params: Sequence[Any] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+          params: Sequence[Any] | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+          memory_limit: str = DEFAULT_MEMORY_LIMIT,
+          limit: int | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
     """Run one read-only SQL query over every layer and result of ``catalog``.
 
     Parameters
@@ -428,6 +518,14 @@ def query(sql: str, catalog: Catalog | None = None, *,
         Catalogue to query; default: the shipped Essen catalogue.
     params
         Values for ``?`` placeholders in ``sql``.
+    timeout
+        Seconds the query may run (default :data:`DEFAULT_TIMEOUT_S`); then it is stopped.
+    memory_limit
+        Memory DuckDB may use, e.g. ``"500MB"`` (default :data:`DEFAULT_MEMORY_LIMIT`).
+    limit
+        Return only the first ``limit`` rows (for printing); the number of all rows is then
+        in ``result.attrs["zeilen_gesamt"]`` when more were left out. Without ``limit`` a
+        result of more than :data:`MAX_RESULT_ROWS` rows is refused.
 
     Returns
     -------
@@ -440,7 +538,9 @@ def query(sql: str, catalog: Catalog | None = None, *,
     ------
     QueryError
         The statement is not a single read query, or DuckDB rejects it; the message is one line
-        with the available tables and the columns of the tables the query names.
+        with the available tables and the columns of the tables the query names. Also when
+        the query runs longer than ``timeout``, needs more than ``memory_limit`` or returns
+        too many rows (German message naming ``--timeout`` / ``--memory-limit``).
 
     Notes
     -----
@@ -455,8 +555,12 @@ def query(sql: str, catalog: Catalog | None = None, *,
     np.int64(212)
     """
     text = check_read_only(sql)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or limit < 0):
+        raise QueryError(f"limit {limit!r} ungültig: eine ganze Zahl ab 0 (--max-rows).")
     cat = _catalog(catalog)
-    return _run(text, params, cat, _referenced(text, _table_names(cat)))
+    return _run(text, params, cat, _referenced(text, _table_names(cat)), timeout=timeout,
+                memory_limit=memory_limit, limit=limit)
 
 
 # --------------------------------------------------------------------------- filter
@@ -960,14 +1064,15 @@ def format_result(frame: pd.DataFrame, *, max_rows: int = 50, wkt_width: int = 4
             shown[col] = [w if w is None or len(w) <= wkt_width else w[:wkt_width - 1] + "…"
                           for w in wkt]
     if shown.empty:
-        text = "(keine Treffer)" if len(frame) == 0 else ""
+        total = int(getattr(frame, "attrs", {}).get(TOTAL_ROWS_ATTR, len(frame)))
+        text = "(keine Treffer)" if total == 0 else f"({total} Zeilen, keine gezeigt)"
         cols = ", ".join(map(str, frame.columns))
         return f"{text}\nSpalten: {cols}" if cols else text
     ints = {c: _german_int for c in shown.columns
             if pd.api.types.is_integer_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])}
     body = shown.to_string(index=False, float_format=_german_float, na_rep="–",
                            formatters=ints)
-    n = len(frame)
+    n = max(len(frame), int(getattr(frame, "attrs", {}).get(TOTAL_ROWS_ATTR, 0)))
     tail = f"\n… {n - max_rows} weitere Zeilen (insgesamt {n})" if n > max_rows else ""
     return f"{body}{tail}\n({n} Zeile{'n' if n != 1 else ''})"
 

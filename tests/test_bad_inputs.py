@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from gis_planning import (
@@ -65,15 +66,52 @@ CASES = {
         "kitas", NameMatchError, r"row 3: unknown Stadtteil name 'Altenessen' in column "
                                  r"'stadtteil'\. Did you mean 'Altenessen-Süd' or "
                                  r"'Altenessen-Nord'\?"),
+    # issue 14: tracebacks and silently wrong values on real-world input
+    "kitas_koordinate_halb.csv": (
+        "kitas", LayerError, r"Zeile 3: nur eine Koordinate \('lon' = 7\.01127\), 'lat' ist "
+                             r"leer\. Tragen Sie beide ein"),
+    "kitas_id_zu_gross.csv": (
+        "kitas", SchemaError, r"Zeile 3: Spalte 'kita_id' hält 100000000000000000000000, mehr "
+                              r"als die größte erlaubte ganze Zahl"),
+    "kitas_id_leer.geojson": (
+        "kitas", SchemaError, r"Zeile 2: die Kennung in Spalte 'kita_id' fehlt \(1 Zeile\(n\)\); "
+                              r"jede Zeile braucht einen Wert"),
+    "kitas_name_leer.geojson": (
+        "kitas", SchemaError, r"Zeile 3: der Pflichtwert in Spalte 'name' fehlt"),
+    "kitas_doppelte_spalte.csv": (
+        "kitas", LayerError, r"die Spalte 'name' kommt in der Kopfzeile zweimal vor \(Spalte 2 "
+                             r"und 3\); benennen Sie eine um"),
+    "kitas_name_gross_klein.geojson": (
+        "kitas", LayerError, r"die Spalten 'name' und 'NAME' unterscheiden sich nur in der "
+                             r"Groß-/Kleinschreibung.*Benennen Sie eine um"),
+    "kitas_dezimal_gemischt.csv": (
+        "kitas", LayerError, r"Zeile 3: Spalte 'lon' mischt Dezimalkomma \('6,96629'\) und "
+                             r"Dezimalpunkt \('7\.01127'\)"),
+    "stadtteile_ueberlappend.geojson": (
+        "stadtteile", GeometryError, r"'Stadtkern' \(Zeile 1\) und 'Ostviertel' \(Zeile 2\) "
+                                     r"überlappen sich auf [\d.]+ m²; Punkte dort würden doppelt"),
 }
 
 #: Read correctly, not rejected: file -> (layer, warning pattern or None)
 ACCEPTED = {
+    # repeated names are flagged; the unique numbers keep the areas apart (Berlin has two
+    # Planungsräume "Schloßstraße")
+    "stadtteile_doppelte_namen.geojson": (
+        "stadtteile", r"der Name 'Stadtkern' in Spalte 'stadtteil' kommt 2-mal vor \(Zeile 1, "
+                      r"2\); die Flächen sind über 'stadtteil_nr' eindeutig"),
     "kitas_semikolon_latin1.csv": ("kitas", None),
     "kitas_stadtteil_schreibweisen.csv": (
         "kitas", r"'Margaretenhöhe' -> 'Margarethenhöhe', 'Altenessen Sued' -> "
                  r"'Altenessen-Süd', 'Rüttenscheidt' -> 'Rüttenscheid'"),
     "stadtteile_selbstschnitt.geojson": ("stadtteile", r"repaired 1 invalid geometry.*row 1"),
+    "kitas_koordinaten_fehlen.csv": (
+        "kitas", r"2 Zeile\(n\) ohne Koordinaten ausgelassen \(Zeile 3, 5\)"),
+    "kitas_tausenderpunkte.csv": ("kitas", None),
+    "kitas_z_koordinaten.geojson": (
+        "kitas", r"3 Geometrie\(n\) mit Z-Werten \(Höhe\) auf 2-D reduziert \(erste in Zeile 1\)"),
+    "kitas_zm_wkt.csv": (
+        "kitas", r"2 Geometrie\(n\) mit Z-Werten \(Höhe\) und M-Werten \(Messwert\) auf 2-D"),
+    "kitas_m_werte.gpkg": ("kitas", r"M-Werte \(Messwerte\) der Geometrien verworfen"),
 }
 
 #: The Stadtteil names are checked against the catalogue's Stadtteile; a --catalog with only
@@ -131,6 +169,15 @@ def test_library_reads_accepted(name, catalog):
         assert gdf["stadtteil"].tolist() == ["Margarethenhöhe", "Altenessen-Süd", "Rüttenscheid"]
     if name == "stadtteile_selbstschnitt.geojson":
         assert gdf.is_valid.all()
+    if name == "kitas_koordinaten_fehlen.csv":
+        assert gdf["kita_id"].tolist() == [1, 3, 5]
+    if name == "kitas_tausenderpunkte.csv":  # "1.001" is 1001, "358.719,2" is 358719.2
+        assert gdf["kita_id"].tolist() == [1001, 1002, 1003]
+        assert gdf.crs.to_epsg() == 25832
+        assert gdf.geometry.iloc[0].x == pytest.approx(358719.2)
+        assert gdf.geometry.iloc[1].y == pytest.approx(5707369.7)
+    if name in ("kitas_z_koordinaten.geojson", "kitas_zm_wkt.csv", "kitas_m_werte.gpkg"):
+        assert not gdf.has_z.any() and not shapely.has_m(gdf.geometry.values).any()
 
 
 @pytest.fixture

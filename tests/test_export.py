@@ -13,7 +13,13 @@ import pytest
 import shapely
 
 from gis_planning import results
-from gis_planning._errors import ConfidentialDataError, InputError, OutputExistsError
+from gis_planning._atomic import MANIFEST
+from gis_planning._errors import (
+    ConfidentialDataError,
+    InputError,
+    OutputExistsError,
+    OutputWriteError,
+)
 from gis_planning.outputs import export
 from gis_planning.privacy import mark_confidential
 
@@ -139,7 +145,8 @@ def test_gpkg_overwrite_and_interrupted_write(tmp_path, layers, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(export.pyogrio, "write_dataframe", flaky)
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(OutputWriteError, match="Kein Platz mehr .*bisherige Ausgabe ist "
+                                               "unverändert"):
         export.write_gpkg(small, path, overwrite=True)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["a.gpkg"]  # no temporary file left
@@ -186,7 +193,7 @@ def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
     out = tmp_path / "gj"
     out.mkdir()
     (out / "kitas.qml").write_text("alt", encoding="utf-8")
-    with pytest.raises(OutputExistsError, match="1 output file"):
+    with pytest.raises(OutputExistsError, match="existiert bereits und ist nicht leer"):
         export.write_geojson_dir(small, out)
     assert sorted(p.name for p in out.iterdir()) == ["kitas.qml"]  # nothing written
     written = export.write_geojson_dir(small, out, overwrite=True)
@@ -194,8 +201,49 @@ def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
         ["stadtgrenze.geojson", "stadtgrenze.qml", "kitas.geojson", "kitas.qml",
          "stadt_gesamt.csv"])
     assert (out / "kitas.qml").read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match="existiert nicht"):
         export.write_geojson_dir(small, tmp_path / "a" / "b")
+
+
+def test_geojson_dir_overwrite_replaces_the_set(tmp_path, layers):
+    """Issue 14.6: --overwrite into a folder kept stale files of an earlier export."""
+    small = [x for x in layers if x.name in ("stadtgrenze", "kitas", "stadt_gesamt")]
+    out = tmp_path / "gj"
+    export.write_geojson_dir(small, out)
+    export.write_geojson_dir(small[:1], out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "stadtgrenze.geojson",
+                                                     "stadtgrenze.qml"]
+    assert [p.name for p in tmp_path.iterdir()] == ["gj"]  # no temporary folder left
+    (out / "notizen.txt").write_text("meins", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="nicht von gis-planning stammen .notizen.txt"):
+        export.write_geojson_dir(small, out, overwrite=True)
+    assert (out / "notizen.txt").read_text(encoding="utf-8") == "meins"
+
+
+def test_geojson_dir_error_mid_way_keeps_old_set(tmp_path, layers, monkeypatch):
+    """An error while writing the third file leaves the old folder exactly as it was."""
+    small = [x for x in layers if x.name in ("stadtgrenze", "kitas", "stadt_gesamt")]
+    out = tmp_path / "gj"
+    export.write_geojson_dir(small[:1], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = pyogrio.write_dataframe
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("GDAL: Abbruch")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export.pyogrio, "write_dataframe", flaky)
+    with pytest.raises(RuntimeError, match="Abbruch"):
+        export.write_geojson_dir(small, out, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["gj"]
+    with pytest.raises(RuntimeError, match="Abbruch"):
+        calls["n"] = 0
+        export.write_geojson_dir(small, tmp_path / "neu")
+    assert [p.name for p in tmp_path.iterdir()] == ["gj"]  # no partial new folder
 
 
 def test_cli_export(tmp_path):

@@ -100,3 +100,31 @@ def test_boundary_not_mutated():
     before = b.copy()
     grid(b, cell_size=100, clip=True)
     assert b.equals(before)
+
+
+def test_grid_size_refused_up_front_with_the_smallest_cell_size():
+    """Issue 14.6: `hotspots --grid 10` and `raster ... --cell-size 1` ran out of memory."""
+    from gis_planning.analysis.grid import check_grid_size
+
+    assert check_grid_size((0, 0, 10_000, 10_000), 11) == 911 * 911
+    with pytest.raises(InputError, match=r"etwa 1\.002\.001 Zellen, mehr als die 1\.000\.000.*"
+                                         r"kleinste mögliche Zellgröße hier ist 11 m"):
+        check_grid_size((0, 0, 10_000, 10_000), 10)
+    b = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10_000, 10_000)], crs="EPSG:25832")
+    with pytest.raises(InputError, match="kleinste mögliche Zellgröße"):
+        grid(b, cell_size=1)  # refused before 10^8 boxes are built
+
+
+@pytest.mark.parametrize("args", [["hotspots", "--grid", "10"],
+                                  ["raster", "distance", "--cell-size", "1", "-o", "p.tif"]])
+def test_cli_refuses_grids_beyond_memory(args, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gis_planning.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "Die kleinste mögliche Zellgröße hier ist 19 m" in lines[0]
+    assert list(tmp_path.iterdir()) == []

@@ -94,7 +94,7 @@ def test_invalid_polygon_repaired_with_warning():
     x, y = ESSEN_XY
     bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
     gdf = gpd.GeoDataFrame({"stadtteil_nr": [1, 2], "stadtteil": ["A", "B"], "bezirk": [1, 1]},
-                           geometry=[bowtie, box(x, y, x + 50, y + 50)], crs="EPSG:25832")
+                           geometry=[bowtie, box(x + 200, y, x + 250, y + 50)], crs="EPSG:25832")
     with pytest.warns(UserWarning, match="repaired 1 invalid geometry"):
         out = validate_layer(gdf, STADTTEILE)
     assert out.is_valid.all() and out.geom_type.isin(["Polygon", "MultiPolygon"]).all()
@@ -195,3 +195,113 @@ def test_roundtrip_formats(tmp_path, suffix):
     else:
         gdf.to_file(p)
     assert len(read_file(p)) == 3
+
+
+# -- issue 14.6/14.7: real-world input ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["1.234", "567", "12.345.678"], [1234, 567, 12345678]),  # thousands points
+    (["362.015,25", "5,5", "-1.000,5"], [362015.25, 5.5, -1000.5]),
+    (["6.96629", "7.012", "7"], [6.96629, 7.012, 7.0]),  # decimal points throughout
+    (["0.5", "1.234"], [0.5, 1.234]),  # "0.5" cannot be grouped: decimal points
+    (["1", "", None], [1.0, float("nan"), float("nan")]),
+])
+def test_german_numbers_by_column(values, expected):
+    from gis_planning.data.io import parse_german_numbers
+
+    got = parse_german_numbers(pd.Series(values, dtype="string"), label="t.csv", column="a")
+    assert got.tolist() == pytest.approx(expected, nan_ok=True)
+    assert parse_german_numbers(pd.Series(["1,5", "drei"]), label="t.csv", column="a") is None
+    with pytest.raises(LayerError, match="Zeile 3: Spalte 'a' mischt Dezimalkomma .'1,5'. und "
+                                         "Dezimalpunkt .'2.5'."):
+        parse_german_numbers(pd.Series(["1,5", "2.5"]), label="t.csv", column="a",
+                             frame=pd.DataFrame({"a": [0, 0]}).pipe(
+                                 lambda f: f.attrs.update(gis_planning_source={
+                                     "header_lines": 1}) or f))
+
+
+def test_german_csv_counts_and_big_ids(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id;einwohner;anteil;text\n1;1.234;7,1;a\n2;67.297;12,25;b\n",
+                 encoding="utf-8")
+    df = read_csv_table(p)
+    assert df["einwohner"].tolist() == [1234, 67297] and df["anteil"].tolist() == [7.1, 12.25]
+    assert df["id"].dtype == "int64" and df["text"].tolist() == ["a", "b"]
+
+
+def test_rows_left_out_keep_the_file_row_numbers(tmp_path):
+    p = tmp_path / "kitas.csv"
+    p.write_text("kita_id,name,lon,lat\n1,A,6.96,51.46\n2,B,,\n1,C,7.01,51.50\n",
+                 encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"1 Zeile\(n\) ohne Koordinaten ausgelassen \(Zeile 3\)"):
+        gdf = read_file(p)
+    assert len(gdf) == 2
+    with pytest.raises(SchemaError, match="row 2 and row 4"):  # not "row 3": the file's rows
+        validate_layer(gdf, KITAS)
+    q = tmp_path / "leer.csv"
+    q.write_text("kita_id,name,lon,lat\n1,A,,\n", encoding="utf-8")
+    with pytest.raises(LayerError, match="keine Zeile hat Koordinaten"):
+        read_file(q)
+    r = tmp_path / "inf.csv"
+    r.write_text("kita_id,name,lon,lat\n1,A,6.96,inf\n", encoding="utf-8")
+    with pytest.raises(LayerError, match="Zeile 2: eine Koordinate ist unendlich"):
+        read_file(r)
+
+
+def test_nan_point_in_a_spatial_file_named_by_row():
+    gdf = _pts(3)
+    gdf.loc[1, "geometry"] = Point(float("nan"), float("nan"))
+    with pytest.raises(CRSError, match="not numbers .NaN or infinite. in Zeile 2"):
+        check_crs_plausible(gdf)
+
+
+def test_float_ids_beyond_exact_range_refused():
+    gdf = _pts(2, kita_id=[1.0, 1e23])  # GeoJSON/GeoPackage REAL fields carry big ids so
+    with pytest.raises(SchemaError, match="Zeile 2: Spalte 'kita_id' hält 1e.23, mehr als die "
+                                          "größte erlaubte ganze Zahl 2.53"):
+        validate_layer(gdf, KITAS)
+    ok = validate_layer(_pts(2, kita_id=[1.0, 2.0**52]), KITAS)
+    assert ok["kita_id"].tolist() == [1, 2**52]
+
+
+def test_overlap_slivers_warn_and_real_overlaps_refuse():
+    x, y = ESSEN_XY
+    st = gpd.GeoDataFrame({"stadtteil_nr": [1, 2], "stadtteil": ["A", "B"], "bezirk": [1, 1]},
+                          geometry=[box(x, y, x + 1000, y + 1000),
+                                    box(x + 999.99, y, x + 2000, y + 1000)], crs="EPSG:25832")
+    with pytest.warns(UserWarning, match=r"1 kleine Überlappung\(en\) von Flächen .zusammen "
+                                         r"10 m², z. B. 'A' .Zeile 1. und 'B' .Zeile 2.."):
+        validate_layer(st, STADTTEILE)
+    st.loc[1, "geometry"] = box(x + 900, y, x + 2000, y + 1000)
+    with pytest.raises(GeometryError, match="überlappen sich auf 100.000 m²"):
+        validate_layer(st, STADTTEILE)
+    jc = ESSEN_SCHEMAS["jobcenter"]  # JobCenter areas may overlap (shared Stadtteile)
+    areas = st.rename(columns={"stadtteil": "jobcenter", "stadtteil_nr": "n_stadtteile"})
+    assert len(validate_layer(areas.drop(columns="bezirk"), jc)) == 2
+
+
+def test_writers_refuse_case_duplicate_columns_and_drop_m(tmp_path):
+    import shapely
+
+    from gis_planning.data.io import write_layer
+
+    gdf = _pts(2, NAME=["a", "b"])
+    with pytest.raises(LayerError, match="'name' und 'NAME' unterscheiden sich nur"):
+        write_layer(gdf, tmp_path / "x.gpkg")
+    assert list(tmp_path.iterdir()) == []
+    m = _pts(2)
+    m["geometry"] = shapely.from_wkt(["POINT M (362000 5701000 1)", "POINT M (362010 5701000 2)"])
+    with pytest.warns(UserWarning, match="M-Werten"):
+        write_layer(m, tmp_path / "m.gpkg")
+    assert not shapely.has_m(read_file(tmp_path / "m.gpkg").geometry.values).any()
+
+
+def test_city_name_must_be_text():
+    from gis_planning import InputError
+    from gis_planning.data.io import check_city_name
+
+    assert check_city_name(" Bochum ") == "Bochum"
+    for bad in (None, 3, "", "  "):
+        with pytest.raises(InputError, match="Stadtname .'city'. muss ein Text sein"):
+            check_city_name(bad, source="katalog.json")

@@ -67,7 +67,7 @@ def exported(catalog, zensus_catalog, tmp_path_factory):
     files = export.write_geojson_dir(layers, out / "geojson")
     rasters = {}
     for name in raster.SURFACES:
-        surface = raster.catalog_surface(zensus_catalog, name, cell_size=200)
+        surface = raster.catalog_surface(zensus_catalog, name, cell_size=250)  # a flats grid
         rasters[name] = (surface, raster.write_cog(surface, out / f"{name}.tif"))
     return layers, out / "essen.gpkg", files, rasters
 
@@ -141,7 +141,7 @@ def test_qgis_loads_rasters(report, exported):
         assert row["crs"] == str(surface.grid.crs)  # census-cell surfaces: EPSG:3035
         assert row["bands"] == len(surface.bands)
         assert (row["width"], row["height"]) == (surface.grid.width, surface.grid.height)
-        assert row["pixel_size"] == [200.0, 200.0]
+        assert row["pixel_size"] == [250.0, 250.0]
         assert row["nodata"] == [raster.NODATA] * len(surface.bands)
         for got, desc in zip(row["band_names"], surface.bands, strict=True):
             assert desc in got

@@ -514,3 +514,54 @@ def test_kitas_in_hotspot_stadtteile_when_the_result_exists(cat):
     areas = hot.loc[hot["klasse"].astype(str).str.startswith("Hotspot"), ["geometry"]]
     ref = gpd.sjoin(cat.load("kitas"), areas, predicate="intersects")
     assert sorted(out["kita_id"]) == sorted(ref["kita_id"].unique())
+
+
+# -- issue 14.8: time and memory limits, capped printing ---------------------------------------
+
+_ENDLESS = "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT n FROM t"
+
+
+def test_endless_recursive_query_stops_at_the_timeout(cat):
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(QueryError, match=r"nach 1 s abgebrochen \(Zeitlimit\).*--timeout"):
+        query(_ENDLESS, cat, timeout=1)
+    assert time.monotonic() - t0 < 20
+
+
+def test_memory_limit_clear_message(cat):
+    with pytest.raises(QueryError, match=r"mehr Arbeitsspeicher als die Grenze von 64MB.*"
+                                         r"--memory-limit"):
+        query("SELECT string_agg(range::VARCHAR, ',') AS s FROM range(20000000)", cat,
+              memory_limit="64MB")
+    for bad in ("viel", "-1GB", ""):
+        with pytest.raises(QueryError, match="Speichergrenze .* ungültig"):
+            query("SELECT 1", cat, memory_limit=bad)
+    with pytest.raises(QueryError, match="Zeitlimit .* ungültig"):
+        query("SELECT 1", cat, timeout=0)
+
+
+def test_printing_reads_only_what_it_shows_and_counts_the_rest(cat, monkeypatch):
+    import gis_planning.query as q
+
+    res = query("SELECT range AS i FROM range(250000)", cat, limit=5)
+    assert res["i"].tolist() == [0, 1, 2, 3, 4]
+    assert res.attrs[q.TOTAL_ROWS_ATTR] == 250000
+    text = format_result(res, max_rows=5)
+    assert "… 249995 weitere Zeilen (insgesamt 250000)" in text and "(250000 Zeilen)" in text
+    monkeypatch.setattr(q, "MAX_RESULT_ROWS", 1000)
+    with pytest.raises(QueryError, match="mehr als 1.000 Zeilen; grenzen Sie die Abfrage ein"):
+        query("SELECT range AS i FROM range(5000)", cat)  # a whole result (-o) is capped
+    assert len(query("SELECT range AS i FROM range(1000)", cat)) == 1000
+
+
+def test_cli_query_limits(runner):
+    res = runner.invoke(cli, ["query", _ENDLESS, "--timeout", "1"])
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("Fehler: sql: die Abfrage wurde nach 1 s abgebrochen")
+    assert len(res.output.strip().splitlines()) == 1
+    res = runner.invoke(cli, ["query", "SELECT range AS i FROM range(100000)", "--max-rows",
+                              "3"])
+    assert res.exit_code == 0, res.output
+    assert "… 99997 weitere Zeilen (insgesamt 100000)" in res.output

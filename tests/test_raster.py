@@ -143,28 +143,90 @@ def test_available_surfaces_and_missing_cells(catalog):
     assert "gi_stern" not in raster.SURFACES and not hasattr(raster, "gi_surface")
 
 
-def test_flats_density_masks_small_counts_and_keeps_totals():
-    zones = _zones(n=4, size=500)  # 2 km x 2 km
-    cluster = [shapely.Point(250 + i, 250 + i) for i in range(12)]
-    lone = [shapely.Point(1750, 1750)]
-    pts = gpd.GeoDataFrame(geometry=cluster + lone, crs=CRS)
-    s = raster.flats_density(pts, zones, cell_size=100, bandwidth=0, k=5)
-    d = s.band(0)
-    rows, cols = np.nonzero(np.isfinite(d) & (d > 0))
-    assert len(rows) == 1  # only the cluster cell shows
-    assert d[rows[0], cols[0]] == pytest.approx(12 / 0.01)
-    assert np.isnan(d[s.grid.height - 18, 17])  # the lone flat's cell is masked
-    chk = raster.total_check(s, zones)
-    assert chk["expected"] == 13
-    assert chk["zonal"] == pytest.approx(12.0)
-    assert chk["withheld"] == pytest.approx(1 / 13, abs=1e-4)
-    smooth = raster.flats_density(pts, zones, cell_size=100, bandwidth=300, k=5)
-    chk = raster.total_check(smooth, zones)
-    assert chk["zonal"] == pytest.approx(13 * (1 - float(smooth.tags["unterdrueckt_anteil"])),
-                                         abs=1e-3)
-    with pytest.warns(UserWarning, match="outside the domain"):
-        raster.flats_density(gpd.GeoDataFrame(geometry=[shapely.Point(5000, 5000)], crs=CRS),
-                             zones)
+def _flats(xy) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[shapely.Point(x, y) for x, y in xy], crs=CRS)
+
+
+def _blocks_domain() -> gpd.GeoDataFrame:
+    """4 km x 3 km: twelve 1-km blocks anchored at the origin."""
+    return gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 4000, 3000)], crs=CRS)
+
+
+def test_flats_density_blocks_suppression_and_totals():
+    cluster = [(250 + i, 250 + i) for i in range(12)]  # block (0, 0): 12
+    six = [(1100 + 50 * i, 500) for i in range(6)]  # block (1, 0): 6
+    lone = [(3750, 2750)]  # block (3, 2): 1
+    pts = _flats(cluster + six + lone)
+    s = raster.flats_density(pts, _blocks_domain(), cell_size=100, bandwidth=500, k=5)
+    # the lone flat is withheld (primary); the 6 as complement, else 19 - 12 would show it
+    assert s.tags["summe"] == "19" and s.tags["gezeigt"] == "12"
+    assert s.tags["bloecke_gezeigt"] == "1" and s.tags["bloecke_unterdrueckt"] == "2"
+    d = s.band(0)  # rows from the top: block row 2 is array rows 0-9
+    assert np.isnan(d[0:10, 30:40]).all() and np.isnan(d[20:30, 10:20]).all()
+    assert np.isfinite(d[20:30, 0:10]).all() and np.isfinite(d[0:10, 0:30]).all()
+    chk = raster.total_check(s, _blocks_domain())
+    assert chk["zonal"] == pytest.approx(12.0) and chk["expected"] == 19
+    audit = raster.flats_audit(s)
+    assert audit.startswith("gezeigt 12 von 19 Projektwohnungen in 1 Blöcken zu 1.000 m; 2 "
+                            "Blöcke unterdrückt")
+    # at 1000 m cells and no smoothing beyond the block, the shown block holds 12 on 1 km²
+    s1 = raster.flats_density(pts, _blocks_domain(), cell_size=1000, bandwidth=500)
+    assert _cell_counts(s1).sum() == pytest.approx(12.0)
+    with pytest.warns(UserWarning, match="weniger als 5 Projektwohnung.en. liegen außerhalb"):
+        raster.flats_density(_flats([(5000, 5000), *cluster]), _blocks_domain(),
+                             bandwidth=500)
+
+
+def test_flats_density_small_totals_reveal_nothing():
+    # 3 flats in all: the total is below k, nothing is shown and no audit line names it
+    s = raster.flats_density(_flats([(100, 100), (150, 120), (2500, 2500)]), _blocks_domain(),
+                             bandwidth=500)
+    assert s.tags["summe"] == "< 5" and s.tags["gezeigt"] == "0"
+    assert np.isnan(raster.total_check(s, _blocks_domain())["expected"])
+    assert "von < 5 Projektwohnungen" in raster.flats_audit(s)
+    assert not any(ch in raster.flats_audit(s).split("von")[1][:6] for ch in "1234")
+    # three withheld blocks of 1, 2 and 1 could be summed (total - shown = 4): the 10 goes too
+    xy = [(100, 100), (1100, 100), (1200, 100), (2100, 100)] + [
+        (3100 + 10 * i, 2100) for i in range(10)]
+    s = raster.flats_density(_flats(xy), _blocks_domain(), bandwidth=500)
+    assert s.tags["gezeigt"] == "0" and s.tags["summe"] == "14"
+
+
+def test_flats_density_options_are_fixed():
+    pts, dom = _flats([(100, 100)] * 6), _blocks_domain()
+    for bad in (1, 99.9999, 100.0001, 200, 2000):
+        with pytest.raises(InputError, match="nur die festen, am Koordinatenursprung "
+                                             "ausgerichteten Raster 100, 250, 500, 1.000 m"):
+            raster.flats_density(pts, dom, cell_size=bad)
+    for bad in (0, 1, 499.99, float("nan")):
+        with pytest.raises(InputError, match="mindestens 500 m .--bandwidth."):
+            raster.flats_density(pts, dom, bandwidth=bad)
+    with pytest.raises(InputError, match="mindestens 5 .--k."):
+        raster.flats_density(pts, dom, k=4)
+
+
+def test_flats_density_depends_on_block_counts_only():
+    """Moving any flat inside its 1-km block changes no published value, at every allowed
+    cell size and bandwidth: differencing runs cannot locate a flat more finely than that."""
+    rng = np.random.default_rng(3)
+    dom = gpd.GeoDataFrame(geometry=[shapely.Point(2600, 2100).buffer(2400)], crs=CRS)
+    xy = rng.uniform(300, 4900, (80, 2))
+    xy = xy[shapely.covers(dom.geometry.iloc[0], shapely.points(xy))]
+    moved = np.floor(xy / 1000) * 1000 + rng.uniform(0, 1000, xy.shape)
+    keep = shapely.covers(dom.geometry.iloc[0], shapely.points(moved))
+    xy, moved = xy[keep], moved[keep]
+    assert len(xy) > 40
+    for cs in raster.FLATS_CELL_SIZES:
+        for bw in (500, 1250):
+            a = raster.flats_density(_flats(xy), dom, cell_size=cs, bandwidth=bw)
+            b = raster.flats_density(_flats(moved), dom, cell_size=cs, bandwidth=bw)
+            np.testing.assert_array_equal(a.data, b.data)
+            assert a.tags == b.tags
+            assert int(a.tags["gezeigt"]) >= 5
+    # a larger k withholds at least the blocks a default run withholds (nested releases)
+    d5 = np.isnan(raster.flats_density(_flats(xy), dom, bandwidth=500).band(0))
+    d8 = np.isnan(raster.flats_density(_flats(xy), dom, bandwidth=500, k=8).band(0))
+    assert (d8 | ~d5).all() and d8.sum() > d5.sum()
 
 
 def test_distance_surface_hand_computed():
@@ -213,7 +275,8 @@ def test_cli_raster_flats_and_distance(tmp_path):
     out = tmp_path / "flats.tif"
     res = runner.invoke(cli, ["raster", "flats", "-o", str(out), "--cell-size", "250"])
     assert res.exit_code == 0, res.output
-    assert "Summe über Stadtteile" in res.output and "Quelle 500" in res.output
+    assert "gezeigt 260 von 500 Projektwohnungen in 37 Blöcken zu 1.000 m" in res.output
+    assert "Quelle" not in res.output and "%" not in res.output
     with rasterio.open(out) as ds:
         assert ds.count == 1 and ds.res == (250.0, 250.0)
     res = runner.invoke(cli, ["raster", "flats", "-o", str(out), "--cell-size", "250"])
@@ -244,3 +307,67 @@ def test_cli_raster_grid_surfaces_need_cells(tmp_path):
     res = CliRunner().invoke(cli, ["--city", str(muster), "raster", "anteil", "-o",
                                    str(tmp_path / "a.tif")])
     assert res.exit_code == 2 and "keine Zensus-Gitterzellen" in res.output
+# -- issue 14.2: the sliding-cell-size attack on the flats raster -----------------------------
+
+
+def _cell_counts(surface) -> np.ndarray:
+    """What an attacker reads from a flats raster: flats per cell (density x covered km²)."""
+    d = surface.band(0)
+    return np.where(np.isfinite(d), d, 0.0) * surface.grid.covered_m2 / 1e6
+
+
+def _sliding_attack(points, domain, *, base=1000.0, step=0.0009, runs=40, bandwidth=0.0):
+    """Run the surface at cell sizes ``base + j * step`` (neighbours differ by < 1 mm) and
+    difference the counts of consecutive runs. Every changed cell means a flat lies in the
+    strip a cell border swept between the two runs (``col * step`` wide: centimetres).
+    Returns the changes found; a refused run teaches the attacker nothing."""
+    found, prev = [], None
+    for j in range(runs):
+        try:
+            s = raster.flats_density(points, domain, cell_size=base + j * step,
+                                     bandwidth=bandwidth, k=5)
+        except InputError:
+            prev = None
+            continue
+        counts = _cell_counts(s)
+        if prev is not None and prev.shape == counts.shape:
+            changed = np.argwhere(np.abs(counts - prev) > 0.5)
+            found += [(j, int(r), int(c)) for r, c in changed]
+        prev = counts
+    return found
+
+
+def test_sliding_cell_size_attack_locates_no_flat(catalog):
+    pw, st = catalog.load_confidential_points("projektwohnungen"), catalog.load("stadtteile")
+    assert not _sliding_attack(pw, st), "cell-size differencing moved a border across a flat"
+    # with the smallest bandwidth the toolkit accepts the attack learns nothing either
+    assert not _sliding_attack(pw, st, bandwidth=500.0, runs=6)
+
+
+@pytest.mark.slow
+def test_cli_raster_all_is_all_or_nothing(tmp_path, monkeypatch):
+    """Issue 14.6: `raster all` left a partial set after an error."""
+    from gis_planning._atomic import MANIFEST
+
+    runner = CliRunner()
+    out = tmp_path / "raster"
+    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "200"])
+    assert res.exit_code == 2 and "--cell-size" in res.output and "Zellgröße 200 m" in res.output
+    assert not out.exists()
+    real = raster.catalog_surface
+
+    def fails_last(cat, name, **kw):
+        if name == "gitter_hotspots":
+            raise InputError("Gi* geht nicht")
+        return real(cat, name, **kw)
+
+    monkeypatch.setattr(raster, "catalog_surface", fails_last)
+    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "500"])
+    assert res.exit_code == 2 and "Gi* geht nicht" in res.output
+    assert list(tmp_path.iterdir()) == []  # the three finished surfaces did not appear
+    monkeypatch.setattr(raster, "catalog_surface", real)
+    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "500"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MANIFEST, *(f"{n}.tif" for n in raster.SURFACES)])
+    assert str(out / "gitter_hotspots.tif") in res.output and ".gp-tmp" not in res.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -209,3 +210,110 @@ def test_distance_raster_refuses_confidential_facilities(tmp_path, catalog):
                                    "-o", str(tmp_path / "d.tif")])
     assert res.exit_code == 2 and "vertraulich" in res.output
     assert not (tmp_path / "d.tif").exists()
+
+
+# -- issue 14.8: fail soft where a reader wants a result ---------------------------------------
+
+
+def _city(tmp_path, catalog, *, n_stadtteile=None, confidential=(), city="Teststadt",
+          kitas=True):
+    """A catalogue file with the first ``n_stadtteile`` Stadtteile (and their statistics)."""
+    import pandas as pd
+
+    from gis_planning import results
+
+    st = catalog.load("stadtteile")
+    stat = results.compute(catalog, "stadtteil_statistik")
+    if n_stadtteile is not None:
+        st, stat = st.iloc[:n_stadtteile], stat.iloc[:n_stadtteile]
+    st.to_file(tmp_path / "stadtteile.gpkg")
+    pd.DataFrame(stat.drop(columns="geometry")).to_csv(tmp_path / "statistik.csv", index=False)
+    layers = {"stadtteile": "stadtteile.gpkg"}
+    if kitas:
+        k = catalog.load("kitas")[["kita_id", "name", "geometry"]]
+        k[k.within(st.union_all())].to_file(tmp_path / "kitas.gpkg")
+        layers["kitas"] = "kitas.gpkg"
+    spec = {"city": city, "confidential": list(confidential), "layers": layers,
+            "tables": {"stadtteil_statistik": "statistik.csv"}}
+    (tmp_path / "katalog.json").write_text(json.dumps(spec))
+    return tmp_path / "katalog.json"
+
+
+@pytest.mark.slow
+def test_atlas_leaves_out_a_failing_section_with_a_note(tmp_path, catalog, monkeypatch):
+    from gis_planning.data.catalog import Catalog
+    from gis_planning.outputs import atlas as atlas_mod
+
+    cat = Catalog.from_json(_city(tmp_path, catalog, confidential=["kitas"]))
+
+    def broken(atlas, cat):
+        raise atlas_mod.LayerError("die Kita-Tabelle ist beschädigt")
+
+    broken.__name__ = "section_einrichtungen"
+    sections = [broken if s.__name__ == "section_einrichtungen" else s
+                for s in atlas_mod.SECTIONS]
+    with pytest.warns(UserWarning, match="Atlas: Abschnitt „Kitas und Schulen“ ausgelassen"):
+        atlas = atlas_mod.build_atlas(cat, basemap=False, sections=sections)
+    html = atlas.render(mode="cdn")
+    assert "Abschnitt „Kitas und Schulen“ fehlt: die Kita-Tabelle ist beschädigt" in html
+    assert "Stadtteile" in atlas.feature_counts  # the rest of the atlas is there
+    # the confidential Kitas themselves appear only as counts per Stadtteil
+    assert "Kitas je Stadtteil" in atlas.feature_counts and "Kitas" not in atlas.feature_counts
+
+
+@pytest.mark.slow
+def test_cli_prints_a_left_out_section_as_one_line(tmp_path, catalog):
+    import subprocess
+    import sys
+
+    spec = _city(tmp_path, catalog, n_stadtteile=1)
+    res = subprocess.run(
+        [sys.executable, "-c", "from gis_planning.cli import main; main()", "--catalog",
+         str(spec), "atlas", "--out", str(tmp_path / "a.html"), "--no-basemap", "--cdn"],
+        capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines and all(line.startswith("Warnung: ") for line in lines), lines
+    assert any("Atlas: Abschnitt" in line and "ausgelassen" in line for line in lines), lines
+    assert "fehlt" in (tmp_path / "a.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_tiny_cities_get_an_atlas(tmp_path, catalog, n):
+    from gis_planning.data.catalog import Catalog
+    from gis_planning.outputs.atlas import build_atlas
+
+    cat = Catalog.from_json(_city(tmp_path, catalog, n_stadtteile=n))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        atlas = build_atlas(cat, basemap=False)
+    left_out = [str(w.message) for w in caught if "ausgelassen" in str(w.message)]
+    assert atlas.feature_counts["Stadtteile"][1] == n
+    # what cannot be computed for so few Stadtteile is left out with a note, not a crash
+    assert ("fehlt:" in atlas.render(mode="cdn")) == bool(left_out)
+
+
+def test_city_name_must_be_text(tmp_path, catalog):
+    spec = _city(tmp_path, catalog, city=None, kitas=False)
+    res = CliRunner().invoke(cli, ["--catalog", str(spec), "atlas", "--out",
+                                   str(tmp_path / "a.html"), "--no-basemap", "--cdn"])
+    assert res.exit_code == 2 and "'city' muss Text sein, nicht null" in res.output
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_placeholders_in_user_text_stay_text(catalog):
+    from gis_planning.outputs.webmap import Atlas
+
+    st = catalog.load("stadtteile").head(3).copy()
+    st["stadtteil"] = ["{map}", "{layer}", "x{map}y"]
+    atlas = Atlas(title="Karte {map}", subtitle="{layer} und {map}", bounds=st, basemap=False)
+    atlas.add_polygons(st, name="Teile {layer}", tooltip={"stadtteil": None},
+                       note="Hinweis {map}")
+    atlas.add_notice("Achtung {layer}")
+    atlas.add_source("Quelle {map}", "Text {layer}")
+    html = atlas.render(mode="cdn")
+    for text in ("Karte \\u007bmap}", "\\u007blayer} und \\u007bmap}", "Achtung \\u007blayer}",
+                 "Hinweis \\u007bmap}"):
+        assert text in html, text
+    map_name = atlas.map.get_name()
+    assert f"Karte {map_name}" not in html and f"x{map_name}y" not in html

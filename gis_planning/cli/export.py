@@ -33,12 +33,14 @@ def export(state: CatalogState, gpkg: str | None, geojson: str | None,
 
     if not gpkg and not geojson:
         raise click.UsageError("give --gpkg PATH and/or --geojson DIR.")
-    from .._atomic import check_output_path
+    from .._atomic import check_output_folder, check_output_path
 
     if gpkg:  # check before anything is written, so a refusal leaves no partial output
         check_output_path(gpkg, overwrite=overwrite)
+    if geojson and not overwrite:  # with --overwrite the set is checked once its names are known
+        check_output_folder(geojson)
     layers = export_layers(state.catalog, names=list(names) or None, verbose=state.verbose)
-    if geojson:  # checks all its files before writing the first
+    if geojson:  # built in a temporary folder and swapped in whole
         files = write_geojson_dir(layers, geojson, overwrite=overwrite)
         click.echo(f"GeoJSON geschrieben: {geojson} ({len(files)} Dateien)")
     if gpkg:

@@ -35,9 +35,13 @@ def _emit(frame, output: str | None, overwrite: bool, max_rows: int) -> None:
 @_output_option
 @overwrite_option
 @_max_rows_option
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, help="Zeitlimit der Abfrage in Sekunden.")
+@click.option("--memory-limit", default="2GB", show_default=True,
+              help="Arbeitsspeicher, den die Abfrage höchstens nutzt (z. B. 500MB, 4GB).")
 @pass_catalog
 def query(state: CatalogState, sql: str | None, list_tables: bool, output: str | None,
-          overwrite: bool, max_rows: int) -> None:
+          overwrite: bool, max_rows: int, timeout: float, memory_limit: str) -> None:
     """Run one read-only SQL query (DuckDB + spatial) over every layer and result.
 
     Tables are named like the layers (kitas, schulen, stadtteile, stadtbezirke, jobcenter,
@@ -63,7 +67,10 @@ def query(state: CatalogState, sql: str | None, list_tables: bool, output: str |
         return
     if not sql:
         raise click.UsageError("give an SQL query in quotes, or --tables to list the tables.")
-    _emit(run_query(sql, state.catalog), output, overwrite, max_rows)
+    limits = {"timeout": timeout, "memory_limit": memory_limit}
+    if output is None:  # printing reads only the rows it shows (and counts the rest)
+        limits["limit"] = max_rows
+    _emit(run_query(sql, state.catalog, **limits), output, overwrite, max_rows)
 
 
 @click.command("filter")

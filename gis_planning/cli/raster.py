@@ -19,16 +19,19 @@ _out = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
 
 
 def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_size: float,
-           **options) -> None:
+           *, shown_path: str | None = None, **options) -> None:
     from .._atomic import check_output_path
-    from ..outputs.raster import catalog_surface, total_check, write_cog
+    from ..outputs.raster import catalog_surface, flats_audit, total_check, write_cog
 
     check_output_path(output, overwrite=overwrite)
     surface = catalog_surface(state.catalog, name, cell_size=cell_size, **options)
     path = write_cog(surface, output, overwrite=overwrite)
     h, w = surface.data.shape[1:]
-    click.echo(f"{name} -> {path} ({surface.data.shape[0]} Bänder, {w} x {h} Zellen, "
-               f"{path.stat().st_size / 1e3:.0f} kB)")
+    click.echo(f"{name} -> {shown_path or path} ({surface.data.shape[0]} Bänder, {w} x {h} "
+               f"Zellen, {path.stat().st_size / 1e3:.0f} kB)")
+    if name == "projektwohnungen_dichte":  # no count below k, no withheld share
+        click.echo(f"  {surface.bands[0]}: {flats_audit(surface)}")
+        return
     for band, kind in enumerate(surface.kinds):
         if kind != "density":
             continue
@@ -45,11 +48,8 @@ def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_si
             continue
         cat = state.catalog
         chk = total_check(surface, cat.load(cat.unit.layer), band=band)
-        extra = (f", unterdrückt {fmt_number(100 * chk['withheld'], 1)} %"
-                 if chk["withheld"] else "")
         click.echo(f"  {surface.bands[band]}: Summe über {cat.unit.label_plural} "
-                   f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)}"
-                   f"{extra})")
+                   f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)})")
     if surface.tags.get("quelle"):
         click.echo(f"  Quelle: {surface.tags['quelle']}"
                    + (f", Stand {surface.tags['stand']}" if surface.tags.get("stand") else ""))
@@ -62,21 +62,27 @@ def raster() -> None:
 
 @raster.command("flats")
 @_out
-@_cell_size
-@click.option("--bandwidth", type=click.FloatRange(min=0), default=1000.0, show_default=True,
-              help="Kernel sigma and suppression radius in metres.")
+@click.option("--cell-size", type=float, default=100.0, show_default=True,
+              help="Zellgröße in Metern: nur 100, 250, 500 oder 1000 (feste, am "
+                   "Koordinatenursprung ausgerichtete Raster).")
+@click.option("--bandwidth", type=float, default=1000.0, show_default=True,
+              help="Kern-Sigma in Metern, mindestens 500.")
 @click.option("--k", "k", type=click.IntRange(min=DEFAULT_K), default=DEFAULT_K,
-              show_default=True, help="Blocks and cells with fewer flats are withheld (nodata).")
+              show_default=True,
+              help="1-km-Blöcke mit weniger Wohnungen werden unterdrückt (nodata).")
 @overwrite_option
 @pass_catalog
 def flats(state: CatalogState, output: str, cell_size: float, bandwidth: float, k: int,
           overwrite: bool) -> None:
-    """Kernel density of the project flats (from counts per cell, small counts masked).
+    """Kernel density of the project flats (from counts per 1-km block, small counts withheld).
 
     \b
     Example:
       gis-planning raster flats -o maps/projektwohnungen_dichte.tif
     """
+    from ..outputs.raster import check_flats_options
+
+    check_flats_options(cell_size, bandwidth, k)  # before anything is read
     _write(state, "projektwohnungen_dichte", output, overwrite, cell_size,
            bandwidth=bandwidth, k=k)
 
@@ -165,7 +171,8 @@ def distance(state: CatalogState, output: str, cell_size: float, overwrite: bool
 
 @raster.command("all")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), required=True,
-              help="Output folder (created if missing).")
+              help="Ausgabeordner (neu, leer oder mit --overwrite eine frühere Ausgabe; "
+                   "wird als Ganzes ersetzt).")
 @_cell_size
 @overwrite_option
 @pass_catalog
@@ -177,24 +184,23 @@ def all_surfaces(state: CatalogState, directory: str, cell_size: float,
     Example:
       gis-planning raster all --dir maps/raster --overwrite
     """
-    from .._atomic import check_output_path
-    from ..outputs.raster import available_surfaces
+    from .._atomic import atomic_folder, check_output_folder
+    from ..outputs.raster import available_surfaces, check_flats_options
 
-    out = Path(directory)
     possible = available_surfaces(state.catalog)
-    names = [n for n, why in possible.items() if not why]
+    surfaces = [n for n, why in possible.items() if not why]
     for name, why in possible.items():
         if why:
             click.echo(f"übersprungen: {name} ({why})")
-    if not names:
+    if not surfaces:
         raise click.ClickException("keine Oberfläche lässt sich bilden (siehe oben).")
-    if not out.exists():
-        check_output_path(out)
-        out.mkdir()
-    targets = [out / f"{name}.tif" for name in names]
-    for t in targets:
-        check_output_path(t, overwrite=overwrite)
-    for name, target in zip(names, targets, strict=True):
-        size = cell_size if name not in ("bevoelkerung_dichte", "nichtdeutsche_anteil",
-                                         "gitter_hotspots") else max(100, int(cell_size))
-        _write(state, name, str(target), overwrite, size)
+    names = [f"{name}.tif" for name in surfaces]
+    check_output_folder(directory, overwrite=overwrite, names=names)
+    if "projektwohnungen_dichte" in surfaces:
+        check_flats_options(cell_size)
+    with atomic_folder(directory, overwrite=overwrite, names=names) as tmp:  # all or nothing
+        for name, file_name in zip(surfaces, names, strict=True):
+            size = cell_size if name not in ("bevoelkerung_dichte", "nichtdeutsche_anteil",
+                                             "gitter_hotspots") else max(100, int(cell_size))
+            _write(state, name, str(tmp / file_name), False, size,
+                   shown_path=str(Path(directory) / file_name))

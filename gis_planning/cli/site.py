@@ -58,18 +58,12 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
     from ..results import release_siting, siting
 
     cat = state.catalog
-    targets = []
-    if out_dir:  # check every output before solving, so a refusal writes nothing
-        from .._atomic import check_output_path
+    names = ("standorte.geojson", "einzugsbereiche.geojson", "zuordnung.geojson",
+             "abdeckung.csv")
+    if out_dir:  # check the folder before solving, so a refusal writes nothing
+        from .._atomic import check_output_folder
 
-        d = Path(out_dir)
-        if d.exists() and not d.is_dir():
-            raise click.BadParameter(f"{d} is a file, not a folder", param_hint="--out-dir")
-        d.mkdir(parents=True, exist_ok=True)
-        targets = [d / n for n in ("standorte.geojson", "einzugsbereiche.geojson",
-                                   "zuordnung.geojson", "abdeckung.csv")]
-        for t in targets:
-            check_output_path(t, overwrite=overwrite)
+        check_output_folder(out_dir, overwrite=overwrite, names=names)
     kwargs = dict(group=group, demand=demand, model=model, p=p, radius=radius,
                   cell_size=cell_size,
                   per_bezirk=per_bezirk, hotspot_factor=hotspot_factor, capacity=capacity)
@@ -101,8 +95,11 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
         echo_table(compare_scenarios(result, other,
                                      labels=(f"p={s.n_sites}", f"p={compare_p}"))
                    .reset_index())
-    if targets:
+    if out_dir:  # the four files appear together or not at all
+        from .._atomic import atomic_folder
+
         frames = [sites, areas, allocation, table]
-        written = [write_frame(f, t, overwrite=overwrite)
-                   for f, t in zip(frames, targets, strict=True)]
-        click.echo("geschrieben: " + ", ".join(str(w) for w in written))
+        with atomic_folder(out_dir, overwrite=overwrite, names=names) as tmp:
+            for f, n in zip(frames, names, strict=True):
+                write_frame(f, tmp / n, overwrite=False)
+        click.echo("geschrieben: " + ", ".join(str(Path(out_dir) / n) for n in names))

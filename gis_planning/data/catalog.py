@@ -165,6 +165,8 @@ class Catalog:
     """
 
     def __init__(self, pack: CityPack, *, schemas: Mapping[str, LayerSchema] | None = None):
+        if not pack.groups:
+            pack = _infer_groups(pack)
         self.pack = pack
         self.base_schemas = dict(SCHEMAS if schemas is None else schemas)
         self._cache: dict[str, gpd.GeoDataFrame] = {}
@@ -391,12 +393,6 @@ class Catalog:
         return gdf
 
     def _complete_unit(self, gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
-        dup = gdf["stadtteil"].astype(str).duplicated(keep=False)
-        if dup.any():
-            names = sorted(set(gdf.loc[dup, "stadtteil"].astype(str)))
-            self._note(f"{label}: {int(dup.sum())} Einheiten tragen denselben Namen wie eine "
-                       f"andere ({', '.join(names[:4])}); sie sind über ihre Nummer eindeutig.",
-                       warn=False)
         if "bezirk" in gdf:
             return gdf
         if "stadtbezirke" not in self.pack.layers:
@@ -801,6 +797,36 @@ class Catalog:
         pack = pack_from_dict(spec, folder=Path.cwd(), where="Katalog",
                               known_layers=dict(SCHEMAS if schemas is None else schemas))
         return cls(pack, schemas=schemas)
+
+
+def _infer_groups(pack: CityPack) -> CityPack:
+    """Groups for catalogue files of earlier versions, which name no ``groups``.
+
+    A unit table (CSV) with ``einwohner`` and ``<name>_anzahl`` columns gives one group per
+    such column (label: the name), as earlier versions analysed them. Packs should say
+    ``"groups"`` with a German label instead.
+    """
+    groups = {}
+    for name, versions in pack.tables.items():
+        spec = versions[-1]
+        if spec.path is None or spec.unit != pack.unit.layer or spec.path.suffix.lower() != ".csv":
+            continue
+        try:
+            header = spec.path.read_text(encoding="utf-8-sig", errors="replace").splitlines()[0]
+        except (OSError, IndexError):
+            continue
+        cols = [c.strip().strip('"') for c in header.replace(";", ",").split(",")]
+        if "einwohner" not in cols:
+            continue
+        for col in cols:
+            if col.endswith("_anzahl") and col != "einwohner":
+                g = col[: -len("_anzahl")]
+                groups[g] = GroupSpec(name=g, label=g, table=name, count=col, total="einwohner")
+    if groups:
+        log.info("Gruppen aus den Tabellen abgeleitet (ältere Katalogdatei): %s; besser "
+                 "\"groups\" mit Bezeichnung in der Pack-Datei angeben", ", ".join(groups))
+        return replace(pack, groups=groups)
+    return pack
 
 
 def load_city(name_or_path: str | os.PathLike = "essen") -> Catalog:

@@ -117,7 +117,9 @@ def _gpkg_layers(p: Path) -> list[str]:
     try:
         import pyogrio
 
-        return [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        with warnings.catch_warnings():  # "Measured (M) ...": read_file says it in German
+            warnings.simplefilter("ignore", UserWarning)
+            return [str(n) for n in pyogrio.list_layers(p)[:, 0]]
     except Exception:  # unreadable: check_file reports it
         return []
 

@@ -11,6 +11,7 @@ titles come from :mod:`gis_planning.outputs.styles`, shared with the QGIS styles
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
@@ -352,6 +353,16 @@ def section_vergleiche(atlas: Atlas, cat: Catalog) -> None:
         atlas.add_source(str(info["label"]), str(info["source"]))
 
 
+#: German titles of the sections (notices when one cannot be drawn).
+SECTION_TITLES = {
+    "section_bezirk_werte": "Bezirkswerte", "section_gruppe": "Anteile je Einheit",
+    "section_zellen_tabellen": "Zensus-Tabellen", "section_vergleiche": "Vergleiche",
+    "section_hotspots": "Hotspots", "section_index_table": "Segregationsindizes",
+    "section_grundlagen": "Grundlagen", "section_jobcenter": "JobCenter-Bereiche",
+    "section_vertraulich": "Vertrauliche Ebenen", "section_einrichtungen": "Kitas und Schulen",
+    "section_begegnungsraeume": "Begegnungsräume",
+}
+
 #: The atlas sections, in drawing order. Later issues append theirs.
 SECTIONS: list[Section] = [
     section_bezirk_werte,
@@ -391,10 +402,13 @@ def build_atlas(
     >>> atlas = build_atlas(cat)  # doctest: +SKIP
     >>> atlas.save("maps/bochum_atlas.html")  # doctest: +SKIP
     """
+    from ..data.io import check_city_name
+
     cat = catalog or default_catalog()
+    city = check_city_name(cat.city, source="Katalog ('city')")
     st = cat.load(cat.unit.layer)
     atlas = Atlas(
-        title=f"Integrationsatlas {cat.city}",
+        title=f"Integrationsatlas {city}",
         subtitle=_subtitle(cat),
         bounds=st, basemap=basemap,
     )
@@ -402,7 +416,15 @@ def build_atlas(
     for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
                         disable=not verbose, leave=False):
         log.info("Atlas-Abschnitt %s", section.__name__)
-        section(atlas, cat)
+        try:
+            section(atlas, cat)
+        except Exception as exc:  # fail soft: one section must not cost the whole atlas
+            log.debug("atlas section %s failed", section.__name__, exc_info=True)
+            title = SECTION_TITLES.get(section.__name__, section.__name__)
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            atlas.add_notice(f"Abschnitt „{title}“ fehlt: {reason}")
+            warnings.warn(f"Atlas: Abschnitt „{title}“ ausgelassen ({reason})", UserWarning,
+                          stacklevel=2)
     return atlas
 
 

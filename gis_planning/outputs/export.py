@@ -29,8 +29,8 @@ import pyogrio
 from tqdm.auto import tqdm
 
 from .. import __version__, privacy, results
-from .._atomic import atomic_path, check_output_path
-from .._errors import GISPlanningError, InputError, OutputExistsError
+from .._atomic import atomic_folder, atomic_path, check_output_folder
+from .._errors import GISPlanningError, InputError
 from ..data.catalog import Catalog
 from ..labels import column_label, fmt_date
 from .qml import style_qml
@@ -458,12 +458,16 @@ def write_geojson_dir(
     layers
         From :func:`export_layers`.
     directory
-        Output folder; created if missing (its parent must exist). Every target file is
-        checked first: if any exists and ``overwrite`` is false nothing is written.
+        Output folder (its parent must exist): new, empty, or with ``overwrite`` an earlier
+        export. The whole set is written into a temporary folder and swapped in at the end
+        (:func:`gis_planning._atomic.atomic_folder`): an error, a full disk or ``kill -9``
+        leaves the old folder as it was, never a partial or mixed set.
     overwrite
-        Replace existing files.
+        Replace an existing export: afterwards the folder holds exactly the new files (no
+        file of an earlier export stays). A folder with files gis-planning did not write is
+        refused.
     inputs
-        Input paths the outputs must not be.
+        Input paths that must not lie in the folder.
 
     Returns
     -------
@@ -479,48 +483,27 @@ def write_geojson_dir(
     """
     _check_names(layers)
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise InputError(f"{str(directory)!r} is a file; --geojson needs a folder.")
-    if not directory.exists():
-        check_output_path(directory, overwrite=False)
-    inputs = list(inputs)
     targets = _geojson_targets(layers, directory)
-    if not overwrite:
-        existing = [t for t in targets if t.exists()]
-        if existing:
-            raise OutputExistsError(
-                f"{len(existing)} output file(s) exist in {str(directory)!r} (e.g. "
-                f"{existing[0].name!r}); pass overwrite=True (CLI: --overwrite) to replace them."
-            )
-    if directory.exists():
-        for t in targets:
-            check_output_path(t, overwrite=True, inputs=inputs)
+    inputs = list(inputs)
+    check_output_folder(directory, overwrite=overwrite, inputs=inputs,
+                        names=[t.name for t in targets])
     for layer in layers:
         privacy.guard(layer.frame, what=f"GeoJSON layer {layer.name!r}")
-    directory.mkdir(exist_ok=True)
-    written: list[Path] = []
-    for layer in layers:
-        frame = _writable(layer.frame)
-        if layer.spatial:
-            target = directory / f"{layer.name}.geojson"
-            with atomic_path(target, overwrite=overwrite, inputs=inputs) as tmp:
+    with atomic_folder(directory, overwrite=overwrite, inputs=inputs,
+                       names=[t.name for t in targets]) as tmp:
+        for layer in layers:
+            frame = _writable(layer.frame)
+            if layer.spatial:
                 pyogrio.write_dataframe(
-                    frame.to_crs("EPSG:4326"), tmp, driver="GeoJSON",
+                    frame.to_crs("EPSG:4326"), tmp / f"{layer.name}.geojson", driver="GeoJSON",
                     layer_options={"RFC7946": "YES",
                                    "COORDINATE_PRECISION": str(GEOJSON_DECIMALS),
                                    "WRITE_NAME": "NO"},
                 )
-            written.append(target)
-            qml_target = directory / f"{layer.name}.qml"
-            with atomic_path(qml_target, overwrite=overwrite, inputs=inputs) as tmp:
-                tmp.write_text(layer.qml() or "", encoding="utf-8")
-            written.append(qml_target)
-        else:
-            target = directory / f"{layer.name}.csv"
-            table = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(
-                frame, gpd.GeoDataFrame) else frame
-            with atomic_path(target, overwrite=overwrite, inputs=inputs) as tmp:
-                table.to_csv(tmp, index=False, encoding="utf-8")
-            written.append(target)
-    log.info("wrote %d files to %s", len(written), directory)
-    return written
+                (tmp / f"{layer.name}.qml").write_text(layer.qml() or "", encoding="utf-8")
+            else:
+                table = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(
+                    frame, gpd.GeoDataFrame) else frame
+                table.to_csv(tmp / f"{layer.name}.csv", index=False, encoding="utf-8")
+    log.info("wrote %d files to %s", len(targets), directory)
+    return targets

@@ -3,8 +3,8 @@
 Surfaces for planning maps:
 
 * :func:`flats_density` - kernel density of the (confidential) project flats, computed only
-  from counts per cell and masked where fewer than ``k`` flats lie within the bandwidth
-  (EPSG:25832, cells anchored at the CRS origin as in :func:`gis_planning.analysis.grid.grid`);
+  from counts per origin-anchored 1-km block with small-number suppression, on the fixed
+  published grids :data:`FLATS_CELL_SIZES`;
 * :func:`population_density` - persons per km² from census grid cells (Zensus 100 m cells):
   each cell's count over its full cell area, on the cells' own lattice (EPSG:3035), so the band
   sum times the cell area equals the source total exactly;
@@ -21,11 +21,13 @@ band descriptions, units and overviews.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,9 @@ from .._validate import (
 from ..privacy import DEFAULT_K, guard
 
 __all__ = [
+    "FLATS_BLOCK_M",
+    "FLATS_CELL_SIZES",
+    "FLATS_MIN_BANDWIDTH",
     "GRID_LAYER",
     "NODATA",
     "SURFACES",
@@ -57,7 +62,9 @@ __all__ = [
     "available_surfaces",
     "catalog_surface",
     "cell_raster_grid",
+    "check_flats_options",
     "distance_surface",
+    "flats_audit",
     "flats_density",
     "grid_hotspot_surface",
     "grid_share_surface",
@@ -277,25 +284,65 @@ def _sigma(bandwidth: float, cell_size: float) -> float:
 # ---------------------------------------------------------------------------- surfaces
 
 
-def _point_counts(points: gpd.GeoDataFrame, rgrid: RasterGrid) -> tuple[np.ndarray, int]:
-    """Counts of points per raster cell (domain cells only) and the number left out."""
-    xy = shapely.get_coordinates(points.geometry.values)
-    if len(xy) != len(points):
-        raise InputError("`points` must hold one point per row (no multipoints or empties).")
-    t = rgrid.transform
-    c = np.floor((xy[:, 0] - t.c) / rgrid.cell_size).astype(np.int64)
-    r = np.floor((t.f - xy[:, 1]) / rgrid.cell_size).astype(np.int64)
-    ok = (c >= 0) & (c < rgrid.width) & (r >= 0) & (r < rgrid.height)
-    ok[ok] &= rgrid.mask[r[ok], c[ok]]
-    counts = np.zeros((rgrid.height, rgrid.width))
-    np.add.at(counts, (r[ok], c[ok]), 1.0)
-    return counts, int((~ok).sum())
+#: Cell sizes (metres) of the only grids on which confidential points are published; all are
+#: anchored at the CRS origin and divide :data:`FLATS_BLOCK_M`.
+FLATS_CELL_SIZES = (100.0, 250.0, 500.0, 1000.0)
+
+#: Side (metres) of the origin-anchored blocks in which confidential points are counted and
+#: released: a flats surface depends on these block counts only.
+FLATS_BLOCK_M = 1000.0
+
+#: Smallest kernel bandwidth (metres) of a flats surface (no 0: no cell-exact counts).
+FLATS_MIN_BANDWIDTH = 500.0
 
 
-def _disk(radius_cells: float) -> np.ndarray:
-    n = math.floor(radius_cells)
-    y, x = np.mgrid[-n:n + 1, -n:n + 1]
-    return (x * x + y * y <= radius_cells * radius_cells).astype(float)
+def check_flats_options(cell_size: float, bandwidth: float = 1000, k: int = DEFAULT_K) -> None:
+    """Raise :class:`InputError` unless the options are allowed for a flats surface."""
+    from ..labels import fmt_number
+
+    sizes = ", ".join(fmt_number(s, 0) for s in FLATS_CELL_SIZES)
+    if not any(float(cell_size) == s for s in FLATS_CELL_SIZES):
+        raise InputError(
+            f"Zellgröße {fmt_number(cell_size, 4).rstrip('0').rstrip(',')} m ist für "
+            f"vertrauliche Punkte nicht erlaubt: nur die festen, am Koordinatenursprung "
+            f"ausgerichteten Raster {sizes} m, damit sich Läufe mit verschobenen Zellgrenzen "
+            f"nicht gegeneinander verrechnen lassen. Wählen Sie eine davon (--cell-size)."
+        )
+    if not np.isfinite(bandwidth) or bandwidth < FLATS_MIN_BANDWIDTH:
+        raise InputError(
+            f"Bandbreite {bandwidth!r} m ist für vertrauliche Punkte zu klein: mindestens "
+            f"{fmt_number(FLATS_MIN_BANDWIDTH, 0)} m (--bandwidth); eine kleinere würde "
+            f"einzelne Wohnungen erkennbar machen."
+        )
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < DEFAULT_K:
+        raise InputError(
+            f"Mindestzahl {k!r} je Block ist zu klein: mindestens {DEFAULT_K} (--k), sonst "
+            f"wären kleine Gruppen erkennbar."
+        )
+
+
+def _block_suppression(counts: pd.Series, k: int) -> np.ndarray:
+    """Return which blocks to withhold: primary, secondary and 'withheld sum >= k'.
+
+    ``counts``: flats per block (all blocks of the domain, zeros included), one equation
+    (the total) treated as public. Withheld blocks are those of
+    :func:`gis_planning.privacy.suppress_counts` with ``k``; if their sum is below ``k``
+    (e.g. three blocks of 1, 2 and 1), the smallest shown blocks are withheld too until it is
+    not, so that total minus shown never reveals a count below ``k``.
+    """
+    from ..privacy import suppress_counts
+
+    res = suppress_counts(counts, k=k)
+    withheld = (res.cells["unterdrueckung"] != "").to_numpy().copy()
+    values = counts.to_numpy().copy()
+    order = np.argsort(np.where(withheld | (values == 0), np.inf, values), kind="stable")
+    for i in order:
+        if not 0 < values[withheld].sum() < k:
+            break
+        if withheld[i] or values[i] == 0:
+            break
+        withheld[i] = True
+    return withheld
 
 
 def flats_density(
@@ -306,83 +353,145 @@ def flats_density(
     bandwidth: float = 1000,
     k: int = DEFAULT_K,
 ) -> Surface:
-    """Kernel density of project flats from counts per cell, with small-number masking.
+    """Kernel density of project flats from counts per 1-km block, with suppression.
 
     Parameters
     ----------
     points
-        Project flats (confidential points allowed: only their counts per cell are used, no
+        Project flats (confidential points allowed: only their counts per block are used, no
         coordinate leaves this function).
     domain
         Area of the surface (the Stadtteile), same projected CRS.
     cell_size
-        Cell side in metres (default 100).
+        Cell side in metres, one of :data:`FLATS_CELL_SIZES` (100, 250, 500, 1000).
     bandwidth
-        Gaussian kernel standard deviation in metres (default 1000); also the radius of the
-        suppression neighbourhood.
+        Gaussian kernel standard deviation in metres, at least :data:`FLATS_MIN_BANDWIDTH`
+        (default 1000).
     k
-        Minimum group size (at least :data:`~gis_planning.privacy.DEFAULT_K`): blocks and
-        cells with fewer than ``k`` flats are withheld (see Notes).
+        Minimum number of flats in a shown block (at least
+        :data:`~gis_planning.privacy.DEFAULT_K`).
 
     Returns
     -------
     Surface
-        One band "Projektwohnungen je km²" (density). ``tags["unterdrueckt_anteil"]`` gives the
-        share of the smoothed total withheld by the mask.
+        One band "Projektwohnungen je km²" (density); cells of withheld blocks are nodata.
+        Tags: ``summe`` (all flats in the domain, ``"< k"`` below ``k``), ``gezeigt`` (flats
+        in shown blocks), ``bloecke_gezeigt``, ``bloecke_unterdrueckt``, ``block_m``, ``k``.
+
+    Raises
+    ------
+    InputError
+        A cell size outside :data:`FLATS_CELL_SIZES`, a bandwidth below
+        :data:`FLATS_MIN_BANDWIDTH` or ``k`` below the default.
 
     Notes
     -----
-    Aggregate first: points are counted per cell, then per block of
-    ``max(cell_size, bandwidth)`` metres; blocks holding fewer than ``k`` flats are withheld
-    *before* smoothing, so a small group never contributes to any shown cell, however far
-    the kernel reaches. The kept counts are smoothed with :func:`smooth_mass` (total
-    preserved) and the cell value is the smoothed count per km². The neighbourhood count
-    :math:`n_i = \\sum_{j: \\|x_j - x_i\\| \\le h} m_j` (disk of radius ``bandwidth`` on the
-    kept cell counts) then masks cells with :math:`n_i < k` (nodata).
-    ``tags["unterdrueckt_anteil"]`` is the withheld share of all flats (blocks and mask).
+    The surface is a function of the counts per block only, so two runs (other cell size,
+    bandwidth or ``k``) can be differenced without learning anything finer than a block:
+
+    1. Flats inside the domain polygons are counted per block of :data:`FLATS_BLOCK_M`
+       metres, anchored at the CRS origin (block ``(i, j)`` spans
+       ``[i B, (i+1) B) x [j B, (j+1) B)``), independent of the cell size.
+    2. Blocks are released like a table whose total is public
+       (:func:`gis_planning.privacy.suppress_counts`): blocks with ``0 < n < k`` are withheld
+       (primary), further blocks so that no withheld count can be recomputed or pinned to an
+       interval narrower than 1 (secondary), and more until the withheld blocks together
+       hold 0 or at least ``k`` flats. For ``k`` above the default the blocks withheld at
+       the default ``k`` are withheld too, so a run with a larger ``k`` shows a subset of what
+       a default run shows and the two cannot be differenced.
+    3. The count of each shown block is spread over its cells by area inside the domain and
+       smoothed with :func:`smooth_mass` (Gaussian, edge-corrected, total kept) over the
+       domain without the withheld blocks, whose cells are nodata. The cell value is the
+       smoothed count per km² of the cell's area inside the domain.
     """
+    from ..labels import fmt_int
+
     require_same_crs(("points", points), ("domain", domain))
-    if k < DEFAULT_K:
-        raise InputError(f"`k` must be at least {DEFAULT_K} (smaller groups would be "
-                         f"identifiable), got {k}.")
+    check_flats_options(cell_size, bandwidth, k)
+    k = int(k)
     rgrid = raster_grid(domain, cell_size=cell_size)
-    counts, outside = _point_counts(points, rgrid)
+    s, b = float(cell_size), FLATS_BLOCK_M
+    per = round(b / s)
+    xy = shapely.get_coordinates(points.geometry.values)
+    if len(xy) != len(points):
+        raise InputError("Die Projektwohnungen müssen genau einen Punkt je Zeile haben (keine "
+                         "Multipunkte oder leeren Geometrien).")
+    area = shapely.union_all(domain.geometry.values)
+    shapely.prepare(area)
+    inside = shapely.covers(area, shapely.points(xy)) if len(xy) else np.zeros(0, bool)
+    outside = int((~inside).sum())
     if outside:
-        warnings.warn(f"{outside} point(s) lie outside the domain and are not counted.",
-                      UserWarning, stacklevel=2)
-    all_flats = float(counts.sum())
-    counts = _withhold_small_blocks(counts, max(1, round(bandwidth / cell_size)), k)
-    sigma = _sigma(bandwidth, cell_size)
-    mass = smooth_mass(counts, rgrid.mask, sigma_cells=sigma)
-    local = ndimage.convolve(counts, _disk(max(sigma, 0.5)), mode="constant")
-    suppressed = rgrid.mask & (local < k)
-    kept = np.where(suppressed, 0.0, mass)
-    density = _density(kept, rgrid)
-    density[suppressed] = np.nan
-    total = all_flats
-    withheld = all_flats - float(kept.sum())
+        warnings.warn(
+            f"{fmt_int(outside) if outside >= k else f'weniger als {k}'} Projektwohnung(en) "
+            f"liegen außerhalb der Stadtteile und werden nicht gezählt.",
+            UserWarning, stacklevel=2)
+    xy = xy[inside]
+    # blocks of the domain: those holding at least one domain cell
+    cell_bc = rgrid.cells["col"].to_numpy() // per
+    cell_br = rgrid.cells["row"].to_numpy() // per
+    blocks = pd.MultiIndex.from_arrays([cell_bc, cell_br]).unique().sort_values()
+    pt = pd.MultiIndex.from_arrays([np.floor(xy[:, 0] / b).astype(np.int64),
+                                    np.floor(xy[:, 1] / b).astype(np.int64)])
+    counts = pd.Series(0, index=blocks, dtype=np.int64)
+    if len(pt):
+        found = pd.Series(1, index=pt).groupby(level=[0, 1]).sum()
+        counts = found.reindex(blocks, fill_value=0).astype(np.int64)
+    withheld = _block_suppression(counts, k)
+    if k > DEFAULT_K:  # nested in the default release: no differencing between k values
+        withheld |= _block_suppression(counts, DEFAULT_K)
+    total = int(counts.sum())
+    shown = pd.Series(np.where(withheld, 0, counts.to_numpy()), index=blocks)
+    cell_block = pd.MultiIndex.from_arrays([cell_bc, cell_br])
+    cell_withheld = pd.Series(withheld, index=blocks).reindex(cell_block).to_numpy()
+    # spread each shown block over its cells by the area inside the domain
+    cov = rgrid.cells["covered_m2"].to_numpy()
+    block_area = pd.Series(cov, index=cell_block).groupby(level=[0, 1]).sum()
+    share = cov / block_area.reindex(cell_block).to_numpy()
+    cell_mass = shown.reindex(cell_block).to_numpy() * share
+    r, c = rgrid.cells["r"].to_numpy(), rgrid.cells["c"].to_numpy()
+    mass = np.zeros((rgrid.height, rgrid.width))
+    mass[r, c] = cell_mass
+    open_mask = rgrid.mask.copy()
+    open_mask[r[cell_withheld], c[cell_withheld]] = False
+    smooth = smooth_mass(mass, open_mask, sigma_cells=_sigma(bandwidth, cell_size))
+    density = _density(smooth, rgrid)
+    density[~open_mask] = np.nan
+    n_withheld = int(withheld.sum())
     tags = {
-        "title": "Kerndichte Projektwohnungen (aus Anzahlen je Rasterzelle)",
-        "method": f"Anzahl je {cell_size:g}-m-Zelle, Gauß-Kern sigma {bandwidth:g} m mit "
-        f"Randkorrektur (Summe erhalten); Zellen mit weniger als {k} Wohnungen im Umkreis von "
-        f"{bandwidth:g} m unterdrückt (nodata).",
-        "summe": f"{total:.6g}",
-        "unterdrueckt_anteil": f"{(withheld / total if total else 0.0):.4f}",
+        "title": "Kerndichte Projektwohnungen (aus Anzahlen je 1-km-Block)",
+        "method": f"Anzahl je {fmt_int(b)}-m-Block (am Koordinatenursprung ausgerichtet); "
+        f"Blöcke mit weniger als {k} Wohnungen und Ausgleichsblöcke unterdrückt (nodata); "
+        f"gezeigte Blöcke gleichmäßig auf ihre {cell_size:g}-m-Zellen verteilt, Gauß-Kern "
+        f"sigma {bandwidth:g} m mit Randkorrektur (Summe erhalten).",
+        "summe": str(total) if total >= k else f"< {k}",
+        "gezeigt": str(int(shown.sum())),
+        "bloecke_gezeigt": str(int((~withheld & (counts.to_numpy() > 0)).sum())),
+        "bloecke_unterdrueckt": str(n_withheld),
+        "block_m": f"{b:g}",
         "k": str(k),
     }
     return Surface("projektwohnungen_dichte", density[None], rgrid,
                    ("Projektwohnungen je km²",), ("1/km²",), ("density",), tags)
 
 
-def _withhold_small_blocks(counts: np.ndarray, block: int, k: int) -> np.ndarray:
-    """Zero the cell counts of every ``block`` x ``block`` block holding fewer than ``k``."""
-    h, w = counts.shape
-    bh, bw = -(-h // block), -(-w // block)
-    padded = np.zeros((bh * block, bw * block))
-    padded[:h, :w] = counts
-    sums = padded.reshape(bh, block, bw, block).sum(axis=(1, 3))
-    small = np.kron(sums < k, np.ones((block, block), dtype=bool))[:h, :w]
-    return np.where(small, 0.0, counts)
+def flats_audit(surface: Surface) -> str:
+    """Return the German audit line of a flats surface: no count below ``k`` in it.
+
+    It names the flats shown (a sum of blocks with at least ``k`` each), the total in the
+    domain only when it is at least ``k`` (else "< k") and the number of withheld blocks,
+    never the withheld share or count.
+    """
+    t = surface.tags
+    k = int(t["k"])
+    shown = int(t["gezeigt"])
+    total = t["summe"]
+    from ..labels import fmt_int
+
+    total_text = fmt_int(int(total)) if total.isdigit() else total
+    return (f"gezeigt {fmt_int(shown)} von {total_text} Projektwohnungen in "
+            f"{t['bloecke_gezeigt']} Blöcken zu {fmt_int(float(t['block_m']))} m; "
+            f"{t['bloecke_unterdrueckt']} Blöcke unterdrückt (weniger als {k} Wohnungen oder "
+            f"zum Schutz kleiner Zahlen, nodata)")
 
 
 # ------------------------------------------------------------------ census grid cells
@@ -779,8 +888,8 @@ def total_check(surface: Surface, zones: gpd.GeoDataFrame | None = None, *, band
     """Compare the zonal sum of a density band over ``zones`` with the surface total.
 
     Returns ``zonal`` (sum of :func:`zonal_statistics` over the zones; NaN without ``zones``),
-    ``raster`` (:meth:`Surface.total`), ``expected`` (``expected`` or, if the surface records
-    it, the source total) and ``withheld`` (share masked for privacy, flats only). Zones in
+    ``raster`` (:meth:`Surface.total`) and ``expected`` (``expected`` or, if the surface
+    records it, the source total; NaN when it is withheld, e.g. ``"< 5"`` flats). Zones in
     another CRS are reprojected to the surface's CRS.
     """
     if surface.kinds[band] != "density":
@@ -792,12 +901,14 @@ def total_check(surface: Surface, zones: gpd.GeoDataFrame | None = None, *, band
     if expected is None:
         keys = [k for k in surface.tags if k.startswith("summe")]
         key = keys[band] if len(keys) > band else None
-        expected = float(surface.tags[key]) if key else float("nan")
+        try:
+            expected = float(surface.tags[key]) if key else float("nan")
+        except ValueError:  # a withheld total ("< 5")
+            expected = float("nan")
     return {
         "zonal": zonal,
         "raster": surface.total(band),
         "expected": float(expected),
-        "withheld": float(surface.tags.get("unterdrueckt_anteil", 0.0)),
     }
 
 
@@ -897,6 +1008,33 @@ def _overview_count(width: int, height: int, *, min_size: int = 32) -> int:
     return max(1, math.floor(math.log2(max(width, height) / min_size)))
 
 
+@contextlib.contextmanager
+def _c_stderr_to_log() -> Iterator[None]:
+    """Send what C libraries print on stderr (libtiff: "_tiffWriteProc: No space left on
+    device.") to the debug log instead; the error itself is raised by the read-back check."""
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        sink = tempfile.TemporaryFile()
+    except (OSError, ValueError, AttributeError):  # no fd 2 or no temporary file
+        yield
+        return
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        with contextlib.suppress(OSError):
+            sink.seek(0)
+            text = sink.read().decode("utf-8", "replace").strip()
+            if text:
+                log.debug("GDAL/libtiff: %s", text)
+        sink.close()
+
+
 def write_cog(
     surface: Surface,
     path: str | os.PathLike,
@@ -925,7 +1063,8 @@ def write_cog(
     n_ov = _overview_count(width, height)
     with rasterio.Env() as env:
         has_cog = "COG" in env.drivers()
-    with atomic_path(path, overwrite=overwrite, inputs=inputs) as tmp, MemoryFile() as mem:
+    with (atomic_path(path, overwrite=overwrite, inputs=inputs) as tmp, MemoryFile() as mem,
+          _c_stderr_to_log()):
         with mem.open(**profile) as ds:
             ds.write(data)
             for i, (desc, unit) in enumerate(zip(surface.bands, surface.units, strict=True),
@@ -948,5 +1087,8 @@ def write_cog(
                 rasterio.shutil.copy(ds, tmp, driver="GTiff", TILED="YES", COMPRESS="DEFLATE",
                                      COPY_SRC_OVERVIEWS="YES", BLOCKXSIZE="256",
                                      BLOCKYSIZE="256")
+        with rasterio.open(tmp) as check:  # libtiff only prints write errors: read it back
+            if not np.array_equal(check.read(), data):
+                raise OSError(f"{tmp.name}: the written raster differs from the surface")
     log.info("wrote %s (%d bands, %d x %d)", path, bands, width, height)
     return Path(path)

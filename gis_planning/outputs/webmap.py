@@ -94,8 +94,15 @@ def _js_json(obj: object) -> str:
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     # "%" occurs in JSON only inside strings; written as \u0025 next to a brace, no "{%"
     # can end the Jinja raw block the snippet is wrapped in.
-    return (text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    text = (text.replace("</", "<\\/").replace("<!--", "<\\!--")
             .replace("{%", "{\\u0025").replace("%}", "\\u0025}"))
+    # "{map}" / "{layer}" in user text must stay text: _Script fills these placeholders in
+    # the code around the JSON. A structural "{" is never followed by a letter in compact
+    # JSON, so every such brace is inside a string and can be written as \u007b.
+    return _PLACEHOLDER_BRACE.sub(r"\\u007b", text)
+
+
+_PLACEHOLDER_BRACE = re.compile(r"\{(?=[A-Za-z_])")
 
 
 def encode_polyline(latlng: np.ndarray, decimals: int) -> str:

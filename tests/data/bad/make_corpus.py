@@ -86,6 +86,57 @@ def main() -> None:
         "1,Kita 1,Altendorf,6.96629,51.46046\n"
         "2,Kita 2,Altenessen,7.01127,51.50059\n"
     )
+    # issue 14: real-world input that gave tracebacks or silently wrong values
+    w["kitas_koordinate_halb.csv"] = (
+        "kita_id,name,lon,lat\n1,Kita 1,6.96629,51.46046\n2,Kita 2,7.01127,\n"
+    )
+    w["kitas_koordinaten_fehlen.csv"] = (
+        "kita_id,name,lon,lat\n1,Kita 1,6.96629,51.46046\n2,Kita 2,,\n"
+        "3,Kita 3,7.01127,51.50059\n4,Kita 4,NaN,NaN\n5,Kita 5,7.02656,51.38430\n"
+    )
+    w["kitas_id_zu_gross.csv"] = (
+        "kita_id,name,lon,lat\n1,Kita 1,6.96629,51.46046\n"
+        "100000000000000000000000,Kita 2,7.01127,51.50059\n"
+    )
+    w["kitas_id_leer.geojson"] = fc([
+        pt(LONLAT[0], kita_id=1, name="Kita A"), pt(LONLAT[1], kita_id=None, name="Kita B"),
+    ])
+    w["kitas_name_leer.geojson"] = fc([
+        pt(LONLAT[0], kita_id=1, name="Kita A"), pt(LONLAT[1], kita_id=2, name="Kita B"),
+        pt(LONLAT[2], kita_id=3, name=None),
+    ])
+    w["kitas_doppelte_spalte.csv"] = (
+        "kita_id;name;name;lon;lat\n1;Kita 1;Sonnenschein;6,96629;51,46046\n"
+    )
+    w["kitas_name_gross_klein.geojson"] = fc([
+        pt(xy, kita_id=i + 1, name=f"Kita {i + 1}", NAME=f"KITA {i + 1}")
+        for i, xy in enumerate(LONLAT)
+    ])
+    w["kitas_dezimal_gemischt.csv"] = (
+        "kita_id;name;lon;lat\n1;Kita 1;6,96629;51,46046\n2;Kita 2;7.01127;51,50059\n"
+    )
+    w["kitas_tausenderpunkte.csv"] = (
+        "kita_id;name;x;y;epsg\n"
+        "1.001;Kita 1;358.719,2;5.702.993,4;25832\n"
+        "1.002;Kita 2;361.964,5;5.707.369,7;25832\n"
+        "1.003;Kita 3;362.677,8;5.694.410,1;25832\n"
+    )
+    z = [{**f, "geometry": {"type": "Point", "coordinates": [*f["geometry"]["coordinates"], 116.5]}}
+         for f in kitas(LONLAT)]
+    w["kitas_z_koordinaten.geojson"] = fc(z)
+    w["kitas_zm_wkt.csv"] = (
+        "kita_id,name,epsg,wkt\n"
+        '1,Kita 1,4326,"POINT ZM (6.96629 51.46046 116 0)"\n'
+        '2,Kita 2,4326,"POINT M (7.01127 51.50059 12.5)"\n'
+    )
+    w["stadtteile_doppelte_namen.geojson"] = fc([
+        poly(square(7.00, 51.45), stadtteil_nr=1, stadtteil="Stadtkern", bezirk=1),
+        poly(square(7.02, 51.45), stadtteil_nr=2, stadtteil="Stadtkern", bezirk=1),
+    ])
+    w["stadtteile_ueberlappend.geojson"] = fc([
+        poly(square(7.00, 51.45), stadtteil_nr=1, stadtteil="Stadtkern", bezirk=1),
+        poly(square(7.005, 51.45), stadtteil_nr=2, stadtteil="Ostviertel", bezirk=1),
+    ])
     for name, text in w.items():
         (HERE / name).write_text(text, encoding="utf-8")
     # Read correctly, not rejected: German Excel CSV (cp1252, ';', decimal commas).
@@ -113,7 +164,24 @@ def main() -> None:
     gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio")
     for ext in (".prj", ".cpg"):
         shp.with_suffix(ext).unlink(missing_ok=True)
+    # Measured points (M values, e.g. from a GPS track or a route export) in a GeoPackage;
+    # pyogrio cannot write M, so GDAL's ogr2ogr converts a WKT table.
+    import shutil
+    import subprocess
+    import tempfile
 
+    m = HERE / "kitas_m_werte.gpkg"
+    if shutil.which("ogr2ogr"):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "kitas.csv"
+            src.write_text("kita_id,name,wkt\n" + "".join(
+                f'{i + 1},Kita {i + 1},"POINT M ({x} {y} {i * 10})"\n'
+                for i, (x, y) in enumerate(UTM)), encoding="utf-8")
+            m.unlink(missing_ok=True)
+            subprocess.run(["ogr2ogr", "-f", "GPKG", str(m), str(src), "-nln", "kitas",
+                            "-a_srs", "EPSG:25832", "-oo", "GEOM_POSSIBLE_NAMES=wkt",
+                            "-oo", "KEEP_GEOM_COLUMNS=NO", "-oo", "AUTODETECT_TYPE=YES",
+                            "-nlt", "POINTM"], check=True)
 
 if __name__ == "__main__":
     main()
