@@ -53,15 +53,15 @@ def test_classify_labels_german():
 
 
 def test_classify_errors():
-    with pytest.raises(InputError, match="no numeric values"):
+    with pytest.raises(InputError, match="keine Zahlen"):
         classify(pd.Series([None, None], dtype=float))
-    with pytest.raises(InputError, match="unknown classification scheme"):
+    with pytest.raises(InputError, match="unbekanntes Klassifikationsverfahren"):
         classify(pd.Series([1.0, 2.0, 3.0]), scheme="Magic")
 
 
 def test_bad_group():
     gdf = _polys(["A"])
-    with pytest.raises(InputError, match="`group` must be one of"):
+    with pytest.raises(InputError, match="group: eine von"):
         Atlas(title="t", bounds=gdf).add_polygons(gdf, name="x", group="Sonstiges")
 
 
@@ -166,7 +166,7 @@ def test_points_compact_and_guarded(catalog):
     assert atlas.layer_sizes["Kitas"] < 120 * len(kitas)  # not one folium Marker per point
     with pytest.raises(ConfidentialDataError):
         atlas.add_points(catalog.load_confidential_points("projektwohnungen"), name="nein")
-    with pytest.raises(InputError, match="exists already"):
+    with pytest.raises(InputError, match="gibt es schon"):
         atlas.add_points(kitas, name="Kitas")
 
 
