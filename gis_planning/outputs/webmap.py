@@ -363,7 +363,8 @@ class Atlas:
             zoom_start=11, min_zoom=9, max_zoom=self.max_zoom, tiles=None,
             control_scale=True, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
         )
-        self.map.fit_bounds(self._web_bounds)
+        # the page opens on the city itself (gp.fit, with room for the controls); a folium
+        # fit_bounds here would start a zoom animation that ends after gp.fit and undoes it
         self._tiles: folium.TileLayer | None = None
         if self.basemap:
             self._tiles = folium.TileLayer(

@@ -221,6 +221,8 @@
     });
     map.on('popupclose', function () { gp.popupKey = null; });
     map.on('zoomend moveend layeradd layerremove', gp.scheduleLabels);
+    // clustered markers glide to their places: place the labels again when they arrive
+    map.getPane('markerPane').addEventListener('transitionend', gp.scheduleLabels);
   };
 
   // ------------------------------------------------------------------ layers
@@ -284,10 +286,14 @@
     gp.labelSets.push(r);
     gp.scheduleLabels();
   };
-  var labelTimer = null;
+  var labelTimer = null, lateTimer = null;
   gp.scheduleLabels = function () {
-    if (labelTimer !== null) { return; }
-    labelTimer = setTimeout(function () { labelTimer = null; gp.placeLabels(); }, 60);
+    // once soon, and once more when marker clusters have settled after a zoom
+    if (labelTimer === null) {
+      labelTimer = setTimeout(function () { labelTimer = null; gp.placeLabels(); }, 60);
+    }
+    clearTimeout(lateTimer);
+    lateTimer = setTimeout(gp.placeLabels, 400);
   };
   gp.placeLabels = function () {
     var map = gp.map;
@@ -442,7 +448,11 @@
       map.getBoundsZoom(bounds, false, L.point(left + right + 2 * m, 2 * m)) : -Infinity;
     var zv = H - top - bottom > 120 ?
       map.getBoundsZoom(bounds, false, L.point(2 * m, top + bottom + 2 * m)) : -Infinity;
-    if (zh === -Infinity && zv === -Infinity) { return; }
+    gp.cityBounds = bounds;
+    if (zh === -Infinity && zv === -Infinity) {
+      map.fitBounds(bounds, {animate: false});
+      return;
+    }
     gp.pad = zh >= zv ? [[left + m, m], [right + m, m]] : [[m, top + m], [m, bottom + m]];
     map.fitBounds(bounds, {paddingTopLeft: gp.pad[0], paddingBottomRight: gp.pad[1],
                            animate: false});
