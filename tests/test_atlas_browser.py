@@ -278,6 +278,7 @@ def test_every_layer_has_a_legend(essen_atlas, catalog):
     assert "über " in bez and "5 Klassen" in bez
 
 
+@pytest.mark.slow
 def test_labels_avoid_each_other_and_markers(essen_atlas, catalog):
     _, path = essen_atlas
     named = list(catalog.table("betroffene_stadtteile")["stadtteil"])
@@ -419,6 +420,7 @@ def _query(report, layer: str, conds: list[dict], *, csv_name: str | None = None
     return out
 
 
+@pytest.mark.slow
 def test_query_panel_answers_the_readme_questions(essen_atlas, catalog):
     _, path = essen_atlas
     kitas, schulen = catalog.load("kitas"), catalog.load("schulen")
@@ -486,6 +488,17 @@ def test_query_panel_answers_the_readme_questions(essen_atlas, catalog):
     assert q8["count"] == len(iv)
     assert sorted(r[1] for r in q8["rows"]) == sorted(iv["anzahl_text"])
     assert "< 5" in {r[1] for r in q8["rows"]}
+
+
+def test_query_panel_works_on_a_phone(essen_atlas):
+    _, path = essen_atlas
+    with open_offline(path, viewport=PHONE, settle_ms=400) as report:
+        q5 = _query(report, "Kitas", [{"field": "in Betrieb", "op": "=", "value": "nein"}])
+        sheet = report.page.locator(".gp-q-panel").bounding_box()
+        report.screenshot(OUTPUT / "atlas_query_phone.png")
+        assert report.problems == []
+    assert q5["count"] == 3
+    assert sheet["width"] >= PHONE[0] - 1 and sheet["y"] + sheet["height"] <= PHONE[1] + 1
 
 
 def test_page_number_format_equals_fmt_number(essen_atlas):

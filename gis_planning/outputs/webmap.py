@@ -2,19 +2,25 @@
 
 :class:`Atlas` builds an interactive map from GeoDataFrames in any projected CRS: layers in
 groups (Grundlagen / Analyse / Planung) with a compact grouped layer control, classified
-choropleths with a legend that hides with its layer, German tooltips and popups, clustered
-point markers with symbols by type, Stadtteil labels placed without overlaps, a search box,
-fullscreen, a scale bar, a title block and a sources box. Every attribute value shown is
-HTML-escaped in Python (:func:`gis_planning.labels.esc`) before it reaches the page.
+choropleths, a legend for every layer (shown while its layer is), one German info tooltip and
+popup for the topmost visible thematic layer (with unit, date, source and notes), clustered
+point markers with symbols by type, labels placed by priority around markers, a search over
+units, Bezirke and facilities that folds umlauts and tolerates typos, a query panel
+(conditions on attributes, areas and distances; count, table, CSV), fullscreen, a scale bar,
+a title block and a sources box; the city stays clear of the controls on phones and desktops.
+Every attribute value shown is HTML-escaped in Python (:func:`gis_planning.labels.esc`)
+before it reaches the page. The page code is ``gis_planning/static/gp/atlas.js|css``, inlined
+by :func:`gis_planning.outputs._offline.own_asset`; :meth:`Atlas._repr_html_` shows the
+offline page in notebooks.
 
 The page stays light: polygon layers are simplified topology-preservingly at this boundary
 (:func:`gis_planning.outputs.simplify.simplify_coverage`, shared borders stay shared, each border
 within ``Atlas.tolerance_m`` of the source), reprojected to WGS84, rounded to the decimals
 the zoom range needs (:func:`gis_planning.outputs.simplify.decimals_for_zoom`) and written once as
-Google-polyline strings; layers drawing the same polygons (the Stadtteile under several
-choropleths) share one copy. Points are one compact array per layer, drawn by a small
-runtime script instead of one folium ``Marker`` per point. :attr:`Atlas.layer_sizes` records
-the bytes each layer adds to the page.
+Google-polyline strings (:mod:`gis_planning.outputs._webgeom`); layers drawing the same
+polygons (the Stadtteile under several choropleths) share one copy. Points are one compact
+array per layer. Attribute columns are written once per layer, repeated texts
+dictionary-encoded. :attr:`Atlas.layer_sizes` records the bytes each layer adds to the page.
 
 Examples
 --------

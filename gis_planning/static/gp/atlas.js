@@ -918,6 +918,9 @@
         // the open panel and the legend share the left side: close the legend meanwhile
         var leg = document.querySelector('.gp-legend-details');
         if (det.open && leg) { leg.open = false; }
+        // on phones the open panel is a sheet at the bottom: above the bottom controls
+        var corner = div.parentNode;
+        if (corner) { corner.style.zIndex = det.open ? 1200 : ''; }
       });
       var box = el('div', 'gp-q-panel', det);
       el('div', 'gp-q-hint', box, 'Ebene wählen, Bedingungen hinzufügen, „Anzeigen“. ' +
