@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 __all__ = [
     "COLUMN_LABELS",
+    "NumberFormat",
     "column_label",
     "esc",
     "fmt_date",
@@ -35,6 +37,19 @@ COLUMN_LABELS = {
     "schulform": "Schulform",
     "schulstufe": "Schulstufe",
     "strasse": "Straße",
+    "hausnummer": "Hausnummer",
+    "plz": "Postleitzahl",
+    "adresse": "Adresse",
+    "betriebsstatus": "Status",
+    "bezirk_label": "Stadtbezirk",
+    "stadt": "Stadt",
+    "stadtteile": "Stadtteile",
+    "n_stadtteile": "Anzahl Stadtteile",
+    "n_teilweise": "davon teilweise",
+    "standorte": "Standorte",
+    "teilweise": "teilweise",
+    "hinweis": "Hinweis",
+    "unterdrueckt": "unterdrückt",
     "anzahl": "Anzahl",
     "stadtteil_quelle": "Stadtteil laut Quelle",
     "abweichung_art": "Abweichung",
@@ -70,6 +85,21 @@ COLUMN_LABELS = {
     "veraenderung_pp": "Veränderung (Prozentpunkte)",
     "bandbreite_m": "Bandbreite (m)",
 }
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """A number format as a value: ``NumberFormat(1, "%")(7.14) == "7,1 %"``.
+
+    Formatters given as ``NumberFormat`` (and :func:`fmt_int`, :func:`fmt_percent`) let the
+    atlas keep the raw number in the page (for its queries) and format it there the same way.
+    """
+
+    decimals: int = 1
+    unit: str = ""
+
+    def __call__(self, value: float | None) -> str:
+        return fmt_number(value, self.decimals, unit=self.unit)
 
 
 def column_label(column: str, extra: Mapping[str, str] | None = None) -> str:

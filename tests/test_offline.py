@@ -16,10 +16,13 @@ from folium import plugins
 from gis_planning import InputError
 from gis_planning.outputs._offline import (
     ASSETS,
+    CDN_NOTICE,
     STATIC_DIR,
+    cdn_url,
     external_resources,
     inline_assets,
     render_html,
+    sri_hash,
     vendored_bytes,
 )
 
@@ -104,7 +107,49 @@ def test_cdn_mode_keeps_links_and_prunes_unused() -> None:
     for gone in ("jquery", "bootstrap", "fontawesome", "awesome-markers"):
         assert gone not in page, gone
     full = render_html(m, mode="cdn", prune=False)
-    assert "jquery-3.7.1" in full and "bootstrap@5.2.2" in full
+    assert "jquery@3.7.1" in full and "bootstrap@5.2.2" in full
+
+
+def test_cdn_links_carry_sri_hashes_of_the_vendored_bytes() -> None:
+    import base64
+    import hashlib
+
+    m, _ = _atlas_like_map()
+    page = render_html(m, mode="cdn")
+    by_url = {cdn_url(a): a for a in ASSETS.values() if cdn_url(a)}
+    tags = re.findall(r"<(?:script|link)\b[^>]*(?:src|href)=\"https://[^>]*>", page)
+    assert len(tags) >= 6
+    for tag in tags:
+        url = re.search(r'(?:src|href)="([^"]+)"', tag).group(1)
+        assert url in by_url, f"{url} is not the jsDelivr copy of a vendored npm file"
+        integrity = re.search(r'integrity="(sha384-[^"]+)"', tag).group(1)
+        data = (STATIC_DIR / by_url[url].path).read_bytes()
+        expected = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        assert integrity == expected == sri_hash(by_url[url].path)
+        assert 'crossorigin="anonymous"' in tag and "gpLibFailed(this)" in tag
+    # folium's cdnjs / minify-on-the-fly URLs are replaced by the npm files we vendored
+    assert "cdnjs.cloudflare.com" not in page and "Control.FullScreen.min.js" not in page
+    assert json_string(CDN_NOTICE) in page
+
+
+def json_string(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def test_vendored_leaflet_is_the_published_release() -> None:
+    """The SRI values leafletjs.com publishes for 1.9.3 (unpkg, i.e. the npm files)."""
+    import base64
+    import hashlib
+
+    published = {
+        "leaflet-1.9.3/dist/leaflet.js": "WBkoXOwTeyKclOHuWtc+i2uENFpDZ9YPdf5Hf+D7ewM=",
+        "leaflet-1.9.3/dist/leaflet.css": "kLaT2GOSpHechhsozzB+flnD+zUyjE2LlfWPgU04xyI=",
+    }
+    for path, digest in published.items():
+        data = (STATIC_DIR / path).read_bytes()
+        assert base64.b64encode(hashlib.sha256(data).digest()).decode() == digest, path
 
 
 def test_pruning_keeps_what_the_page_uses() -> None:
@@ -211,6 +256,11 @@ def test_cdn_page_fails_offline_so_the_harness_can_fail(tmp_path: Path) -> None:
     with open_offline(out) as report:
         assert any("leaflet" in u for u in report.blocked_requests)
         assert any("L is not defined" in e for e in report.page_errors)
+        notice = report.page.locator(".gp-libnotice")
+        assert notice.count() == 1 and notice.is_visible()
+        assert notice.text_content() == CDN_NOTICE
+        box = notice.bounding_box()
+        assert box["height"] < 30  # one line
 
 
 @pytest.mark.browser

@@ -53,15 +53,15 @@ def test_classify_labels_german():
 
 
 def test_classify_errors():
-    with pytest.raises(InputError, match="no numeric values"):
+    with pytest.raises(InputError, match="keine Zahlen"):
         classify(pd.Series([None, None], dtype=float))
-    with pytest.raises(InputError, match="unknown classification scheme"):
+    with pytest.raises(InputError, match="unbekanntes Klassifikationsverfahren"):
         classify(pd.Series([1.0, 2.0, 3.0]), scheme="Magic")
 
 
 def test_bad_group():
     gdf = _polys(["A"])
-    with pytest.raises(InputError, match="`group` must be one of"):
+    with pytest.raises(InputError, match="group: eine von"):
         Atlas(title="t", bounds=gdf).add_polygons(gdf, name="x", group="Sonstiges")
 
 
@@ -166,7 +166,7 @@ def test_points_compact_and_guarded(catalog):
     assert atlas.layer_sizes["Kitas"] < 120 * len(kitas)  # not one folium Marker per point
     with pytest.raises(ConfidentialDataError):
         atlas.add_points(catalog.load_confidential_points("projektwohnungen"), name="nein")
-    with pytest.raises(InputError, match="exists already"):
+    with pytest.raises(InputError, match="gibt es schon"):
         atlas.add_points(kitas, name="Kitas")
 
 
@@ -196,3 +196,43 @@ def test_cli_atlas_reports_sizes(tmp_path):
                                    "--out", str(out), "--cdn", "--overwrite"])
     assert res.exit_code == 0 and out.stat().st_size < 200_000
     assert "https://cdn" in out.read_text(encoding="utf-8")
+
+
+def test_page_columns_keep_numbers_raw_and_texts_escaped():
+    from gis_planning.labels import NumberFormat
+    from gis_planning.outputs.webmap import _column, _compact
+
+    s = pd.Series([1.23456, np.nan, 7.0], name="a")
+    assert _column(s, fmt_percent) == ("n", [1, "%"], [1.2346, None, 7])
+    assert _column(s, NumberFormat(2, "km²"))[:2] == ("n", [2, "km²"])
+    assert _column(pd.Series([True, False]), None) == ("b", None, [True, False])
+    assert _column(pd.Series([1, 2]), lambda v: f"Bezirk {v}") == ("s", None,
+                                                                   ["Bezirk 1", "Bezirk 2"])
+    kind, _, vals = _column(pd.Series([XSS[0], None]), None)
+    assert kind == "s" and vals[0] == "&lt;img src=x onerror=alert(1)&gt;" and vals[1] is None
+    coded = _compact(["a", "b", "a", "a", None, "b", "a", "a"])
+    assert coded == {"u": ["a", "b"], "i": [0, 1, 0, 0, None, 1, 0, 0]}
+    assert _compact(list("abcdefgh")) == list("abcdefgh")
+
+
+def test_projection_for_distances_is_exact_to_a_millimetre(essen_atlas):
+    assert essen_atlas.projection["err"] < 0.001
+    assert len(essen_atlas.projection["cx"]) == 10
+
+
+def test_every_layer_gets_a_legend_and_repr_is_an_offline_iframe():
+    gdf = _polys(["Nord", "Süd"])
+    atlas = Atlas(title="t <b>", bounds=gdf, basemap=False)
+    atlas.add_polygons(gdf, name="Umriss", tooltip={"stadtteil": None})
+    atlas.add_polygons(gdf.assign(w=[1.0, np.nan]), name="Wert", group="Analyse",
+                       classification=classify(pd.Series([1.0, np.nan], name="w"), k=2,
+                                               missing_label="< 5 unterdrückt"))
+    atlas.add_labels(gdf, "stadtteil", name="Namen")
+    pts = gpd.GeoDataFrame({"name": ["A"]}, geometry=[Point(362100, 5701100)],
+                           crs="EPSG:25832")
+    atlas.add_points(pts, name="Punkte", tooltip={"name": None}, search_field="name")
+    assert atlas.legends == ["Umriss", "Wert", "Namen", "Punkte"]
+    frame = atlas._repr_html_()
+    assert frame.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert "https://cdn" not in frame and "t &amp;lt;b&amp;gt;" in frame
+    assert "&lt; 5 unterdrückt" in frame.replace("&amp;lt;", "&lt;")

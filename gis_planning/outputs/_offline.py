@@ -8,6 +8,15 @@ npm packages and versions), resolving the CSS ``url(...)`` references (images, f
 ``data:`` URIs, so the page needs no network except for basemap tiles. A link this module does
 not know raises :class:`~gis_planning.InputError`: nothing is left online silently.
 
+In ``mode="cdn"`` every library that is vendored from npm is linked from jsDelivr's npm mirror
+(which serves the npm tarball's bytes unchanged) at the exact version and path of the vendored
+copy, with a Subresource Integrity hash (``integrity="sha384-…"``, :func:`sri_hash` of the
+vendored bytes) and ``crossorigin="anonymous"``; a small script shows a one-line German notice
+at the top of the page when a library cannot load (no network, blocked CDN, hash mismatch).
+
+The project's own page code (``static/gp/*.js|css``, :func:`own_asset`) is inlined in both
+modes: it is not published on any CDN.
+
 Both modes drop the libraries the page does not use (``prune=True``): folium links jQuery,
 Bootstrap 5, Font Awesome, Glyphicons and Leaflet.awesome-markers into every map, but its own
 templates only need jQuery for ``folium.Popup`` with HTML content, ``GeoJson(embed=False)`` and
@@ -18,7 +27,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import html as html_lib
+import json
 import logging
 import re
 from collections.abc import Callable, Collection
@@ -35,11 +46,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSETS",
+    "CDN_NOTICE",
     "STATIC_DIR",
     "Asset",
+    "cdn_url",
     "external_resources",
     "inline_assets",
+    "own_asset",
     "render_html",
+    "sri_hash",
     "vendored_bytes",
 ]
 
@@ -86,6 +101,7 @@ class Asset:
     path: str | None
     kind: Literal["js", "css"]
     needed: Callable[[str], bool]
+    npm: str | None = None
 
 
 _JSD = "https://cdn.jsdelivr.net/npm/"
@@ -94,12 +110,13 @@ _CFL = "https://cdnjs.cloudflare.com/ajax/libs/"
 #: Every CDN URL folium 0.20 (and branca 0.8) links in the maps of this project -> vendored copy.
 ASSETS: dict[str, Asset] = {
     # folium.Map default_js / default_css
-    _JSD + "leaflet@1.9.3/dist/leaflet.js": Asset("leaflet-1.9.3/dist/leaflet.js", "js", _always),
+    _JSD + "leaflet@1.9.3/dist/leaflet.js": Asset("leaflet-1.9.3/dist/leaflet.js", "js", _always,
+                                                    "leaflet@1.9.3"),
     _JSD + "leaflet@1.9.3/dist/leaflet.css": Asset(
-        "leaflet-1.9.3/dist/leaflet.css", "css", _always
+        "leaflet-1.9.3/dist/leaflet.css", "css", _always, "leaflet@1.9.3"
     ),
     "https://code.jquery.com/jquery-3.7.1.min.js": Asset(
-        "jquery-3.7.1/dist/jquery.min.js", "js", _needs_jquery
+        "jquery-3.7.1/dist/jquery.min.js", "js", _needs_jquery, "jquery@3.7.1"
     ),
     _JSD + "bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": Asset(None, "js", _needs_bootstrap),
     _JSD + "bootstrap@5.2.2/dist/css/bootstrap.min.css": Asset(None, "css", _needs_bootstrap),
@@ -107,13 +124,16 @@ ASSETS: dict[str, Asset] = {
         "glyphicons-3.4.1/css/glyphicons.css", "css", _needs_glyphicons
     ),
     _CFL + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": Asset(
-        "leaflet.awesome-markers-2.0.2/js/leaflet.awesome-markers.js", "js", _needs_awesome
+        "leaflet.awesome-markers-2.0.2/js/leaflet.awesome-markers.js", "js", _needs_awesome,
+        "drmonty-leaflet-awesome-markers@2.0.2"
     ),
     _CFL + "Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": Asset(
-        "leaflet.awesome-markers-2.0.2/css/leaflet.awesome-markers.css", "css", _needs_awesome
+        "leaflet.awesome-markers-2.0.2/css/leaflet.awesome-markers.css", "css", _needs_awesome,
+        "drmonty-leaflet-awesome-markers@2.0.2"
     ),
     _JSD + "@fortawesome/fontawesome-free@6.2.0/css/all.min.css": Asset(
-        "fontawesome-free-6.2.0/css/all.min.css", "css", _needs_fontawesome
+        "fontawesome-free-6.2.0/css/all.min.css", "css", _needs_fontawesome,
+        "@fortawesome/fontawesome-free@6.2.0"
     ),
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/"
     "leaflet.awesome.rotate.min.css": Asset(
@@ -121,30 +141,36 @@ ASSETS: dict[str, Asset] = {
     ),
     # folium.plugins.MarkerCluster
     _CFL + "leaflet.markercluster/1.1.0/leaflet.markercluster.js": Asset(
-        "leaflet.markercluster-1.1.0/dist/leaflet.markercluster.js", "js", _always
+        "leaflet.markercluster-1.1.0/dist/leaflet.markercluster.js", "js", _always,
+        "leaflet.markercluster@1.1.0"
     ),
     _CFL + "leaflet.markercluster/1.1.0/MarkerCluster.css": Asset(
-        "leaflet.markercluster-1.1.0/dist/MarkerCluster.css", "css", _always
+        "leaflet.markercluster-1.1.0/dist/MarkerCluster.css", "css", _always,
+        "leaflet.markercluster@1.1.0"
     ),
     _CFL + "leaflet.markercluster/1.1.0/MarkerCluster.Default.css": Asset(
-        "leaflet.markercluster-1.1.0/dist/MarkerCluster.Default.css", "css", _always
+        "leaflet.markercluster-1.1.0/dist/MarkerCluster.Default.css", "css", _always,
+        "leaflet.markercluster@1.1.0"
     ),
     # folium.plugins.Search
     _JSD + "leaflet-search@2.9.7/dist/leaflet-search.min.js": Asset(
-        "leaflet-search-2.9.7/dist/leaflet-search.min.js", "js", _always
+        "leaflet-search-2.9.7/dist/leaflet-search.min.js", "js", _always, "leaflet-search@2.9.7"
     ),
     _JSD + "leaflet-search@2.9.7/dist/leaflet-search.min.css": Asset(
-        "leaflet-search-2.9.7/dist/leaflet-search.min.css", "css", _always
+        "leaflet-search-2.9.7/dist/leaflet-search.min.css", "css", _always,
+        "leaflet-search@2.9.7"
     ),
     # folium.plugins.Fullscreen (jsDelivr minifies on the fly; npm ships the plain file)
     _JSD + "leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": Asset(
-        "leaflet.fullscreen-3.0.0/Control.FullScreen.js", "js", _always
+        "leaflet.fullscreen-3.0.0/Control.FullScreen.js", "js", _always,
+        "leaflet.fullscreen@3.0.0"
     ),
     _JSD + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": Asset(
-        "leaflet.fullscreen-3.0.0/Control.FullScreen.css", "css", _always
+        "leaflet.fullscreen-3.0.0/Control.FullScreen.css", "css", _always,
+        "leaflet.fullscreen@3.0.0"
     ),
     # branca colormaps (LinearColormap/StepColormap legends added to a map)
-    _CFL + "d3/3.5.5/d3.min.js": Asset("d3-3.5.5/d3.min.js", "js", _always),
+    _CFL + "d3/3.5.5/d3.min.js": Asset("d3-3.5.5/d3.min.js", "js", _always, "d3@3.5.5"),
 }
 
 _LEAFLET_JS = _JSD + "leaflet@1.9.3/dist/leaflet.js"
@@ -266,6 +292,62 @@ def _inline_tag(path: str, kind: str) -> str:
     return f"<script>/* {path} */\n{text}\n</script>"
 
 
+def sri_hash(path: str) -> str:
+    """Subresource Integrity value (``sha384-<base64>``) of the vendored file ``path``."""
+    digest = hashlib.sha384((STATIC_DIR / path).read_bytes()).digest()
+    return "sha384-" + base64.b64encode(digest).decode("ascii")
+
+
+def cdn_url(asset: Asset) -> str | None:
+    """jsDelivr URL of the npm file the vendored ``asset`` is a copy of (``None``: generated)."""
+    if asset.npm is None or asset.path is None:
+        return None
+    return _JSD + asset.npm + "/" + asset.path.split("/", 1)[1]
+
+
+#: One-line German notice of a ``--cdn`` page whose libraries did not load.
+CDN_NOTICE = ("Kartenbibliotheken nicht geladen (keine Internetverbindung?): diese Fassung "
+              "(--cdn) braucht das Netz; die Offline-Fassung erstellt „gis-planning atlas“ "
+              "ohne --cdn.")
+
+_NOTICE_SCRIPT = (
+    "<script>/* gis_planning: notice when the CDN libraries cannot load */\n"
+    "window.gpLibFailed=function(el){(window.gpFailed=window.gpFailed||[])"
+    ".push(el.src||el.href);};\n"
+    "document.addEventListener('DOMContentLoaded',function(){"
+    "if(!(window.gpFailed||[]).length&&window.L){return;}"
+    "var d=document.createElement('div');d.className='gp-libnotice';"
+    "d.setAttribute('role','alert');d.textContent=%s;d.title=d.textContent;"
+    "d.style.cssText='position:fixed;top:0;left:0;right:0;z-index:10000;background:#fff3cd;"
+    "color:#5c4400;font:13px/1.5 system-ui,sans-serif;padding:4px 8px;"
+    "border-bottom:1px solid #d6b656;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis';document.body.appendChild(d);});\n</script>"
+)
+
+
+def _cdn_tag(url: str, asset: Asset) -> str:
+    """The link of ``asset`` for a cdn page: npm file on jsDelivr with SRI, failure noted."""
+    src = cdn_url(asset)
+    attrs = (f' integrity="{sri_hash(asset.path)}" crossorigin="anonymous"'
+             if src is not None and asset.path is not None else "")
+    src = src or url
+    onerror = ' onerror="gpLibFailed(this)"'
+    if asset.kind == "js":
+        return f'<script src="{html_lib.escape(src)}"{attrs}{onerror}></script>'
+    return f'<link rel="stylesheet" href="{html_lib.escape(src)}"{attrs}{onerror}/>'
+
+
+def own_asset(name: str) -> str:
+    """Inline ``<script>``/``<style>`` of the project's own page code ``static/gp/<name>``.
+
+    Used in both modes (the files are on no CDN); the same escaping as for vendored files.
+    """
+    path = f"gp/{name}"
+    if not (STATIC_DIR / path).is_file():
+        raise InputError(f"{path} fehlt in {STATIC_DIR}; die Installation ist unvollständig.")
+    return _inline_tag(path, "css" if name.endswith(".css") else "js")
+
+
 def _default_icon_fix() -> str:
     """Point ``L.Icon.Default`` at ``data:`` URIs (Leaflet guesses image paths from its CSS URL)."""
     img = STATIC_DIR / "leaflet-1.9.3" / "dist" / "images"
@@ -314,7 +396,8 @@ def inline_assets(
     mode
         ``"offline"``: replace each known CDN link by an inline copy of the vendored file and
         raise for any other external JavaScript/CSS/image. ``"cdn"``: keep the links (small
-        file, needs the network) and only prune.
+        file, needs the network) and only prune; vendored libraries are linked from jsDelivr's
+        npm mirror with SRI hashes, and a notice script reports libraries that fail to load.
     prune
         Drop the links of libraries the page does not use (see :data:`ASSETS`).
     keep
@@ -357,7 +440,7 @@ def inline_assets(
             continue
         seen.add(url)
         if mode == "cdn":
-            out.append(m.group(0))
+            out.append(_cdn_tag(url, asset))
             continue
         if asset.path is None:
             raise InputError(
@@ -369,6 +452,11 @@ def inline_assets(
             out.append(_default_icon_fix())
     out.append(page[last:])
     result = "".join(out)
+    if mode == "cdn" and seen:
+        notice = _NOTICE_SCRIPT % json.dumps(CDN_NOTICE, ensure_ascii=False)
+        head = re.search(r"<head\b[^>]*>", result, re.IGNORECASE)
+        at = head.end() if head else 0
+        result = result[:at] + "\n" + notice + result[at:]
     if mode == "offline":
         remaining = external_resources(result)
         if remaining:

@@ -14,15 +14,18 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import results
 from .._errors import LayerError
 from ..data.catalog import Catalog, LayerSchema, default_catalog
+from ..data.pack import NOT_GIVEN
 from ..data.synthetic import SYNTHETIC_NOTE
-from ..labels import fmt_date, fmt_int, fmt_number, fmt_percent
+from ..labels import NumberFormat, column_label, fmt_date, fmt_int, fmt_number, fmt_percent
 from ..privacy import DEFAULT_K
 from .styles import LayerStyle, style_for
 from .webmap import Atlas
@@ -39,8 +42,26 @@ def _source(atlas: Atlas, schema: LayerSchema) -> None:
     atlas.add_source(schema.label, f"{schema.source}; {schema.licence}")
 
 
-def _km2(v: object) -> str:
-    return fmt_number(v, 2, unit="km²")
+_km2 = NumberFormat(2, "km²")
+_q = NumberFormat(3)
+_three = NumberFormat(3)
+
+
+def _given(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "" if text in ("", NOT_GIVEN) else text
+
+
+def _meta(*, basis: str = "", date: object = None, source: str = "",
+          licence: str = "") -> dict[str, str]:
+    """The lines under a tooltip: Bezugsraum, Stand, Quelle (missing ones left out)."""
+    src = "; ".join(t for t in (_given(source), _given(licence)) if t)
+    return {k: v for k, v in (("Bezugsraum", basis), ("Stand", fmt_date(_given(date))),
+                              ("Quelle", src)) if v}
+
+
+def _schema_meta(schema: LayerSchema, basis: str = "") -> dict[str, str]:
+    return _meta(basis=basis, date=schema.date, source=schema.source, licence=schema.licence)
 
 
 def add_styled(
@@ -54,8 +75,13 @@ def add_styled(
     note: str | None = None,
     show: bool = True,
     search_field: str | None = None,
+    **extra: Any,
 ) -> None:
-    """Draw ``frame`` with ``style`` (polygons or points) on ``atlas``."""
+    """Draw ``frame`` with ``style`` (polygons or points) on ``atlas``.
+
+    ``extra`` goes to :meth:`Atlas.add_polygons` / :meth:`Atlas.add_points` (``attributes``,
+    ``meta``, ``search_kind``, …).
+    """
     geom_types = set(frame.geom_type.dropna())
     if geom_types <= {"Point", "MultiPoint"}:
         styles = {c.value: (c.color, c.symbol or "•") for c in style.categories}
@@ -63,18 +89,23 @@ def add_styled(
         shown = frame.copy()
         if style.column is not None:
             shown["_kategorie"] = shown[style.column].map(labels).fillna("sonstige")
+        for key in ("search_aliases", "key", "unit_layer", "row_note", "legend_note",
+                    "thematic"):
+            extra.pop(key, None)
         atlas.add_points(
             shown, name=name, group=group, tooltip=tooltip,
             category="_kategorie" if style.column is not None else None,
             styles={labels[k]: v for k, v in styles.items()},
-            show=show, legend_title=style.legend_title or name,
+            default_style=((style.fill or "#555555"), "•"),
+            show=show, legend_title=style.legend_title or name, note=note,
+            search_field=search_field, **extra,
         )
         return
     atlas.add_polygons(
         frame, name=name, group=group, tooltip=tooltip, note=note, color=style.stroke,
         weight=style.stroke_width, fill_color=style.fill, fill_opacity=style.fill_opacity,
         dash_array=style.dash, show=show, classification=style.classification,
-        legend_title=style.legend_title or name, search_field=search_field,
+        legend_title=style.legend_title or name, search_field=search_field, **extra,
     )
 
 
@@ -91,6 +122,28 @@ def _bezirk_of(cat: Catalog) -> Callable[[object], str]:
     return lambda b: labels.get(b, str(b))
 
 
+def _with_bezirk_label(cat: Catalog, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "bezirk" in frame and "bezirk_label" not in frame:
+        frame = frame.copy()
+        frame["bezirk_label"] = frame["bezirk"].map(_bezirk_of(cat))
+    return frame
+
+
+def _named_units(cat: Catalog) -> list[str]:
+    """Units named in the pack's city-level tables (e.g. a council paper's list), in order."""
+    names: list[str] = []
+    for table in cat.table_names():
+        try:
+            if cat.table_meta(table)["unit"] is not None:
+                continue
+            frame = cat.table(table)
+        except (LayerError, KeyError, ValueError, OSError):
+            continue
+        if "stadtteil" in frame:
+            names += [v for v in frame["stadtteil"].dropna().astype(str) if v not in names]
+    return names
+
+
 def section_bezirk_werte(atlas: Atlas, cat: Catalog) -> None:
     """Units coloured by their Bezirk's share of the first group (official Bezirk figures)."""
     if not cat.pack.groups or "bezirk" not in cat.load(cat.unit.layer):
@@ -102,13 +155,15 @@ def section_bezirk_werte(atlas: Atlas, cat: Catalog) -> None:
         return
     cols = [c for c in ("bezirk", g.share_column, g.count, g.total) if c and c in stat]
     st = cat.load(cat.unit.layer).merge(stat[cols], on="bezirk", how="left")
-    st["bezirk_label"] = st["bezirk"].map(_bezirk_of(cat))
+    st = _with_bezirk_label(cat, st)
     tooltip = {"stadtteil": None, "bezirk_label": None, g.share_column: fmt_percent}
     tooltip.update({c: fmt_int for c in (g.count, g.total) if c and c in st})
     add_styled(
         atlas, st, style_for("gruppe_bezirk", st, _ctx(cat)),
         name=f"Anteil {g.label} (Bezirkswert)", group="Analyse", tooltip=tooltip,
         note=f"Bezirkswert: gilt für den ganzen Bezirk, nicht für den {cat.unit.label}.",
+        meta={"Bezugsraum": cat.pack.bezirk_label,
+              "Quelle": str(stat.attrs.get("quelle", ""))},
     )
     atlas.add_source(f"{g.label} je Bezirk", stat.attrs.get("quelle", ""))
 
@@ -119,7 +174,7 @@ def section_gruppe(atlas: Atlas, cat: Catalog) -> None:
         return
     g = cat.group()
     tm = cat.table_meta(g.table)
-    frame = cat.group_frame(g.name)
+    frame = _with_bezirk_label(cat, cat.group_frame(g.name))
     estimated = bool(tm["estimated"])
     name = f"Anteil {g.label} je {cat.unit.label}" + (" (Schätzung)" if estimated else "")
     tooltip = {"stadtteil": None, g.share_column: fmt_percent, g.count: fmt_int,
@@ -131,35 +186,35 @@ def section_gruppe(atlas: Atlas, cat: Catalog) -> None:
         group="Analyse", show=False, tooltip=tooltip,
         note=("Geschätzte Werte (kleinräumige Schätzung), keine amtliche Statistik."
               if estimated else None),
+        attributes={"bezirk_label": None},
+        meta=_meta(basis=cat.unit.label, date=tm["date"], source=tm["source"]),
+        row_note="hinweis" if "hinweis" in frame else None,
     )
     method = f" Methode: {tm['method']}" if tm["method"] else ""
     atlas.add_source(tm["label"], f"{tm['source']}, Stand {fmt_date(tm['date'])}.{method}")
 
 
-def _q(v: object) -> str:
-    return fmt_number(v, 3)
-
-
 def section_hotspots(atlas: Atlas, cat: Catalog) -> None:
     """Gi* hotspots and local Moran clusters with a q-value per unit."""
+    tm = cat.table_meta(cat.group().table) if cat.pack.groups else None
     for name, stat, q in (("hotspots", "gi_z", "gi_q"), ("lisa", "lisa_i", "lisa_q")):
         if name not in results.available(cat):
             continue
         info = results.meta(cat, name)
-        frame = results.compute(cat, name)
+        frame = _with_bezirk_label(cat, results.compute(cat, name))
         frame["rate_prozent"] = frame["value"] * 100
+        meta = _meta(basis=cat.unit.label, date=info["date"],
+                     source=f"{info['source']}; Daten: {tm['label']}" if tm else
+                     str(info["source"]))
         add_styled(
             atlas, frame, style_for(name, frame, _ctx(cat)), name=str(info["label"]),
             group="Analyse", show=False,
             tooltip={"stadtteil": None, "klasse": None, "rate_prozent": fmt_percent,
-                     stat: lambda v: fmt_number(v, 2), q: _q, "n_neighbours": None},
+                     stat: NumberFormat(2), q: _q, "n_neighbours": None},
             note=frame["hinweis"].iloc[0] if "hinweis" in frame else None,
+            attributes={"bezirk_label": None}, meta=meta,
         )
         atlas.add_source(str(info["label"]), str(info["method"]))
-
-
-def _three(v: object) -> str:
-    return fmt_number(v, 3)
 
 
 def section_index_table(atlas: Atlas, cat: Catalog) -> None:
@@ -194,58 +249,115 @@ def section_grundlagen(atlas: Atlas, cat: Catalog) -> None:
                    name=cat.schema("stadtgrenze").label)
         _source(atlas, cat.schema("stadtgrenze"))
     if "stadtbezirke" in cat.names():
-        bz = cat.load("stadtbezirke")
-        fields = {c: None for c in ("bezirk_roman", "bezirk_name") if c in bz}
-        if not fields:
-            fields = {"bezirk": None}
-        add_styled(atlas, bz, style_for("stadtbezirke", bz, ctx),
-                   name=cat.schema("stadtbezirke").label, tooltip={**fields, "flaeche_km2": _km2})
-        _source(atlas, cat.schema("stadtbezirke"))
+        bz = _with_bezirk_label(cat, cat.load("stadtbezirke"))
+        schema = cat.schema("stadtbezirke")
+        fields = {c: None for c in ("bezirk_label", "bezirk_name") if c in bz}
+        add_styled(atlas, bz, style_for("stadtbezirke", bz, ctx), name=schema.label,
+                   tooltip={**fields, "flaeche_km2": _km2}, search_field="bezirk_label",
+                   search_kind=cat.pack.bezirk_label,
+                   search_aliases=["bezirk_name"] if "bezirk_name" in bz else [],
+                   key="bezirk", meta=_schema_meta(schema))
+        _source(atlas, schema)
     st = cat.load(cat.unit.layer)
+    schema = cat.schema(cat.unit.layer)
     add_styled(
-        atlas, st, style_for("stadtteile", st, ctx), name=cat.schema(cat.unit.layer).label,
+        atlas, st, style_for("stadtteile", st, ctx), name=schema.label,
         tooltip={"stadtteil": None, "stadtteil_nr": None, "bezirk": _bezirk_of(cat),
                  "flaeche_km2": _km2},
-        search_field="stadtteil",
+        search_field="stadtteil", search_kind=cat.unit.label, key="stadtteil_nr",
+        unit_layer=True, meta=_schema_meta(schema),
     )
-    atlas.add_labels(st, "stadtteil", name=f"{cat.unit.label}-Namen")
-    _source(atlas, cat.schema(cat.unit.layer))
+    atlas.add_labels(st, "stadtteil", name=f"{cat.unit.label}-Namen",
+                     priority=_named_units(cat))
+    _source(atlas, schema)
 
 
 def section_jobcenter(atlas: Atlas, cat: Catalog) -> None:
-    """JobCenter areas, and the per-unit assignment audit where the pack has one."""
+    """JobCenter areas (named on the map and in the legend), and the per-unit assignment
+    audit where the pack has one."""
     if "jobcenter" not in cat.names():
         return
     jc = cat.load("jobcenter")
     schema = cat.schema("jobcenter")
-    fields = {c: None for c in ("jobcenter", "stadtteile", "n_teilweise") if c in jc}
-    add_styled(
-        atlas, jc, style_for("jobcenter", jc, _ctx(cat)), name=schema.label, show=False,
-        tooltip=fields, note=schema.description or None,
+    fields = {c: None for c in ("jobcenter", "stadtteile", "n_stadtteile", "n_teilweise")
+              if c in jc}
+    names = sorted(jc["jobcenter"].dropna().astype(str)) if "jobcenter" in jc else []
+    fg = atlas.add_polygons(
+        jc, name=schema.label, show=False, tooltip=fields, note=schema.description or None,
+        **_style_kwargs(style_for("jobcenter", jc, _ctx(cat))),
+        search_field="jobcenter" if names else None, search_kind=column_label("jobcenter"),
+        meta=_schema_meta(schema),
+        legend_note=f"{len(names)} Bereiche: {', '.join(names)}" if names else None,
     )
+    if names:
+        atlas.add_labels(jc, "jobcenter", name=f"{schema.label} (Namen)", layer=fg,
+                         css_class="gp-label gp-label-area")
     _source(atlas, schema)
     if "jobcenter_zuordnung" in cat.table_names():
-        zu = cat.unit_table("jobcenter_zuordnung")
+        zu = _with_bezirk_label(cat, cat.unit_table("jobcenter_zuordnung"))
         tm = cat.table_meta("jobcenter_zuordnung")
         add_styled(
             atlas, zu, style_for("jobcenter_zuordnung", zu, _ctx(cat)),
             name=f"{tm['label']} (Prüfbericht)", show=False,
             tooltip={"stadtteil": None, "jobcenter": None, "status_label": None},
-            note=tm["description"] or None,
+            note=tm["description"] or None, attributes={"bezirk_label": None},
+            meta=_meta(basis=cat.unit.label, date=tm["date"], source=tm["source"]),
         )
 
 
+def _style_kwargs(style: LayerStyle) -> dict[str, Any]:
+    return {"color": style.stroke, "weight": style.stroke_width, "fill_color": style.fill,
+            "fill_opacity": style.fill_opacity, "dash_array": style.dash,
+            "classification": style.classification,
+            "legend_title": style.legend_title or None}
+
+
+def _address(frame: pd.DataFrame, city: str) -> pd.Series | None:
+    """"Straße Nr., PLZ Stadt" from the columns a facility layer has (``None``: no street)."""
+    if "strasse" not in frame:
+        return None
+
+    def text(v: object) -> str:
+        return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip()
+
+    out = []
+    for _, row in frame.iterrows():
+        street = " ".join(t for t in (text(row.get("strasse")), text(row.get("hausnummer")))
+                          if t)
+        place = " ".join(t for t in (text(row.get("plz")), city if text(row.get("plz")) else "")
+                         if t)
+        out.append(", ".join(t for t in (street, place) if t) or None)
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+#: What one feature of a facility layer is called in the search box.
+_SINGULAR = {"kitas": "Kita", "schulen": "Schule", "begegnungsorte": "Begegnungsort"}
+
+
 def section_einrichtungen(atlas: Atlas, cat: Catalog) -> None:
-    """Kitas and schools as clustered markers with symbols by type."""
+    """Kitas and schools as clustered markers with symbols by type; popups with address,
+    status, Träger or Schulform and source."""
     for name in ("kitas", "schulen"):
         if name not in cat.names() or cat.schema(name).confidential:
             continue
-        frame = cat.load(name)
+        schema = cat.schema(name)
+        frame = _with_bezirk_label(cat, cat.load(name))
         style = style_for(name, frame, _ctx(cat))
-        fields = {c: None for c in ("name", "schulform", "traeger", "stadtteil") if c in frame}
-        add_styled(atlas, frame, style, name=cat.schema(name).label, tooltip=fields,
-                   show=False)
-        _source(atlas, cat.schema(name))
+        address = _address(frame, cat.city)
+        if address is not None:
+            frame["adresse"] = address
+        if style.column == "in_betrieb" and "in_betrieb" in frame:
+            frame["betriebsstatus"] = frame["in_betrieb"].map(
+                {c.value: c.label for c in style.categories})
+        order = ("name", "adresse", "betriebsstatus", "schulform", "schulstufe", "traeger",
+                 "betreuung", "stadtteil", "bezirk_label")
+        fields = {c: None for c in order if c in frame}
+        attributes = {c: None for c in ("in_betrieb", "plz") if c in frame}
+        add_styled(atlas, frame, style, name=schema.label, tooltip=fields, show=False,
+                   attributes=attributes, meta=_schema_meta(schema),
+                   search_field="name" if "name" in frame else None,
+                   search_kind=_SINGULAR.get(name, schema.label))
+        _source(atlas, schema)
 
 
 def section_vertraulich(atlas: Atlas, cat: Catalog) -> None:
@@ -255,7 +367,7 @@ def section_vertraulich(atlas: Atlas, cat: Catalog) -> None:
         schema = cat.schema(name)
         if not schema.confidential or schema.geometry_type != "Point":
             continue
-        counts = cat.load(name)  # the released form: counts per unit, suppressed
+        counts = _with_bezirk_label(cat, cat.load(name))  # released: counts per unit
         counts["anzahl_wert"] = counts["anzahl"].astype("float")
         base = "Projektwohnungen" if name == "projektwohnungen" else schema.label
         label = f"{base} je {cat.unit.label}"
@@ -264,13 +376,14 @@ def section_vertraulich(atlas: Atlas, cat: Catalog) -> None:
             atlas.add_notice(f"{base}: {SYNTHETIC_NOTE} – keine echten Standorte.")
         style = style_for("projektwohnungen_anzahl", counts, _ctx(cat))
         if name != "projektwohnungen":
-            style = replace(style, legend_title=f"{label}; vertraulich, < {DEFAULT_K} "
-                                                f"unterdrückt (grau)")
+            style = replace(style, legend_title=f"{label}; vertraulich")
         add_styled(
             atlas, counts, style, name=label, group="Analyse", show=False,
             tooltip={"stadtteil": None, "anzahl_text": None},
             note=SYNTHETIC_NOTE if schema.synthetic else
-            f"vertraulich: nur Anzahlen je {cat.unit.label}",
+            f"vertraulich: nur Anzahlen je {cat.unit.label}, unter {DEFAULT_K} unterdrückt",
+            attributes={"anzahl_wert": fmt_int, "bezirk_label": None},
+            meta=_schema_meta(schema, basis=cat.unit.label),
         )
         _source(atlas, schema)
 
@@ -294,10 +407,12 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
                     for b, v in zip(cover["bezirk"], cover["coverage_share"], strict=True))
     )
     ctx = _ctx(cat)
+    meta = _meta(basis="Radius 800 m", date=info["date"], source=str(info["source"]))
     add_styled(
         atlas, areas, style_for("einzugsbereiche", areas, ctx),
         name="Einzugsbereiche der Begegnungsräume (800 m)", group="Planung", show=False,
-        tooltip={"name": None, "stadtteil": None, "allocated_weight": fmt_int},
+        tooltip={"name": None, "stadtteil": None, "allocated_weight": fmt_int}, meta=meta,
+        note=("Nachfrage geschätzt" if info["estimated"] else None),
     )
     sites = sites.assign(erreicht=sites["allocated_weight"])
     hidden = sites.geometry.isna() | sites.geometry.is_empty
@@ -310,6 +425,8 @@ def section_begegnungsraeume(atlas: Atlas, cat: Catalog) -> None:
         atlas, sites, style_for("standorte", sites, ctx), name="Begegnungsräume (Vorschlag)",
         group="Planung", show=False,
         tooltip={"name": None, "art": None, "stadtteil": None, "erreicht": fmt_int},
+        meta=meta, search_field="name" if "name" in sites else None,
+        search_kind="Begegnungsraum (Vorschlag)",
     )
     atlas.add_source("Begegnungsräume (Vorschlag)", f"{summary}. Methode: {info['method']}")
 
@@ -410,7 +527,7 @@ def build_atlas(
     atlas = Atlas(
         title=f"Integrationsatlas {city}",
         subtitle=_subtitle(cat),
-        bounds=st, basemap=basemap,
+        bounds=st, basemap=basemap, search_placeholder=_search_placeholder(cat),
     )
     atlas.column_labels = results.column_labels(cat)
     for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
@@ -426,6 +543,16 @@ def build_atlas(
             warnings.warn(f"Atlas: Abschnitt „{title}“ ausgelassen ({reason})", UserWarning,
                           stacklevel=2)
     return atlas
+
+
+def _search_placeholder(cat: Catalog) -> str:
+    """"Suchen: Stadtteil, Stadtbezirk, Kita, Schule …" for the layers the search covers."""
+    kinds = [cat.unit.label]
+    if "stadtbezirke" in cat.names():
+        kinds.append(cat.pack.bezirk_label)
+    kinds += [_SINGULAR[n] for n in ("kitas", "schulen") if n in cat.names()
+              and not cat.schema(n).confidential]
+    return f"Suchen: {', '.join(kinds)} …"
 
 
 def _subtitle(cat: Catalog) -> str:

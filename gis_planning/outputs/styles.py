@@ -15,10 +15,15 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from .._defaults import DEFAULT_K
 from .._errors import InputError
 from ..labels import fmt_number
 
 __all__ = [
+    "BREWER",
+    "MIN_DELTA_E",
+    "MIN_DELTA_E_CVD",
+    "MISSING_COLOR",
     "PALETTES",
     "SCHEME_LABELS",
     "STYLES",
@@ -31,12 +36,45 @@ __all__ = [
     "style_for",
 ]
 
-#: ColorBrewer sequential palettes (3 to 7 classes), colour-blind safe.
-PALETTES = {
-    "YlOrRd": ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
-    "Blues": ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"],
-    "Purples": ["#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#4a1486"],
+#: ColorBrewer's own k-class sequential sets (Brewer, Harrower & Penn State, colorbrewer2.org,
+#: Apache-2.0), name -> k -> colours. Only the sets that pass the colour-blind check of the
+#: tests are kept (``tests/test_styles.py``: smallest CIEDE2000 difference between adjacent
+#: classes at least :data:`MIN_DELTA_E_CVD` under simulated deuteranopia and protanopia,
+#: Machado et al. 2009), so a map never has more classes than its readers can tell apart.
+BREWER: dict[str, dict[int, tuple[str, ...]]] = {
+    "YlOrRd": {
+        3: ("#ffeda0", "#feb24c", "#f03b20"),
+        4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
+        5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
+    },
+    "YlOrBr": {
+        3: ("#fff7bc", "#fec44f", "#d95f0e"),
+        4: ("#ffffd4", "#fed98e", "#fe9929", "#cc4c02"),
+        5: ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404"),
+    },
+    "Purples": {
+        3: ("#efedf5", "#bcbddc", "#756bb1"),
+        4: ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#6a51a3"),
+        5: ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"),
+    },
+    "PuBu": {
+        3: ("#ece7f2", "#a6bddb", "#2b8cbe"),
+        4: ("#f1eef6", "#bdc9e1", "#74a9cf", "#0570b0"),
+        5: ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"),
+    },
 }
+
+#: Smallest CIEDE2000 difference between adjacent classes under simulated deuteranopia and
+#: protanopia (Machado et al. 2009, severity 1) that every palette in :data:`BREWER` keeps;
+#: normal vision keeps at least :data:`MIN_DELTA_E`.
+MIN_DELTA_E_CVD = 8.0
+MIN_DELTA_E = 10.0
+
+#: The largest set of each palette (kept for code that lists the colours of a palette).
+PALETTES = {name: list(sets[max(sets)]) for name, sets in BREWER.items()}
+
+#: Colour and default legend text of missing values (no data, suppressed).
+MISSING_COLOR = "#cccccc"
 
 #: German names of the classification schemes (legend and QGIS style).
 SCHEME_LABELS = {
@@ -50,7 +88,13 @@ SCHEME_LABELS = {
 
 @dataclass(frozen=True)
 class Classification:
-    """Class breaks of a choropleth, shared by the HTML legend and the QGIS style."""
+    """Class breaks of a choropleth, shared by the HTML legend and the QGIS style.
+
+    ``bins`` are the upper bounds of the classes on the raw values (a value ``v`` is in the
+    first class with ``v <= bins[i]``); ``labels`` say the same in the numbers users read
+    (rounded to ``decimals``): ``"1,1 – 1,4 %"``, ``"über 1,4 – 2,6 %"``. ``missing_label``
+    names the grey class of missing values (e.g. ``"< 5 unterdrückt"``).
+    """
 
     column: str
     scheme: str
@@ -60,12 +104,19 @@ class Classification:
     labels: tuple[str, ...]
     decimals: int = 1
     unit: str = ""
+    missing_label: str = "keine Angabe"
+    missing_color: str = MISSING_COLOR
+
+    def class_of(self, value: float | None) -> int | None:
+        """Index of the class of ``value`` (``None`` when it is missing)."""
+        if value is None or pd.isna(value):
+            return None
+        idx = int(np.searchsorted(self.bins, float(value), side="left"))
+        return min(idx, len(self.colors) - 1)
 
     def color_of(self, value: float | None) -> str:
-        if value is None or pd.isna(value):
-            return "#cccccc"
-        idx = int(np.searchsorted(self.bins, value, side="left"))
-        return self.colors[min(idx, len(self.colors) - 1)]
+        idx = self.class_of(value)
+        return self.missing_color if idx is None else self.colors[idx]
 
 
 def classify(
@@ -76,50 +127,77 @@ def classify(
     palette: str = "YlOrRd",
     decimals: int = 1,
     unit: str = "",
+    missing_label: str = "keine Angabe",
 ) -> Classification:
     """Classify ``values`` with mapclassify and return breaks, colours and German labels.
 
-    ``scheme`` is a mapclassify class name (``"NaturalBreaks"``, ``"Quantiles"``,
-    ``"FisherJenks"``, ``"EqualInterval"``). ``k`` is reduced to the number of distinct values
-    when there are fewer.
+    Parameters
+    ----------
+    values
+        Numbers (missing values get the grey class ``missing_label``).
+    scheme
+        mapclassify class name: ``"NaturalBreaks"``, ``"Quantiles"``, ``"FisherJenks"``,
+        ``"EqualInterval"``.
+    k
+        Number of classes; reduced to the number of distinct shown values and to the largest
+        set of ``palette`` in :data:`BREWER` (5).
+    palette
+        A name in :data:`BREWER`; the classes get ColorBrewer's own ``k``-class set.
+    decimals, unit
+        How the values are shown (legend and tooltips): ``fmt_number(v, decimals)``.
+
+    Notes
+    -----
+    The classes are computed on the values as users read them (rounded to ``decimals``), so
+    a value shown as "1,4 %" is never in a class whose label starts above 1,4. Labels are
+    half-open intervals in those numbers: the first class "min – b1", then "über b1 – b2",
+    … ; ``bins`` are the matching bounds on the raw values (``b + 0.5 * 10**-decimals``).
+    Natural breaks are computed exactly and deterministically with Fisher-Jenks
+    (mapclassify's ``NaturalBreaks`` is a randomly started k-means).
     """
     vals = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
     if vals.size == 0:
-        raise InputError("cannot classify: the column has no numeric values.")
-    k = max(1, min(k, len(np.unique(vals)), len(PALETTES[palette])))
+        raise InputError("Klassenbildung nicht möglich: die Spalte enthält keine Zahlen.")
     if not hasattr(mapclassify, scheme):
         raise InputError(
-            f"unknown classification scheme {scheme!r}; use NaturalBreaks, Quantiles, "
-            f"FisherJenks or EqualInterval."
+            f"unbekanntes Klassifikationsverfahren {scheme!r}; möglich sind NaturalBreaks, "
+            "Quantiles, FisherJenks und EqualInterval."
         )
-    # Natural breaks are computed exactly and deterministically with Fisher-Jenks
-    # (mapclassify's NaturalBreaks is a randomly started k-means).
+    if palette not in BREWER:
+        raise InputError(f"unbekannte Farbreihe {palette!r}; möglich: {', '.join(BREWER)}.")
+    shown = np.round(vals, decimals)
+    k = max(1, min(k, len(np.unique(shown)), max(BREWER[palette])))
     algo = "FisherJenks" if scheme == "NaturalBreaks" else scheme
-    cls = getattr(mapclassify, algo)(vals, k=k) if k > 1 else None
-    bins = tuple(float(b) for b in cls.bins) if cls is not None else (float(vals.max()),)
-    k = len(bins)
+    if k > 1:
+        upper = np.unique(np.round(getattr(mapclassify, algo)(shown, k=k).bins, decimals))
+    else:
+        upper = np.array([shown.max()])
+    upper = upper[upper >= shown.min()]
+    k = len(upper)
+    half = 0.5 * 10.0**-decimals
+    bins = tuple(float(b) + half for b in upper)
     colors = tuple(_palette(palette, k))
-    lower = float(vals.min())
+    suffix = f" {unit}" if unit else ""
+    lo = float(shown.min())
     labels = []
-    for i, upper in enumerate(bins):
-        lo = lower if i == 0 else bins[i - 1]
-        sep = "–"
-        labels.append(
-            f"{fmt_number(lo, decimals)} {sep} {fmt_number(upper, decimals)}"
-            + (f" {unit}" if unit else "")
-        )
+    for i, up in enumerate(upper):
+        if i == 0:
+            text = (fmt_number(lo, decimals) if lo == up
+                    else f"{fmt_number(lo, decimals)} – {fmt_number(up, decimals)}")
+        else:
+            text = f"über {fmt_number(upper[i - 1], decimals)} – {fmt_number(up, decimals)}"
+        labels.append(text + suffix)
     return Classification(values.name or "", scheme, k, bins, colors, tuple(labels),
-                          decimals, unit)
+                          decimals, unit, missing_label)
 
 
 def _palette(name: str, k: int) -> list[str]:
-    full = PALETTES[name]
-    if k >= len(full):
-        return full[:k]
-    idx = np.round(np.linspace(0, len(full) - 1, k)).astype(int)
-    return [full[i] for i in idx]
-
-
+    """ColorBrewer's ``k``-class set of ``name`` (for 1 or 2 classes: from the 3-class set)."""
+    sets = BREWER[name]
+    if k in sets:
+        return list(sets[k])
+    three = sets[3]
+    return [three[1]] if k == 1 else [three[0], three[2]]
 
 
 @dataclass(frozen=True)
@@ -166,16 +244,23 @@ class CategoryClassification:
     values: tuple[object, ...]
     scheme: str = "Kategorien"
     unit: str = ""
+    missing_label: str = "keine Angabe"
+    missing_color: str = MISSING_COLOR
 
     @property
     def k(self) -> int:
         return len(self.values)
 
-    def color_of(self, value: object) -> str:
-        for v, c in zip(self.values, self.colors, strict=True):
+    def class_of(self, value: object) -> int | None:
+        """Index of the category of ``value`` (``None``: none of them)."""
+        for i, v in enumerate(self.values):
             if v == value:
-                return c
-        return "#cccccc"
+                return i
+        return None
+
+    def color_of(self, value: object) -> str:
+        idx = self.class_of(value)
+        return self.missing_color if idx is None else self.colors[idx]
 
 
 def categories_classification(column: str, cats: tuple[Category, ...]) -> CategoryClassification:
@@ -233,11 +318,13 @@ SCHUL_CATEGORIES = (
 def _graduated(column: str | Callable[[StyleContext], str], *, scheme: str, k: int,
                palette: str, unit: str = "", decimals: int = 1,
                title: str | Callable[[StyleContext], str] = "", stroke: str = "#666666",
-               width: float = 0.6) -> Callable[[pd.DataFrame, StyleContext], LayerStyle]:
+               width: float = 0.6, missing_label: str = "keine Angabe",
+               ) -> Callable[[pd.DataFrame, StyleContext], LayerStyle]:
     def make(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
         col = column(ctx) if callable(column) else column
         cls = classify(frame[col].astype(float).rename(col), scheme=scheme, k=k,
-                       palette=palette, unit=unit, decimals=decimals)
+                       palette=palette, unit=unit, decimals=decimals,
+                       missing_label=missing_label)
         return LayerStyle(kind="graduated", column=col, classification=cls,
                           stroke=stroke, stroke_width=width, fill_opacity=0.75,
                           legend_title=title(ctx) if callable(title) else title)
@@ -359,7 +446,7 @@ STYLES: dict[str, Callable[[pd.DataFrame, StyleContext], LayerStyle]] = {
         "anzahl_wert", scheme="Quantiles", k=4, palette="Purples", decimals=0,
         title=lambda ctx: f"Projektwohnungen je {ctx.unit_label}"
         + (" (synthetisch / Demonstrationsdaten)" if "projektwohnungen" in ctx.synthetic
-           else "") + "; < 5 unterdrückt (grau)", width=0.5),
+           else ""), width=0.5, missing_label=f"< {DEFAULT_K} unterdrückt"),
 }
 
 
