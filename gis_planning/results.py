@@ -788,4 +788,9 @@ def column_labels(cat: Catalog) -> dict[str, str]:
             out[g.count] = f"Personen ({g.label})"
             out[f"lq_{g.count}"] = f"Lokationsquotient ({g.label})"
         out[g.share_column] = f"Anteil {g.label} (%)"
+    for c in cat.pack.comparisons.values():
+        for name in c.names:
+            out[f"anteil_{name}_prozent"] = f"Anteil {name} (%)"
+    if cat.pack.comparisons:
+        out["veraenderung_pp"] = "Veränderung (Prozentpunkte)"
     return out
