@@ -191,7 +191,7 @@ def hotspot_layer(
     weights: str = "queen",
     k: int = 8,
     distance: float | None = None,
-    permutations: int = 999,
+    permutations: int | str = "auto",
     seed: int = 0,
     min_population: float = 300,
     smoothing: str | None = "eb",
@@ -199,25 +199,31 @@ def hotspot_layer(
 ) -> gpd.GeoDataFrame:
     """Gi* (``method="gi"``) or local Moran (``"lisa"``) hotspots of ``column``.
 
-    ``source`` is a result or catalogue layer with polygons. With ``denominator`` the rate
-    ``column / denominator`` is analysed (empirical-Bayes smoothed with ``smoothing="eb"``)
-    and units under ``min_population`` are reported "zu klein". With ``cell_size`` (metres) the
-    counts are first moved to a square grid by area-weighted interpolation (totals kept).
+    ``source`` is a result or catalogue layer with polygons whose rows carry their own data
+    (Stadtteile, or a layer of real grid cells such as a census grid). With ``denominator``
+    the rate ``column / denominator`` is analysed (empirical-Bayes smoothed with
+    ``smoothing="eb"``) and units under ``min_population`` are reported "zu klein".
+    ``permutations="auto"`` chooses a count with which a unit can reach FDR 5 % (see
+    :func:`gis_planning.analysis.hotspots.auto_permutations`). ``cell_size`` (a grid filled
+    from the polygon values) is refused: copied values are not independent observations.
     """
     from .analysis import hotspots
 
     if method not in ("gi", "lisa"):
         raise InputError(f"`method` must be 'gi' (Getis-Ord Gi*) or 'lisa' (local Moran), "
                          f"not {method!r}.")
+    if cell_size is not None:
+        raise InputError(
+            "Hotspot-Tests auf einem Raster, das aus den Werten der Polygone gefüllt wird, "
+            "sind nicht zulässig (--grid): jede Zelle erhielte eine flächenanteilige Kopie "
+            "des Stadtteilwerts, und Kopien sind keine unabhängigen Beobachtungen. Der Test "
+            "hielte sie für Bestätigungen und fände Hotspots, wo keine sind (auf Daten ohne "
+            "räumliches Muster rund ein Drittel der Zellen). Testen Sie die Stadtteile selbst "
+            "(ohne --grid) oder eine Schicht mit echten Zellwerten, z. B. ein Zensus-Gitter, "
+            "über --layer."
+        )
     frame = _analysis_source(cat, source)
     estimated = "geschaetzt" in frame and bool(frame["geschaetzt"].any())
-    if cell_size:
-        from .analysis.grid import grid
-        from .analysis.interpolate import area_interpolate
-
-        cells = grid(frame, cell_size=cell_size, clip=True)
-        extensive = [c for c in (column, denominator) if c]
-        frame = area_interpolate(frame, cells, extensive=extensive).result
     fn = hotspots.getis_ord if method == "gi" else hotspots.local_moran
     out = fn(
         frame, column, weights=weights, k=k, distance=distance, permutations=permutations,
@@ -402,15 +408,17 @@ RESULTS: dict[str, ResultSpec] = {
             lambda cat: hotspot_layer(cat, method="gi"),
             source="berechnet aus der Stadtteil-Tabelle",
             method="Getis-Ord Gi* (binär, mit Selbstbezug), Queen-Nachbarschaft, bedingte "
-            "Permutation (999, seed=0), zweiseitig, Benjamini-Hochberg-q je Stadtteil, "
-            "EB-geglättete Rate, unter 300 Einw. 'zu klein'.", estimated=True,
+            "Permutation (Anzahl so gewählt, dass ein Stadtteil FDR 5 % erreichen kann, "
+            "seed=0), zweiseitig, Benjamini-Hochberg-q je Stadtteil, EB-geglättete Rate, "
+            "unter 300 Einw. 'zu klein', ohne Nachbarn 'keine Nachbarn'.", estimated=True,
         ),
         ResultSpec(
             "lisa", "Lokales Moran's I (12 Hauptherkunftsländer)",
             lambda cat: hotspot_layer(cat, method="lisa"),
             source="berechnet aus der Stadtteil-Tabelle",
             method="Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, bedingte "
-            "Permutation (999, seed=0), FDR 5 %.", estimated=True,
+            "Permutation (Anzahl so gewählt, dass ein Stadtteil FDR 5 % erreichen kann, "
+            "seed=0), FDR 5 %.", estimated=True,
         ),
         ResultSpec(
             "standorte", "Begegnungsräume: vorgeschlagene Standorte", _standorte,

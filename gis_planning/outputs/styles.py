@@ -221,6 +221,7 @@ GI_CATEGORIES = (
     Category("Kältepunkt (signifikant, FDR 5 %)", "#2c7fb8",
              "Kältepunkt (signifikant, FDR 5 %)"),
     Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("keine Nachbarn", "#ffffff", "keine Nachbarn (nicht getestet)"),
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 LISA_CATEGORIES = (
@@ -229,6 +230,7 @@ LISA_CATEGORIES = (
     Category("Hoch-Niedrig", "#fdae61", "Hoch-Niedrig"),
     Category("Niedrig-Hoch", "#abd9e9", "Niedrig-Hoch"),
     Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("keine Nachbarn", "#ffffff", "keine Nachbarn (nicht getestet)"),
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 
