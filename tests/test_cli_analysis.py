@@ -254,3 +254,16 @@ def test_theil_h_with_an_absent_group_in_a_scope():
     assert out.loc[1, "theil_h"] == pytest.approx(two.loc["Stadt", "theil_h"])
     assert out.loc[1, "theil_h"] > 0
     assert list(out.index) == ["Stadt", 1, 2]  # Bezirke sorted as numbers
+
+
+def test_segregation_bandwidth_below_the_stadtteil_spacing_is_refused(run, catalog):
+    # no two Stadtteil centroids lie within 500 m: the "spatial" run used to equal the
+    # aspatial one byte for byte
+    res = run("segregation", "--distance", "500")
+    assert res.exit_code == 2
+    assert "kleinste Abstand" in res.output and "mindestens --distance 1020" in res.output
+    table = results.segregation_table(catalog, distance=3500, n_simulations=0)
+    assert (table["bandwidth_m"] == 3500).all() and (table["kernel"] == "triangular").all()
+    flat = results.segregation_table(catalog, n_simulations=0)
+    assert not np.allclose(table["dissimilarity"], flat["dissimilarity"])
+    assert (flat["dissimilarity_random"] > 0).all()  # expected D under random allocation
