@@ -234,12 +234,20 @@ LISA_CATEGORIES = (
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 
+#: Status classes of a status index (MSS wording), best first; units without index last.
+STATUS_CATEGORIES = (
+    Category("hoch", "#1a9641", "Status hoch"),
+    Category("mittel", "#d9ef8b", "Status mittel"),
+    Category("niedrig", "#fdae61", "Status niedrig"),
+    Category("sehr niedrig", "#d7191c", "Status sehr niedrig"),
+)
+
 
 def _categorized_polygons(column: str, cats: tuple[Category, ...], title: str):
     def make(frame: pd.DataFrame) -> LayerStyle:
         present = set(frame[column]) if column in frame else set()
         extra = tuple(Category(v, "#cccccc", str(v)) for v in sorted(present, key=str)
-                      if v not in {c.value for c in cats})
+                      if v not in {c.value for c in cats} and pd.notna(v))
         allc = cats + extra
         return LayerStyle(kind="categorized", column=column, categories=allc,
                           classification=categories_classification(column, allc),
@@ -276,6 +284,8 @@ STYLES: dict[str, Callable[[pd.DataFrame], LayerStyle]] = {
     "lisa": _categorized_polygons(
         "klasse", LISA_CATEGORIES, "Lokales Moran's I – Anteil 12 Hauptherkunftsländer "
         "(FDR 5 %)"),
+    "status_index": _categorized_polygons(
+        "status_class", STATUS_CATEGORIES, "Sozialer Status (Statusindex, ohne Index: grau)"),
     "segregation_lokal": _graduated(
         "lq_herkunft12_anzahl", scheme="NaturalBreaks", k=5, palette="YlOrRd", decimals=2,
         title="Lokationsquotient 12 Hauptherkunftsländer (Schätzung)"),
