@@ -298,6 +298,9 @@ def siting(
 ):
     """Solve a meeting-space scenario on the catalogue; return ``(SitingResult, demand)``.
 
+    ``time_limit`` (seconds) bounds HiGHS; a stopped solve is reported with its gap
+    (``summary.optimal`` False, ``summary.gap``).
+
     Demand: the Stadtteil table's 12-origin population on a ``cell_size`` grid (weighted by
     ``hotspot_factor`` in Gi* hotspots); candidates: :func:`planning.candidate_sites`.
     """

@@ -267,3 +267,17 @@ def test_segregation_bandwidth_below_the_stadtteil_spacing_is_refused(run, catal
     flat = results.segregation_table(catalog, n_simulations=0)
     assert not np.allclose(table["dissimilarity"], flat["dissimilarity"])
     assert (flat["dissimilarity_random"] > 0).all()  # expected D under random allocation
+
+
+def test_site_summary_line_is_honest_and_survives_quiet(run):
+    res = run("-q", "site", "--model", "pmedian", "--p", "9", "--cell-size", "1000")
+    assert res.exit_code == 0, res.output
+    first = res.output.splitlines()[0]
+    assert first.startswith("p-Median, beweisbar optimal (HiGHS): 9 Standorte; mittlere "
+                            "Entfernung")
+    assert "größte" in first and "Radius" not in first
+    res = run("-q", "site", "--model", "lscp", "--radius", "800", "--cell-size", "1000")
+    first = res.output.splitlines()[0]
+    assert first.startswith("LSCP, beweisbar optimal") and "erreicht kein Kandidat" in first
+    helptext = run("site", "--help").output
+    assert "Solved to proven optimality" not in helptext and "heuristisch" in helptext

@@ -202,6 +202,9 @@ def _assemble(
     alloc_mask = alloc_j >= 0
     wa = served_w[alloc_mask]
     mean_d = float((wa * dist[alloc_mask]).sum() / wa.sum()) if wa.sum() > 0 else float("nan")
+    reached = alloc_mask & (w > 0)
+    max_d = float(dist[reached].max()) if reached.any() else float("nan")
+    uncoverable_w = float(w[~coverable].sum())
     if model == "mclp":
         objective = covered_w
     elif model == "lscp":
@@ -225,6 +228,7 @@ def _assemble(
         n_sites=int(chosen.sum()), n_fixed=int(inst.fixed.sum()), n_demand=n, n_candidates=m,
         n_uncoverable=int((~coverable).sum()), total_weight=total, covered_weight=covered_w,
         coverage_share=covered_w / total if total > 0 else float("nan"), mean_distance=mean_d,
+        max_distance=max_d, uncoverable_weight=uncoverable_w,
         runtime_s=time.perf_counter() - t0)
     logger.info("%s solved: %s", model, summary)
     return SitingResult(sites=sites, allocation=allocation, catchments=catch, summary=summary)

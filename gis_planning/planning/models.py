@@ -57,7 +57,8 @@ class SitingSummary:
     method : str
         ``"milp"`` (HiGHS branch and bound) or ``"greedy"`` (heuristic with bound).
     status : str
-        ``"optimal"``, ``"time_limit"`` (best solution found, gap > 0) or ``"heuristic"``.
+        ``"optimal"`` (proven), ``"time_limit"`` (best solution when the time limit stopped
+        the solver, ``gap`` > 0) or ``"heuristic"`` (greedy, or not proven; see ``gap``).
     optimal : bool
         True if the solution is proven optimal (gap within HiGHS' tolerance).
     objective : float
@@ -81,6 +82,11 @@ class SitingSummary:
     mean_distance : float
         Weighted mean distance (m) from a demand unit to its allocated site, over allocated
         demand.
+    max_distance : float
+        Largest distance (m) from a demand unit with weight to its allocated site.
+    uncoverable_weight : float
+        Demand weight that no candidate reaches within ``radius`` (0 for p-median): no
+        choice of sites can serve it.
     runtime_s : float
         Wall time of the whole call in seconds (model building and solving).
     """
@@ -104,6 +110,8 @@ class SitingSummary:
     covered_weight: float
     coverage_share: float
     mean_distance: float
+    max_distance: float
+    uncoverable_weight: float
     runtime_s: float
 
     def to_series(self) -> pd.Series:

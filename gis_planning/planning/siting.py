@@ -5,11 +5,14 @@ candidates are any point layer (schools, Kitas, existing Begegnungsorte). Existi
 forced into the solution (``fixed=``), sites can carry a capacity (``capacity=``) and a rule
 "at least one site per Bezirk" can be imposed (``group=``).
 
-Every model is written as a mixed-integer programme and solved to proven optimality with HiGHS
-through :func:`scipy.optimize.milp`. The coverage structure is built sparsely
-(:meth:`scipy.spatial.cKDTree.query_ball_point`) and reduced before it is handed to HiGHS.
-Instances above ``milp_limit`` constraint-matrix nonzeros are solved by a greedy heuristic that
-reports a proven bound on the optimum (see each function's Notes).
+Every model is written as a mixed-integer programme and solved with HiGHS (through
+:func:`scipy.optimize.milp` or highspy). The coverage structure is built sparsely
+(:meth:`scipy.spatial.cKDTree.query_ball_point`) and reduced before it is handed to HiGHS; the
+p-median is solved by Benders cuts of the radius formulation (:mod:`.pmedian`), which proves
+city-sized instances optimal in seconds. Coverage instances above ``milp_limit`` nonzeros are
+solved by a greedy heuristic that reports a proven bound; a time limit stops HiGHS with the
+best solution and its bound. ``summary.optimal``, ``summary.status`` and ``summary.gap`` say
+which of these happened: a result is called optimal only when it is proven.
 
 The analysis does no I/O and draws nothing; :class:`SitingResult` holds GeoDataFrames in the CRS
 of the inputs.
@@ -309,10 +312,20 @@ def solve_pmedian(
     -----
     Hakimi (1964), ReVelle & Swain (1970): :math:`\\min \\sum_{{ij}} w_i d_{{ij}} z_{{ij}}` s.t.
     :math:`\\sum_j z_{{ij}} = 1`, :math:`z_{{ij}} \\le x_j`, :math:`\\sum_j x_j = p`, fixed and
-    group rules as in :func:`solve_mclp`, :math:`z` continuous (integral at an optimum without
-    capacities). The capacitated variant adds :math:`\\sum_i w_i z_{{ij}} \\le c_j x_j` and may
-    split a unit between sites. Greedy heuristic (add the site with the largest reduction of
-    total weighted distance): ``bound`` is the weak lower bound
+    group rules as in :func:`solve_mclp`. Without capacities it is solved by Benders
+    decomposition of the radius formulation (Elloumi 2010; Duran-Mateluna, Ales & Elloumi
+    2023): a master over the sites ``x`` and one variable :math:`\\theta_i` per unit
+    minimises :math:`\\sum_i w_i \\theta_i` subject to cuts
+    :math:`\\theta_i \\ge D - \\sum_{{j: d_{{ij}} < D}} (D - d_{{ij}}) x_j`, valid for every
+    level :math:`D` (if the nearest open site is at least :math:`D` away the right side is
+    at most :math:`D`; otherwise it is at most that site's distance). Cuts are added at the
+    fractional LP solutions first, then at integer solutions, until the true cost of the
+    best sites equals the master's lower bound: that equality is the proof of optimality
+    (3,574 cells x 521 candidates, p = 9: 10,084 cuts, about 10 s). The capacitated
+    variant adds :math:`\\sum_i w_i z_{{ij}} \\le c_j x_j`, may split a unit between sites and
+    is solved on each unit's nearest candidates with a checked tail (see
+    :func:`gis_planning.planning.pmedian._pmedian_core`). Greedy heuristic (add the site with
+    the largest reduction of total weighted distance): ``bound`` is the weak lower bound
     :math:`\\sum_i w_i \\min_j d_{{ij}}`, so the reported gap overstates the true one.
     """
     t0 = time.perf_counter()
