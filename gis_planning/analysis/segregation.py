@@ -321,7 +321,7 @@ def check_bandwidth(
     ------
     InputError
         If ``distance`` does not exceed the closest spacing: the smoothed counts would equal
-        the raw counts and the "spatial" index the aspatial one (on Essen's Stadtteile no
+        the raw counts and the "spatial" index the aspatial one (on one city's 50 Stadtteile no
         centroid lies within 500 m of another).
     """
     xy = _centroids(data)
