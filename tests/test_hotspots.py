@@ -12,6 +12,7 @@ import shapely
 from scipy import sparse
 
 from gis_planning._errors import CRSError, InputError, SchemaError
+from gis_planning.analysis import _permutation
 from gis_planning.analysis import hotspots as hs
 from gis_planning.analysis.weights import knn_weights, queen_weights
 
@@ -153,7 +154,7 @@ def test_sorted_scheme_matches_brute_force_of_same_draws():
         lam = perms * k / n
         extra = int(np.ceil(4 * lam + 8 * np.sqrt(lam) + 20))
         while True:
-            draws = hs._distinct_rows(r, n, perms + extra, k)
+            draws = _permutation._distinct_rows(r, n, perms + extra, k)
             if np.bincount(draws.ravel(), minlength=n).max() <= extra:
                 break
             extra *= 2
