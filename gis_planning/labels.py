@@ -69,6 +69,7 @@ COLUMN_LABELS = {
     "gebiet": "Gebiet",
     "dissimilarity": "Dissimilarität D",
     "d_intervall": "D 95-%-Intervall",
+    "dissimilarity_random": "D zufällig",
     "isolation": "Isolation",
     "exposure": "Exposition",
     "theil_h": "Theil H",

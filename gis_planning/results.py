@@ -189,7 +189,7 @@ def hotspot_layer(
     weights: str = "queen",
     k: int = 8,
     distance: float | None = None,
-    permutations: int = 999,
+    permutations: int | str = "auto",
     seed: int = 0,
     min_population: float = 300,
     smoothing: str | None = "eb",
@@ -199,14 +199,27 @@ def hotspot_layer(
 
     By default the group's count over its total per analysis unit (EB-smoothed rate); units
     under ``min_population`` are reported "zu klein". ``source``/``column``/``denominator``
-    select another polygon result, table or layer and its columns. With ``cell_size``
-    (metres) the counts are first moved to a square grid by area-weighted interpolation.
+    select another polygon result, table or layer whose rows carry their own data (units, or
+    a layer of real grid cells such as a census grid). ``permutations="auto"`` chooses a
+    count with which a unit can reach FDR 5 % (see
+    :func:`gis_planning.analysis.hotspots.auto_permutations`). ``cell_size`` (a grid filled
+    from the polygon values) is refused: copied values are not independent observations.
     """
     from .analysis import hotspots
 
     if method not in ("gi", "lisa"):
         raise InputError(f"--method muss 'gi' (Getis-Ord Gi*) oder 'lisa' (lokales Moran's I) "
                          f"sein, nicht {method!r}.")
+    if cell_size is not None:
+        raise InputError(
+            "Hotspot-Tests auf einem Raster, das aus den Werten der Polygone gefüllt wird, "
+            "sind nicht zulässig (--grid): jede Zelle erhielte eine flächenanteilige Kopie "
+            "des Werts ihrer Einheit, und Kopien sind keine unabhängigen Beobachtungen. Der "
+            "Test hielte sie für Bestätigungen und fände Hotspots, wo keine sind (auf Daten "
+            "ohne räumliches Muster rund ein Drittel der Zellen). Testen Sie die Einheiten "
+            "selbst (ohne --grid) oder eine Schicht mit echten Zellwerten, z. B. ein "
+            "Zensus-Gitter, über --layer."
+        )
     note = None
     if source is None:
         g = cat.group(group)
@@ -217,15 +230,8 @@ def hotspot_layer(
     else:
         frame = _analysis_source(cat, source)
         if column is None:
-            raise InputError("--column fehlt: welche Spalte von --source soll getestet werden?")
+            raise InputError("--column fehlt: welche Spalte von --layer soll getestet werden?")
         denominator = None if denominator == "" else denominator
-    if cell_size:
-        from .analysis.grid import grid
-        from .analysis.interpolate import area_interpolate
-
-        cells = grid(frame, cell_size=cell_size, clip=True)
-        extensive = [c for c in (column, denominator) if c]
-        frame = area_interpolate(frame, cells, extensive=extensive).result
     fn = hotspots.getis_ord if method == "gi" else hotspots.local_moran
     out = fn(
         frame, column, weights=weights, k=k, distance=distance, permutations=permutations,
@@ -246,26 +252,48 @@ def status_table(
     population: str | None = None,
     min_population: float = 300,
     weighted: bool = False,
+    preset: str | None = None,
+    status_indicators: list[str] | None = None,
+    dynamik_indicators: list[str] | None = None,
+    outliers: list[str] | None = None,
+    id_column: str | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``.
 
-    Default: the first group's unit table and its share as the one indicator.
+    Default: the first group's unit table and its share as the one indicator. With
+    ``preset="mss2021"`` the Berlin MSS 2021 method is used instead
+    (:func:`gis_planning.analysis.status_index.mss_index`): ``status_indicators`` (default
+    S1, S3, S4), ``dynamik_indicators`` (default D1, D3, D4), units under ``min_population``
+    or listed in ``outliers`` (values of ``id_column``) get no index. ``frame`` replaces the
+    catalogue table (a table the user brought).
     """
     from ._validate import require_columns
-    from .analysis.status_index import Indicator, status_index
+    from .analysis.status_index import Indicator, mss_index, status_index
 
     note = None
-    if source is None:
+    default: list[tuple[str, int, float]] = []
+    if frame is None and source is None and preset is None:
         g = cat.group()
         frame = cat.group_frame(g.name, what="Der Statusindex")
         population = population or g.total
         note = estimate_note(cat, g.name)
         default = [(g.share_column, 1, 1.0)]
-    else:
+    elif frame is None:
+        if source is None:
+            raise InputError("--preset mss2021 braucht eine Tabelle mit den Indikatoren: "
+                             "--layer TABELLE oder --table DATEI.")
         frame = _analysis_source(cat, source)
-        default = []
-        if population is None and "einwohner" in frame:
-            population = "einwohner"
+    if population is None and "einwohner" in frame:
+        population = "einwohner"
+    if preset is not None:
+        idx = mss_index(frame, preset=preset, status_indicators=status_indicators,
+                        dynamik_indicators=dynamik_indicators, population=population,
+                        min_population=min_population, outliers=outliers or (),
+                        id_column=id_column)
+        out = frame.join(idx[[c for c in idx.columns if c not in frame.columns]])
+        out.attrs["mss"] = idx.attrs["mss"]
+        return out
     inds = [Indicator(c, d, w) for c, d, w in (indicators or default)]
     if not inds:
         raise InputError("--indicator fehlt: nennen Sie mindestens eine Spalte, z. B. "
@@ -355,7 +383,8 @@ def siting(
     Demand: :func:`demand_for` (census cells where the pack says so, else the group's counts
     per unit on a ``cell_size`` grid, weighted by ``hotspot_factor`` in Gi* hotspots);
     candidates: :func:`planning.scenario.candidate_sites`. ``p`` defaults to the number of
-    Bezirke (one new place per Bezirk).
+    Bezirke (one new place per Bezirk). ``time_limit`` (seconds) bounds HiGHS; a stopped
+    solve is reported with its gap (``summary.optimal`` False, ``summary.gap``).
     """
     from .planning import scenario
 
@@ -567,8 +596,10 @@ def _budget_source(cat: Catalog) -> str:
 
 def _gi_method(cat: Catalog) -> str:
     return (f"Getis-Ord Gi* (binär, mit Selbstbezug), Queen-Nachbarschaft, bedingte "
-            f"Permutation (999, seed=0), zweiseitig, Benjamini-Hochberg-q je "
-            f"{cat.unit.label}, EB-geglättete Rate, unter 300 Einw. 'zu klein'.")
+            f"Permutation (Anzahl so gewählt, dass ein {cat.unit.label} FDR 5 % erreichen "
+            f"kann, seed=0), zweiseitig, Benjamini-Hochberg-q je {cat.unit.label}, "
+            f"EB-geglättete Rate, unter 300 Einw. 'zu klein', ohne Nachbarn 'keine "
+            f"Nachbarn'.")
 
 
 RESULTS: dict[str, ResultSpec] = {
@@ -577,9 +608,10 @@ RESULTS: dict[str, ResultSpec] = {
         ResultSpec(
             "segregation_indizes", lambda cat: "Segregationsindizes (Stadt und Bezirke)",
             lambda cat: segregation_table(cat), source=_from_table,
-            method=lambda cat: "Dissimilarität D, Isolation, Exposition, Theil H, "
-            "multigruppen-D; Bootstrap-Intervall (199 Ziehungen, seed=0); gleich PySAL "
-            "segregation.",
+            method=lambda cat: "Dissimilarität D (daneben der Erwartungswert bei "
+            "Zufallsverteilung), Isolation, Exposition, Theil H, multigruppen-D; "
+            "verzerrungskorrigierte 95-%-Intervalle durch Testinversion (199 simulierte Pfade, "
+            "seed=0, Überdeckung per Simulation geprüft); Indexwerte gleich PySAL segregation.",
         ),
         ResultSpec(
             "segregation_lokal",
@@ -597,7 +629,8 @@ RESULTS: dict[str, ResultSpec] = {
             "lisa", lambda cat: f"Lokales Moran's I ({cat.group().label})",
             lambda cat: hotspot_layer(cat, method="lisa"), source=_from_table,
             method=lambda cat: "Lokales Moran's I, zeilenstandardisierte Queen-Nachbarschaft, "
-            "bedingte Permutation (999, seed=0), FDR 5 %.",
+            f"bedingte Permutation (Anzahl so gewählt, dass ein {cat.unit.label} FDR 5 % "
+            "erreichen kann, seed=0), FDR 5 %.",
         ),
         ResultSpec(
             "standorte", lambda cat: "Begegnungsräume: vorgeschlagene Standorte", _standorte,

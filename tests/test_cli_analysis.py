@@ -1,8 +1,10 @@
 """CLI commands over the analysis results (segregation, hotspots, siting, budget)."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from gis_planning import InputError, results
@@ -55,25 +57,58 @@ def test_hotspots_result_has_q_values_and_german_classes(catalog):
 
 
 def test_hotspots_cli(run, tmp_path):
-    res = run("hotspots", "--permutations", "199")
+    res = run("hotspots")
     assert res.exit_code == 0, res.output
     assert "gi_q" in res.output and "nicht signifikant" in res.output
+    # the summary says how p was obtained and what the smallest attainable q is
+    assert ("Inferenz: bedingte Permutation (4.999 Ziehungen); 50 getestete Einheiten; "
+            "kleinster erreichbarer q-Wert 0,0100") in res.output
     out = tmp_path / "lisa.geojson"
-    res = run("hotspots", "--method", "lisa", "--permutations", "99", "-o", str(out))
-    assert res.exit_code == 0
+    res = run("hotspots", "--method", "lisa", "--permutations", "999", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "kleinster erreichbarer q-Wert 0,0500" in res.output
     got = gpd.read_file(out)
-    assert {"lisa_i", "lisa_q", "klasse"} <= set(got.columns) and len(got) == 50
+    assert {"lisa_i", "lisa_q", "lisa_q_min", "lisa_p_methode", "klasse", "rate_ki_unten",
+            "rate_ki_oben"} <= set(got.columns) and len(got) == 50
     bad = run("hotspots", "--weights", "distance")
     assert bad.exit_code == 2 and "--distance" in bad.output
+    # 199 permutations for 50 Stadtteile: the best q is 50/200 = 0.25, so it is refused
+    bad = run("hotspots", "--permutations", "199")
+    assert bad.exit_code == 2 and "--permutations 999 oder mehr" in bad.output
+    res = run("hotspots", "--permutations", "0")
+    assert res.exit_code == 0 and "Normalapproximation" in res.output
 
 
-def test_hotspots_on_grid_keep_totals(catalog):
-    hs = results.hotspot_layer(catalog, cell_size=2000, permutations=99,
-                               weights="distance", distance=2500)
-    est = results.compute(catalog, "stadtteil_statistik")
-    assert hs["herkunft12_anzahl"].sum() == pytest.approx(est["herkunft12_anzahl"].sum(),
-                                                          rel=1e-6)
-    assert "cell_id" in hs
+def test_hotspots_on_a_grid_of_copied_polygon_values_are_refused(run, catalog):
+    with pytest.raises(InputError, match="keine unabhängigen Beobachtungen"):
+        results.hotspot_layer(catalog, cell_size=2000, weights="distance", distance=2500)
+    res = run("hotspots", "--grid", "500", "--weights", "distance", "--distance", "1000")
+    assert res.exit_code == 2 and "Zensus-Gitter" in res.output
+
+
+def test_hotspots_on_a_layer_of_real_cells(tmp_path):
+    """A polygon layer whose rows are real cells with their own counts is tested."""
+    from gis_planning.data.catalog import ESSEN_SCHEMAS, Catalog
+    from gis_planning.data.schema import LayerSchema
+
+    rng = np.random.default_rng(0)
+    n = 12
+    r, c = np.divmod(np.arange(n * n), n)
+    cells = gpd.GeoDataFrame(
+        {"zelle": [f"z{i}" for i in range(n * n)], "einwohner": rng.integers(400, 900, n * n)},
+        geometry=shapely.box(360_000 + c * 100, 5_700_000 + r * 100, 360_100 + c * 100,
+                             5_700_100 + r * 100), crs="EPSG:25832")
+    share = np.where((r > 7) & (c > 7), 0.5, 0.15)
+    cells["gruppe"] = rng.binomial(cells["einwohner"], share)
+    cells.to_file(tmp_path / "gitter.gpkg")
+    schema = LayerSchema("zensus_gitter", "Zensus-Gitter (Test)", "Polygon",
+                         {"zelle": "str", "einwohner": "int", "gruppe": "int"},
+                         source="Test", licence="-", date="2022")
+    cat = Catalog.from_paths({"zensus_gitter": tmp_path / "gitter.gpkg"},
+                             schemas={**ESSEN_SCHEMAS, "zensus_gitter": schema})
+    out = results.hotspot_layer(cat, source="zensus_gitter", column="gruppe",
+                                denominator="einwohner", smoothing=None)
+    assert len(out) == n * n and out["klasse"].str.startswith("Hotspot").sum() >= 4
 
 
 def test_atlas_shows_hotspots_with_q_values():
@@ -230,3 +265,30 @@ def test_theil_h_with_an_absent_group_in_a_scope():
     assert out.loc[1, "theil_h"] == pytest.approx(two.loc["Stadt", "theil_h"])
     assert out.loc[1, "theil_h"] > 0
     assert list(out.index) == ["Stadt", 1, 2]  # Bezirke sorted as numbers
+
+
+def test_segregation_bandwidth_below_the_stadtteil_spacing_is_refused(run, catalog):
+    # no two Stadtteil centroids lie within 500 m: the "spatial" run used to equal the
+    # aspatial one byte for byte
+    res = run("segregation", "--distance", "500")
+    assert res.exit_code == 2
+    assert "kleinste Abstand" in res.output and "mindestens --distance 1020" in res.output
+    table = results.segregation_table(catalog, distance=3500, n_simulations=0)
+    assert (table["bandwidth_m"] == 3500).all() and (table["kernel"] == "triangular").all()
+    flat = results.segregation_table(catalog, n_simulations=0)
+    assert not np.allclose(table["dissimilarity"], flat["dissimilarity"])
+    assert (flat["dissimilarity_random"] > 0).all()  # expected D under random allocation
+
+
+def test_site_summary_line_is_honest_and_survives_quiet(run):
+    res = run("-q", "site", "--model", "pmedian", "--p", "9", "--cell-size", "1000")
+    assert res.exit_code == 0, res.output
+    first = res.output.splitlines()[0]
+    assert first.startswith("p-Median, beweisbar optimal (HiGHS): 9 Standorte; mittlere "
+                            "Entfernung")
+    assert "größte" in first and "Radius" not in first
+    res = run("-q", "site", "--model", "lscp", "--radius", "800", "--cell-size", "1000")
+    first = res.output.splitlines()[0]
+    assert first.startswith("LSCP, beweisbar optimal") and "erreicht kein Kandidat" in first
+    helptext = run("site", "--help").output
+    assert "Solved to proven optimality" not in helptext and "heuristisch" in helptext

@@ -12,12 +12,14 @@ import shapely
 from scipy import sparse
 
 from gis_planning._errors import CRSError, InputError, SchemaError
+from gis_planning.analysis import _permutation
 from gis_planning.analysis import hotspots as hs
 from gis_planning.analysis.weights import knn_weights, queen_weights
 
 HOT = "Hotspot (signifikant, FDR 5 %)"
 COLD = "Kältepunkt (signifikant, FDR 5 %)"
 NS = "nicht signifikant"
+NONE = "keine Nachbarn"
 SMALL = "zu klein (< 300 Einw.)"
 
 
@@ -152,7 +154,7 @@ def test_sorted_scheme_matches_brute_force_of_same_draws():
         lam = perms * k / n
         extra = int(np.ceil(4 * lam + 8 * np.sqrt(lam) + 20))
         while True:
-            draws = hs._distinct_rows(r, n, perms + extra, k)
+            draws = _permutation._distinct_rows(r, n, perms + extra, k)
             if np.bincount(draws.ravel(), minlength=n).max() <= extra:
                 break
             extra *= 2
@@ -188,8 +190,8 @@ def test_seeded_reproducibility():
     c = hs.getis_ord(g, "y", seed=43)
     np.testing.assert_array_equal(a["gi_p_sim"], b["gi_p_sim"])
     assert not np.array_equal(a["gi_p_sim"], c["gi_p_sim"])
-    m1 = hs.local_moran(g, "y", seed=42, permutations=199)
-    m2 = hs.local_moran(g, "y", seed=42, permutations=199)
+    m1 = hs.local_moran(g, "y", seed=42)
+    m2 = hs.local_moran(g, "y", seed=42)
     np.testing.assert_array_equal(m1["lisa_p_sim"], m2["lisa_p_sim"])
 
 
@@ -274,7 +276,7 @@ def test_getis_ord_classes_labels_and_index(block_grid):
     assert out.index.equals(block_grid.index) and out.crs == block_grid.crs
     for col in ("value", "n_neighbours", "gi", "gi_z", "gi_p_norm", "gi_p_sim", "gi_q", "klasse"):
         assert col in out.columns
-    assert list(out["klasse"].cat.categories) == [HOT, COLD, NS, SMALL]
+    assert list(out["klasse"].cat.categories) == [HOT, COLD, NS, NONE, SMALL]
     hot_block = out["r"].between(8, 9) & out["c"].between(8, 9)
     cold_block = out["r"].between(2, 3) & out["c"].between(2, 3)
     assert (out.loc[hot_block, "klasse"] == HOT).all()
@@ -303,7 +305,7 @@ def test_population_floor(block_grid):
 def test_local_moran_frame_labels(block_grid):
     out = hs.local_moran(block_grid, "gruppe", rate_denominator="einwohner", seed=0)
     assert list(out["klasse"].cat.categories) == [
-        "Hoch-Hoch", "Niedrig-Hoch", "Niedrig-Niedrig", "Hoch-Niedrig", NS, SMALL,
+        "Hoch-Hoch", "Niedrig-Hoch", "Niedrig-Niedrig", "Hoch-Niedrig", NS, NONE, SMALL,
     ]
     hot_block = out["r"].between(8, 9) & out["c"].between(8, 9)
     cold_block = out["r"].between(2, 3) & out["c"].between(2, 3)
@@ -316,13 +318,14 @@ def test_local_moran_frame_labels(block_grid):
 
 
 def test_knn_distance_and_custom_weights(block_grid):
-    a = hs.getis_ord(block_grid, "gruppe", weights="knn", k=4, permutations=99)
+    a = hs.getis_ord(block_grid, "gruppe", weights="knn", k=4)
     assert (a["n_neighbours"] == 4).all()
-    b = hs.getis_ord(block_grid, "gruppe", weights="distance", distance=142, permutations=99)
-    assert b["n_neighbours"].max() == 8
+    assert a.attrs["hotspots"]["weights"] == "knn" and a.attrs["hotspots"]["k"] == 4
+    b = hs.getis_ord(block_grid, "gruppe", weights="distance", distance=142)
+    assert b["n_neighbours"].max() == 8 and b.attrs["hotspots"]["distance_m"] == 142
     w = queen_weights(block_grid)
-    c = hs.getis_ord(block_grid, "gruppe", weights=w.sparse, permutations=99)
-    d = hs.getis_ord(block_grid, "gruppe", weights="queen", permutations=99)
+    c = hs.getis_ord(block_grid, "gruppe", weights=w.sparse, permutations=2999)
+    d = hs.getis_ord(block_grid, "gruppe", weights="queen", permutations=2999)
     np.testing.assert_allclose(c["gi_z"], d["gi_z"])
     e = hs.getis_ord(block_grid, "gruppe", permutations=0)
     np.testing.assert_allclose(e["gi_q"], hs.benjamini_hochberg(e["gi_p_norm"]))
@@ -335,9 +338,15 @@ def test_islands_are_not_classified():
     g = pd.concat([g, far], ignore_index=True)
     g["y"] = np.arange(10.0) + 1
     with pytest.warns(UserWarning, match="no neighbours"):
-        out = hs.getis_ord(g, "y", permutations=99)
+        out = hs.getis_ord(g, "y")
     assert np.isnan(out.loc[9, "gi_z"]) and np.isnan(out.loc[9, "gi_q"])
-    assert out.loc[9, "klasse"] == NS
+    # no neighbours means no statistic: "keine Nachbarn", not "nicht signifikant"
+    assert out.loc[9, "klasse"] == NONE
+    assert (out.loc[:8, "klasse"] != NONE).all()
+    assert out.attrs["hotspots"]["n_tested"] == 9 and out.attrs["hotspots"]["n_keine_nachbarn"] == 1
+    with pytest.warns(UserWarning, match="no neighbours"):
+        lisa = hs.local_moran(g, "y")
+    assert lisa.loc[9, "klasse"] == NONE and np.isnan(lisa.loc[9, "lisa_q"])
 
 
 def test_errors(block_grid):
@@ -358,3 +367,126 @@ def test_errors(block_grid):
         hs.getis_ord(block_grid, "gruppe", alpha=5)
     with pytest.raises(InputError, match="alternative"):
         hs.permutation_pvalues(np.ones(4), sparse.eye_array(4), alternative="two")
+
+
+# --- attainable inference (issue 13) ---------------------------------------------------------
+
+
+def _strong_spot(nrows: int = 9, ncols: int = 10) -> gpd.GeoDataFrame:
+    """90 units (like a city's Stadtteile) with one strong high-value cluster."""
+    g = box_grid(nrows, ncols)
+    rng = np.random.default_rng(4)
+    g["y"] = rng.gamma(4.0, 1.0, len(g))
+    spot = g["r"].between(3, 5) & g["c"].between(3, 5)
+    g.loc[spot, "y"] += 9.0
+    return g
+
+
+def test_minimum_and_auto_permutations():
+    assert hs.minimum_permutations(86) == 1719  # 86 / 1720 = 0.05 exactly
+    assert 86 / (hs.minimum_permutations(86) + 1) <= 0.05 < 86 / hs.minimum_permutations(86)
+    assert hs.minimum_permutations(86, alpha=0.1) == 859
+    assert hs.auto_permutations(86) == 9_999 and hs.auto_permutations(50) == 4_999
+    assert hs.auto_permutations(2_500) == hs.MAX_AUTO_PERMUTATIONS
+    assert hs.auto_permutations(2_501) == 0  # normal approximation beyond
+
+
+def test_too_few_permutations_are_refused_with_the_minimum():
+    g = _strong_spot()
+    # 90 units, 999 permutations: the strongest unit alone gets q >= 90/1000 = 0.09
+    with pytest.raises(InputError, match=r"Mit 999 Permutationen.*q = 0,090.*"
+                                         r"--permutations 1799 oder mehr"):
+        hs.getis_ord(g, "y", permutations=999)
+    with pytest.raises(InputError, match="--permutations 1799"):
+        hs.local_moran(g, "y", permutations=999)
+    with pytest.raises(InputError, match="'auto' oder eine ganze Zahl"):
+        hs.getis_ord(g, "y", permutations="many")
+    out = hs.getis_ord(g, "y", permutations=1799)  # the minimum is accepted
+    assert out["gi_q_min"].iloc[0] == pytest.approx(90 / 1800)
+
+
+def test_auto_makes_a_strong_unit_discoverable():
+    g = _strong_spot()
+    out = hs.getis_ord(g, "y")
+    info = out.attrs["hotspots"]
+    assert info["permutations"] == 9_999 and info["n_tested"] == 90
+    assert info["q_min"] == pytest.approx(90 / 10_000)
+    assert (out["gi_q_min"] == info["q_min"]).all()
+    assert (out["gi_p_methode"] == "bedingte Permutation (9.999 Ziehungen)").all()
+    centre = (out["r"] == 4) & (out["c"] == 4)
+    assert out.loc[centre, "gi_p_norm"].iloc[0] < 1e-4  # a strong spot by any standard
+    assert (out.loc[centre, "klasse"] == HOT).all()
+    assert info["n_hotspot"] >= 5
+
+
+def test_normal_approximation_for_many_units_is_said_so():
+    g = box_grid(60, 60)  # 3,600 units: 4 * 3600 / 0.05 permutations would be needed
+    g["y"] = clustered(60)
+    out = hs.getis_ord(g, "y")
+    assert out.attrs["hotspots"]["permutations"] == 0
+    assert (out["gi_p_methode"] == "Normalapproximation (analytisch)").all()
+    assert out["gi_p_sim"].isna().all() and (out["gi_q_min"] == 0).all()
+    np.testing.assert_allclose(out["gi_q"], hs.benjamini_hochberg(out["gi_p_norm"]))
+    lisa = hs.local_moran(g, "y")
+    assert (lisa["lisa_p_methode"] == "Normalapproximation (analytisch)").all()
+    np.testing.assert_allclose(lisa["lisa_q"], hs.benjamini_hochberg(lisa["lisa_p_norm"]))
+
+
+def test_local_moran_normal_moments_equal_exact_enumeration():
+    import itertools
+
+    rng = np.random.default_rng(8)
+    g = box_grid(2, 4)  # 8 units: enumerate all ordered draws of the others exactly
+    y = rng.normal(size=8)
+    w = queen_weights(g)
+    res = hs.local_moran_statistics(y, w, permutations=0)
+    z = (y - y.mean()) / y.std()
+    r = w.row_standardised().sparse.toarray()
+    for i in range(8):
+        nb = np.flatnonzero(r[i])
+        others = np.delete(z, i)
+        lags = np.array([(r[i, nb] * np.array(d)).sum()
+                         for d in itertools.permutations(others, len(nb))])
+        zi = np.sign(z[i]) * (res.lag[i] - lags.mean()) / lags.std()
+        assert res.z_norm[i] == pytest.approx(zi, abs=1e-10)
+
+
+@pytest.mark.parametrize("method", ["gi", "lisa", "gi_normal"])
+def test_calibration_on_randomly_permuted_data(method):
+    """No spatial pattern: about 5 % of p <= 0.05, and FDR discoveries are rare."""
+    g = box_grid(20, 20)
+    base = clustered(20, seed=3)
+    rng = np.random.default_rng(12)
+    pvals, maps_with_discovery = [], 0
+    reps = 25
+    for rep in range(reps):
+        g["y"] = rng.permutation(base)
+        if method == "lisa":
+            out = hs.local_moran(g, "y", seed=rep)
+            p = out["lisa_p_sim"]
+        else:
+            out = hs.getis_ord(g, "y", seed=rep, permutations=0 if method == "gi_normal"
+                               else "auto")
+            p = out["gi_p_norm"] if method == "gi_normal" else out["gi_p_sim"]
+        pvals.append(p.to_numpy())
+        q = out["gi_q" if method != "lisa" else "lisa_q"]
+        maps_with_discovery += bool((q <= 0.05).any())
+    share = float(np.mean(np.concatenate(pvals) <= 0.05))
+    assert 0.035 <= share <= 0.065, share
+    # under the complete null BH controls the chance of any discovery at 5 %
+    assert maps_with_discovery <= 4, maps_with_discovery
+
+
+def test_rate_intervals_in_the_output(block_grid):
+    from gis_planning.analysis.uncertainty import wilson_interval
+
+    out = hs.getis_ord(block_grid, "gruppe", rate_denominator="einwohner", smoothing="eb")
+    lo, hi = wilson_interval(block_grid["gruppe"], block_grid["einwohner"])
+    np.testing.assert_allclose(out["rate_ki_unten"], lo)
+    np.testing.assert_allclose(out["rate_ki_oben"], hi)
+    np.testing.assert_allclose(out["rate"], block_grid["gruppe"] / block_grid["einwohner"])
+    assert (out["rate_ki_unten"] <= out["rate"]).all()
+    assert (out["rate"] <= out["rate_ki_oben"]).all()
+    assert out.attrs["hotspots"]["rate_interval"] == "Wilson (Anteil)"
+    plain = hs.getis_ord(block_grid, "gruppe")
+    assert "rate_ki_unten" not in plain

@@ -125,9 +125,22 @@ def test_spatial_indices_equal_segregation_irregular_units(ref, voronoi, kernel)
     assert ours["isolation"].iloc[0] == pytest.approx(
         _call(single.Isolation, voronoi, "x", "t", **kw).statistic, abs=1e-9
     )
+    # two groups from group/total: segregation's single-group Entropy (x and t smoothed and
+    # rounded); the old code matched only MultiInfoTheory and was 6e-6 to 1.1e-5 off Entropy
     assert ours["theil_h"].iloc[0] == pytest.approx(
+        _call(single.Entropy, voronoi, "x", "t", **kw).statistic, abs=1e-9
+    )
+    multi_ours = global_indices(
+        voronoi, group="x", total="t", groups=["x", "y"], distance=700, kernel=kernel,
+        round_counts=True,
+    )
+    assert multi_ours["theil_h"].iloc[0] == pytest.approx(
         _call(multi.MultiInfoTheory, voronoi, ["x", "y"], **kw).statistic, abs=1e-9
     )
+    assert ours.attrs["segregation"]["distance_m"] == 700
+    assert ours.attrs["segregation"]["kernel"] == kernel
+    assert ours.attrs["segregation"]["unit"] == "m"
+    assert ours["bandwidth_m"].iloc[0] == 700 and ours["kernel"].iloc[0] == kernel
 
 
 def test_by_bezirk_equals_segregation_on_subset(ref, cells):
@@ -151,11 +164,16 @@ def test_local_indices_equal_segregation(ref, cells, distance):
     _, _, local = ref
     kw = {} if distance is None else {"distance": distance}
     ours = local_indices(cells, groups=["x", "a", "b"], distance=distance, round_counts=True)
-    assert list(ours.columns) == ["lq_x", "lq_a", "lq_b", "entropy"]
+    assert list(ours.columns) == [
+        "lq_x", "lq_x_ki_unten", "lq_x_ki_oben", "lq_a", "lq_a_ki_unten", "lq_a_ki_oben",
+        "lq_b", "lq_b_ki_unten", "lq_b_ki_oben", "entropy", "kleine_einheit", "bandwidth_m",
+        "kernel",
+    ]
     assert ours.index.equals(cells.index)
     lq = _call(local.MultiLocationQuotient, cells, ["x", "a", "b"], **kw).statistics
     le = _call(local.MultiLocalEntropy, cells, ["x", "a", "b"], **kw).statistics
-    np.testing.assert_allclose(ours.iloc[:, :3].to_numpy(), lq, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(ours[["lq_x", "lq_a", "lq_b"]].to_numpy(), lq, atol=1e-9,
+                               equal_nan=True)
     empty = np.isnan(lq[:, 0])  # no residents (in the egohood)
     if distance is None:
         assert empty.any()
@@ -217,16 +235,141 @@ def test_simulations_are_seeded_and_sensible(cells):
     pd.testing.assert_frame_equal(a, b)
     row = a.loc["Stadt"]
     for name in INDEX_COLUMNS:
-        assert row[f"{name}_ci_low"] <= row[f"{name}_ci_high"]
-    assert row["dissimilarity_ci_low"] <= row["dissimilarity"] <= row["dissimilarity_ci_high"]
-    # small units: D is biased upwards even without segregation (null mean > 0)
+        assert row[f"{name}_ci_low"] <= row[f"{name}_bc"] <= row[f"{name}_ci_high"]
+    # the units hold 0-60 residents: D is biased upwards, the corrected estimate is lower
+    assert row["dissimilarity_bc"] < row["dissimilarity"]
+    t = cells["t"].to_numpy(float)
+    share = 0.6 / (1 + np.exp(-(np.tile(np.arange(15), 15) - 7) / 2))  # the fixture's truth
+    true_d = (t * np.abs(share - (t * share).sum() / t.sum())).sum() / (
+        2 * (t * share).sum() * (1 - (t * share).sum() / t.sum()))
+    assert row["dissimilarity_ci_low"] <= true_d <= row["dissimilarity_ci_high"]
+    # small units: D is positive even without segregation (null mean > 0)
     assert 0 < row["dissimilarity_null_mean"] < row["dissimilarity_ci_low"]
+    assert row["dissimilarity_random"] == pytest.approx(row["dissimilarity_null_mean"], rel=0.1)
     assert row["dissimilarity_p"] == pytest.approx(1 / 50)
     assert row["exposure_p"] == pytest.approx(1 / 50)
-    # unsegregated data: the p-value is not small
+    assert row["intervall_hinweis"] == ""
+    # unsegregated data: the p-value is not small and the interval reaches down to 0
     rng = np.random.default_rng(1)
     flat = cells.assign(x=rng.binomial(cells["t"], 0.3))
-    assert global_indices(flat, **kw)["dissimilarity_p"].iloc[0] > 0.05
+    out = global_indices(flat, **{**kw, "n_simulations": 199}).iloc[0]
+    assert out["dissimilarity_p"] > 0.05 and out["dissimilarity_ci_low"] == 0
+    assert out["dissimilarity_bc"] < out["dissimilarity"]
+
+
+def test_dissimilarity_random_by_hand():
+    from scipy import stats
+
+    from gis_planning.analysis._segregation_ci import dissimilarity_random
+
+    t = np.array([50.0, 57.0, 2000.0, 10.0])
+    x = np.array([10.0, 12.0, 400.0, 3.0])
+    P = x.sum() / t.sum()
+    mad = 0.0
+    for ti in t:
+        k = np.arange(int(ti) + 1)
+        mad += (np.abs(k - ti * P) * stats.binom.pmf(k, int(ti), P)).sum()
+    assert dissimilarity_random(x, t) == pytest.approx(mad / (2 * t.sum() * P * (1 - P)),
+                                                       rel=1e-10)
+    # units of 50 residents and a 20 % share: chance alone gives D of about 0.14
+    t50 = np.full(80, 50.0)
+    assert dissimilarity_random(t50 * 0.2, t50) == pytest.approx(0.1398, abs=1e-3)
+    out = global_indices(pd.DataFrame({"x": t50 * 0.2, "t": t50}), group="x", total="t")
+    assert out["dissimilarity_random"].iloc[0] == pytest.approx(0.1398, abs=1e-3)
+    assert list(out.columns[:7]) == ["level", "n_units", "total", "group_total",
+                                     "group_share", "dissimilarity", "dissimilarity_random"]
+
+
+def test_interval_empty_when_data_are_more_even_than_chance():
+    t = np.full(40, 500.0)
+    out = global_indices(pd.DataFrame({"x": t * 0.1, "t": t}), group="x", total="t",
+                         n_simulations=99, seed=0).iloc[0]
+    assert out["dissimilarity"] == 0 and out["dissimilarity_bc"] == 0
+    assert np.isnan(out["dissimilarity_ci_low"]) and np.isnan(out["dissimilarity_ci_high"])
+    assert "weniger als zufällig" in out["intervall_hinweis"]
+
+
+def _coverage(size: float, reps: int, seed: int, units: int = 30,
+              draws: int = 199) -> tuple[dict[str, float], float]:
+    """Share of nominal 95 % intervals that contain the true index; ``units`` of ~size."""
+    from gis_planning.analysis._segregation_ci import indices_multi, indices_single
+
+    rng = np.random.default_rng(seed)
+    t = np.maximum(rng.poisson(size, units), 5).astype(float)
+    pi = 1 / (1 + np.exp(-(np.log(0.25) + rng.normal(0, 0.5, units))))
+    expected = np.column_stack([t * pi, t * (1 - pi)])
+    true = dict(zip(INDEX_COLUMNS, [*indices_single(expected[:, 0], t),
+                                    *indices_multi(expected)], strict=True))
+    hits = dict.fromkeys(INDEX_COLUMNS, 0)
+    old_hits = 0
+    for r in range(reps):
+        x = rng.binomial(t.astype(int), pi)
+        out = global_indices(pd.DataFrame({"x": x, "t": t}), group="x", total="t",
+                             n_simulations=draws, seed=r).iloc[0]
+        for name in INDEX_COLUMNS:
+            hits[name] += out[f"{name}_ci_low"] <= true[name] <= out[f"{name}_ci_high"]
+        # the replaced method: percentile bootstrap of the observed shares
+        boot = [indices_single(rng.binomial(t.astype(int), x / t), t)[0] for _ in range(99)]
+        old_hits += np.quantile(boot, 0.025) <= true["dissimilarity"] <= np.quantile(boot, 0.975)
+    return {k: v / reps for k, v in hits.items()}, old_hits / reps
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [50, 2000])
+def test_interval_coverage_by_simulation(size):
+    """Nominal 95 %: at least 90 % coverage of the true index, small and large units."""
+    cover, old = _coverage(size, reps=100, seed=11)
+    for name in ("dissimilarity", "isolation", "exposure", "theil_h"):
+        assert cover[name] >= 0.90, (name, cover)
+    if size == 50:
+        assert old < 0.5  # the old bootstrap interval missed the true D most of the time
+
+
+def test_bandwidth_below_the_unit_spacing_is_refused(cells, voronoi):
+    # 100 m cells: centroids 100 m apart, so 90 m smooths nothing
+    with pytest.raises(InputError, match=r"--distance 90 m ist nicht größer als der kleinste "
+                                         r"Abstand.*100 m.*mindestens --distance 110"):
+        global_indices(cells, group="x", total="t", distance=90)
+    with pytest.raises(InputError, match="mindestens --distance 110"):
+        local_indices(cells, groups=["x", "a"], distance=100)
+    with pytest.raises(InputError, match="nicht größer als der kleinste Abstand"):
+        kernel_smooth(cells, ["x"], distance=50)
+    from gis_planning.analysis.segregation import check_bandwidth
+
+    info = check_bandwidth(voronoi, 2000)
+    assert info["n_without_neighbour"] == 0 and info["min_spacing_m"] < info["all_neighbours_m"]
+    small = info["min_spacing_m"] + 1
+    with pytest.warns(UserWarning, match="erreichen .* keine andere"):
+        check_bandwidth(voronoi, small)
+
+
+def test_spatial_setting_is_recorded(cells):
+    flat = global_indices(cells, group="x", total="t")
+    assert np.isnan(flat["bandwidth_m"].iloc[0])
+    assert flat["kernel"].iloc[0] == "ohne (nicht räumlich)"
+    assert flat.attrs["segregation"]["distance_m"] is None
+    sp = global_indices(cells, group="x", total="t", distance=500, kernel="gaussian")
+    assert sp["bandwidth_m"].iloc[0] == 500 and sp["kernel"].iloc[0] == "gaussian"
+    assert sp.attrs["segregation"] == {**sp.attrs["segregation"], "distance_m": 500,
+                                       "kernel": "gaussian", "unit": "m",
+                                       "crs": "EPSG:25832"}
+    loc = local_indices(cells, groups=["x", "a", "b"], distance=500)
+    assert (loc["bandwidth_m"] == 500).all() and loc.attrs["segregation"]["unit"] == "m"
+
+
+def test_lq_intervals_and_small_units(cells):
+    from gis_planning.analysis.uncertainty import wilson_interval
+
+    loc = local_indices(cells, groups=["x", "a", "b"])
+    city = cells["x"].sum() / cells["t"].sum()
+    lo, hi = wilson_interval(cells["x"], cells["t"])
+    np.testing.assert_allclose(loc["lq_x_ki_unten"], lo / city, equal_nan=True)
+    np.testing.assert_allclose(loc["lq_x_ki_oben"], hi / city, equal_nan=True)
+    ok = cells["t"].to_numpy() > 0
+    assert (loc.loc[ok, "lq_x_ki_unten"] <= loc.loc[ok, "lq_x"] + 1e-12).all()
+    assert (loc.loc[ok, "lq_x"] <= loc.loc[ok, "lq_x_ki_oben"] + 1e-12).all()
+    assert loc["kleine_einheit"].all()  # every cell has fewer than 300 residents
+    assert not local_indices(cells, groups=["x", "a", "b"], min_size=10)["kleine_einheit"].all()
 
 
 def test_validation(cells):

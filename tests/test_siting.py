@@ -302,3 +302,127 @@ def test_validation_messages(line):
         siting.solve_mclp(demand, cands, p=1, fixed=[True])
     with pytest.raises(InputError, match="max_distance"):
         siting.solve_pmedian(demand, cands, p=1, max_distance=10)
+
+
+# ------------------------------------------------------------------ issue 13: exact p-median
+def _brute_pmedian(demand, cands, p, w, *, group=None, fixed=None, max_distance=None,
+                   cost=None):
+    """Optimum by enumerating every set of p candidates."""
+    import itertools
+
+    from scipy.spatial.distance import cdist
+
+    d = cost if cost is not None else cdist(
+        np.column_stack([demand.geometry.x, demand.geometry.y]),
+        np.column_stack([cands.geometry.x, cands.geometry.y]))
+    if max_distance is not None:
+        d = np.where(d <= max_distance, d, np.inf)
+    best = np.inf
+    for s in itertools.combinations(range(len(cands)), p):
+        s = list(s)
+        if group is not None and set(cands[group].iloc[s]) != set(cands[group]):
+            continue
+        if fixed is not None and not set(np.flatnonzero(fixed)) <= set(s):
+            continue
+        best = min(best, float((w * d[:, s].min(axis=1)).sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pmedian_benders_equals_enumeration(seed):
+    demand, cands = _random(seed, n=70, m=11, size=2500)
+    w = demand["w"].to_numpy()
+    res = siting.solve_pmedian(demand, cands, p=3, weight="w")
+    assert res.summary.optimal and res.summary.gap == 0
+    assert res.summary.objective == pytest.approx(_brute_pmedian(demand, cands, 3, w), rel=1e-9)
+    res = siting.solve_pmedian(demand, cands, p=4, weight="w", group="bezirk")
+    assert res.summary.optimal
+    assert res.summary.objective == pytest.approx(
+        _brute_pmedian(demand, cands, 4, w, group="bezirk"), rel=1e-9)
+    fx = np.zeros(len(cands), dtype=bool)
+    fx[[0, 5]] = True
+    res = siting.solve_pmedian(demand, cands, p=4, weight="w", fixed=fx)
+    assert res.summary.objective == pytest.approx(
+        _brute_pmedian(demand, cands, 4, w, fixed=fx), rel=1e-9)
+    assert set(res.sites.index) >= {0, 5}
+
+
+def test_pmedian_with_max_distance_and_cost_matrix():
+    demand, cands = _random(5, n=60, m=10, size=2500)
+    w = demand["w"].to_numpy()
+    from scipy.spatial.distance import cdist
+
+    d = cdist(np.column_stack([demand.geometry.x, demand.geometry.y]),
+              np.column_stack([cands.geometry.x, cands.geometry.y]))
+    limit = float(np.sort(d, axis=1)[:, 2].max())  # every unit has 3 candidates in reach
+    res = siting.solve_pmedian(demand, cands, p=4, weight="w", max_distance=limit)
+    brute = _brute_pmedian(demand, cands, 4, w, max_distance=limit)
+    assert res.summary.optimal and res.summary.objective == pytest.approx(brute, rel=1e-9)
+    assert res.summary.max_distance <= limit + 1e-9
+    cost = d * 1.3  # e.g. walking detours; some pairs unreachable
+    cost[0, :5] = np.inf
+    res = siting.solve_pmedian(demand, cands, p=3, weight="w", cost=cost)
+    assert res.summary.objective == pytest.approx(
+        _brute_pmedian(demand, cands, 3, w, cost=cost), rel=1e-9)
+
+
+def test_pmedian_summary_reports_mean_and_largest_distance(line):
+    demand, cands = line
+    res = siting.solve_pmedian(demand, cands, p=2, weight="w", fixed="exists")
+    alloc = res.allocation
+    assert res.summary.max_distance == pytest.approx(alloc["distance_m"].max())
+    assert res.summary.mean_distance == pytest.approx(
+        (alloc["weight"] * alloc["distance_m"]).sum() / alloc["weight"].sum())
+    assert res.summary.uncoverable_weight == 0
+
+
+def test_lscp_reports_demand_no_candidate_reaches(line):
+    demand, cands = line
+    res = siting.solve_lscp(demand, cands, radius=150, uncoverable="drop", weight="w")
+    # x = 200 (w 3) and x = 700 (w 8) are more than 150 m from every candidate
+    assert res.summary.uncoverable_weight == pytest.approx(11.0)
+    from gis_planning.cli.site import summary_line
+
+    text = summary_line(res.summary)
+    assert "Nachfrage 11 (20,0 %) in 2 Zellen erreicht kein Kandidat im Radius" in text
+
+
+def test_summary_line_says_heuristisch_and_the_gap(line):
+    import dataclasses
+
+    from gis_planning.cli.site import summary_line
+
+    demand, cands = line
+    pm = siting.solve_pmedian(demand, cands, p=1, weight="w")
+    text = summary_line(pm.summary)
+    assert text.startswith("p-Median, beweisbar optimal")
+    assert "mittlere Entfernung" in text and "größte" in text and "Radius" not in text
+    stopped = dataclasses.replace(pm.summary, optimal=False, status="time_limit", gap=0.123)
+    text = summary_line(stopped)
+    assert "heuristisch (Zeitlimit erreicht)" in text and "höchstens 12,3 %" in text
+    greedy = siting.solve_mclp(demand, cands, p=2, radius=200, weight="w", method="greedy",
+                               lp_bound=False)
+    if not greedy.summary.optimal:
+        assert "heuristisch" in summary_line(greedy.summary)
+
+
+def test_capacitated_pmedian_keeps_capacities(line):
+    demand, cands = line
+    cands = cands.assign(cap2=[20.0, 20.0, 20.0])
+    res = siting.solve_pmedian(demand, cands, p=3, weight="w", capacity="cap2")
+    assert res.summary.optimal
+    assert (res.sites["allocated_weight"] <= 20.0 + 1e-6).all()
+    assert res.sites["allocated_weight"].sum() == pytest.approx(55.0)
+
+
+@pytest.mark.slow
+def test_pmedian_on_essen_is_proven_optimal(catalog):
+    """3,574 demand cells x 521 candidates: the old code fell back to greedy (gap 79.8 %)."""
+    from gis_planning import results
+
+    result, _ = results.siting(catalog, model="pmedian", p=9)
+    s = result.summary
+    assert s.optimal and s.gap == 0 and s.method == "milp"
+    assert s.n_demand > 3000 and s.n_candidates > 500
+    assert s.objective == pytest.approx(s.bound, rel=1e-7)
+    assert s.mean_distance < 1625  # the greedy heuristic's mean distance

@@ -145,3 +145,115 @@ def test_input_not_mutated(units):
     before = units.copy()
     status_index(units, {"sgb2": 1}, population="ew", weighted=True)
     pd.testing.assert_frame_equal(units, before)
+
+
+# --- Berlin MSS 2021 -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def planungsraeume():
+    """7 units: F is listed as an outlier, G has too few inhabitants; A-E make the index."""
+    return pd.DataFrame(
+        {
+            "name": list("ABCDEFG"),
+            "S1": [2.0, 4.0, 6.0, 8.0, 10.0, 40.0, 1.0],
+            "S3": [10.0, 10.0, 10.0, 10.0, 20.0, 60.0, 1.0],
+            "S4": [5.0, 10.0, 15.0, 20.0, 50.0, 70.0, 1.0],
+            "D1": [-2.0, 0.0, 0.0, 0.0, 2.0, 9.0, 0.0],
+            "D3": [-1.0, 0.0, 0.0, 0.0, 1.0, 9.0, 0.0],
+            "D4": [-3.0, 0.0, 0.0, 0.0, 3.0, 9.0, 0.0],
+            "einwohner": [1000, 2000, 1500, 800, 300, 5000, 299],
+        },
+        index=pd.Index([f"pr{i}" for i in range(7)], name="pr_id"),
+    )
+
+
+def _z(v):
+    v = np.asarray(v, dtype=float)
+    return (v - v.mean()) / np.sqrt(((v - v.mean()) ** 2).mean())  # population SD
+
+
+def test_mss2021_by_hand(planungsraeume):
+    from gis_planning.analysis.status_index import mss_index
+
+    out = mss_index(planungsraeume, outliers=["F"], id_column="name")
+    inc = out["included"]
+    assert inc.tolist() == [True] * 5 + [False, False]
+    assert out.loc["pr5", "ausschluss"] == "als Ausreißer ausgeschlossen"
+    assert out.loc["pr6", "ausschluss"] == "unter 300 Einwohnern"  # 299 < 300; 300 is in
+    assert (out.loc[inc, "ausschluss"] == "").all()
+    t = planungsraeume.iloc[:5]
+    # z over A-E with the population SD: S1 = 2..10 -> mean 6, SD sqrt(8)
+    assert out["z_S1"].iloc[:5].tolist() == pytest.approx(
+        [(v - 6) / np.sqrt(8) for v in (2, 4, 6, 8, 10)])
+    s = _z(t["S1"]) + _z(t["S3"]) + _z(t["S4"])
+    assert out["status_sum"].iloc[:5].tolist() == pytest.approx(s.tolist())
+    x = _z(s)
+    assert out["status_index"].iloc[:5].tolist() == pytest.approx(x.tolist())
+    # by hand: z(S3) = [-0.5] * 4 + [2]; z(S4) = [-15, -10, -5, 0, 30] / sqrt(250); the sums
+    # [-2.8629, -1.8396, -0.8162, 0.2071, 5.3116] have mean 0 and SD 2.8462
+    assert x.round(4).tolist() == [-1.0059, -0.6463, -0.2868, 0.0728, 1.8662]
+    assert out["status_class"].iloc[:5].tolist() == [
+        "hoch", "mittel", "mittel", "mittel", "sehr niedrig"]
+    assert out["status_class_code"].iloc[:5].tolist() == [1, 2, 2, 2, 4]
+    d = _z(_z(t["D1"]) + _z(t["D3"]) + _z(t["D4"]))
+    assert out["dynamik_index"].iloc[:5].tolist() == pytest.approx(d.tolist())
+    assert d.round(4).tolist() == [-1.5811, 0.0, 0.0, 0.0, 1.5811]
+    assert out["dynamik_class"].iloc[:5].tolist() == [
+        "positiv", "stabil", "stabil", "stabil", "negativ"]
+    assert out["mss_gruppe"].iloc[:5].tolist() == [
+        "hoch / positiv", "mittel / stabil", "mittel / stabil", "mittel / stabil",
+        "sehr niedrig / negativ"]
+    assert out["mss_gruppe_code"].iloc[:5].tolist() == [1, 5, 5, 5, 12]
+    assert out.loc[["pr5", "pr6"], "status_index"].isna().all()
+    assert out.loc[["pr5", "pr6"], "mss_gruppe"].isna().all()
+    assert out.attrs["mss"]["n_included"] == 5
+
+
+def test_mss_class_boundaries():
+    from gis_planning.analysis.status_index import mss_dynamik_class, mss_status_class
+
+    x = pd.Series([-1.0000001, -1.0, 1.0, 1.0000001, 1.5, 1.5000001, np.nan])
+    # MSS: hoch x < -1 (so -1 is mittel, unlike classify()'s right-closed intervals)
+    assert mss_status_class(x).tolist()[:6] == [
+        "hoch", "mittel", "mittel", "niedrig", "niedrig", "sehr niedrig"]
+    assert pd.isna(mss_status_class(x).iloc[6])
+    assert classify(pd.Series([-1.0])).tolist() == ["hoch"]  # the generic classifier differs
+    assert mss_dynamik_class(x).tolist()[:4] == ["positiv", "stabil", "stabil", "negativ"]
+
+
+def test_mss_validation(planungsraeume):
+    from gis_planning.analysis.status_index import mss_index
+
+    with pytest.raises(InputError, match="Ausreißer X nicht gefunden"):
+        mss_index(planungsraeume, outliers=["X"], id_column="name")
+    with pytest.raises(InputError, match="Unbekanntes Verfahren"):
+        mss_index(planungsraeume, preset="mss1999")
+    with pytest.raises(SchemaError, match="lacks the column"):
+        mss_index(planungsraeume.drop(columns="D4"))
+    only = mss_index(planungsraeume, dynamik_indicators=())
+    assert "dynamik_index" not in only and "mss_gruppe" not in only
+
+
+def test_mss_cli_on_a_users_table(tmp_path, planungsraeume):
+    from click.testing import CliRunner
+
+    from gis_planning.cli import cli
+
+    path = tmp_path / "pr.csv"
+    planungsraeume.reset_index().to_csv(path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["status", "--table", str(path), "--preset", "mss2021",
+                              "--status-indicators", "S1,S3,S4", "--dynamik-indicators",
+                              "D1,D3,D4", "--ausreisser", "F", "--id-column", "name"])
+    assert res.exit_code == 0, res.output
+    assert "sehr niedrig / negativ" in res.output and "hoch / positiv" in res.output
+    assert "5 Einheiten mit Index, 2 ohne" in res.output
+    out = tmp_path / "mss.csv"
+    res = runner.invoke(cli, ["status", "--table", str(path), "--preset", "mss2021",
+                              "--ausreisser", "F", "--id-column", "name", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out)
+    assert got.loc[got["name"] == "G", "ausschluss"].item() == "unter 300 Einwohnern"
+    bad = runner.invoke(cli, ["status", "--table", str(path), "--status-indicators", "S1"])
+    assert bad.exit_code == 2 and "--preset" in bad.output

@@ -12,11 +12,22 @@ The conditional permutation test is vectorised with NumPy (no numba, no compile 
 weights with equal weights within each row (binary or row-standardised contiguity, knn,
 distance band) costs about as much as a handful of sparse matrix-vector products, whatever the
 number of permutations; see :func:`permutation_pvalues`.
+
+Attainable inference: with ``m`` tested units and ``R`` permutations the smallest p-value is
+``1 / (R + 1)``, so the strongest unit on its own gets at best ``q = m / (R + 1)``. With 86
+Stadtteile and 999 permutations that is 0.086: nothing can be significant at FDR 5 %.
+``permutations="auto"`` (the default) therefore chooses ``R`` from ``m`` and ``alpha``
+(:func:`auto_permutations`), a count that cannot reach ``alpha`` is refused
+(:func:`minimum_permutations` names the least that can), and every result states its smallest
+attainable q-value (``gi_q_min`` / ``lisa_q_min``). Where the needed count is impractical
+(thousands of units) the analytical normal approximation is used and the output says so
+(``gi_p_methode`` / ``lisa_p_methode``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,13 +39,18 @@ from scipy import sparse, stats
 
 from .._errors import InputError
 from .._validate import require_numeric, require_projected
-from .weights import SpatialWeights, WeightsKind, as_weights, clean_csr
+from ._permutation import _as_csr, _binary, permutation_pvalues
+from .uncertainty import poisson_interval, wilson_interval
+from .weights import SpatialWeights, WeightsKind, as_weights
 
 __all__ = [
     "GI_LABELS",
     "LISA_LABELS",
+    "MAX_AUTO_PERMUTATIONS",
+    "NO_NEIGHBOURS",
     "GiStarResult",
     "LocalMoranResult",
+    "auto_permutations",
     "benjamini_hochberg",
     "empirical_bayes_rates",
     "getis_ord",
@@ -43,6 +59,7 @@ __all__ = [
     "lisa_labels",
     "local_moran",
     "local_moran_statistics",
+    "minimum_permutations",
     "permutation_pvalues",
 ]
 
@@ -60,9 +77,23 @@ LISA_LABELS: dict[int, str] = {
 
 #: Keys of the Gi* classes; the labels depend on ``alpha`` and ``min_population``
 #: (see :func:`gi_labels`).
-GI_LABELS: tuple[str, ...] = ("hotspot", "kaeltepunkt", "nicht_signifikant", "zu_klein")
+GI_LABELS: tuple[str, ...] = (
+    "hotspot", "kaeltepunkt", "nicht_signifikant", "keine_nachbarn", "zu_klein",
+)
 
 NOT_SIGNIFICANT = "nicht signifikant"
+#: Class of units without neighbours: no local statistic exists, so nothing was tested.
+NO_NEIGHBOURS = "keine Nachbarn"
+
+#: Largest permutation count ``permutations="auto"`` chooses; beyond it the analytical
+#: (normal) p-values are used.
+MAX_AUTO_PERMUTATIONS = 199_999
+#: ``"auto"`` makes the lone strongest unit reach ``q = alpha / AUTO_MARGIN``, so that a unit
+#: whose true p-value lies well below ``alpha / m`` is found with high probability.
+AUTO_MARGIN = 4
+_AUTO_LADDER = (999, 1_999, 4_999, 9_999, 19_999, 49_999, 99_999, MAX_AUTO_PERMUTATIONS)
+#: Work limit (units x permutations x neighbours) of the direct scheme under "auto".
+_DIRECT_BUDGET = 2_000_000_000
 
 
 def _pct(alpha: float) -> str:
@@ -84,13 +115,90 @@ def gi_labels(*, alpha: float = 0.05, min_population: float = 300) -> dict[str, 
         "hotspot": f"Hotspot (signifikant, FDR {_pct(alpha)} %)",
         "kaeltepunkt": f"Kältepunkt (signifikant, FDR {_pct(alpha)} %)",
         "nicht_signifikant": NOT_SIGNIFICANT,
+        "keine_nachbarn": NO_NEIGHBOURS,
         "zu_klein": _too_small(min_population),
     }
 
 
 def lisa_labels(*, min_population: float = 300) -> list[str]:
     """German labels of the local Moran classes, in legend order."""
-    return [*LISA_LABELS.values(), NOT_SIGNIFICANT, _too_small(min_population)]
+    return [*LISA_LABELS.values(), NOT_SIGNIFICANT, NO_NEIGHBOURS, _too_small(min_population)]
+
+
+def _fmt_int(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def minimum_permutations(n_tested: int, *, alpha: float = 0.05) -> int:
+    """Fewest permutations with which one unit among ``n_tested`` can reach FDR ``alpha``.
+
+    The smallest permutation p-value is ``1 / (R + 1)``; Benjamini-Hochberg turns the smallest
+    of ``m`` p-values into ``q = m p``. A discovery needs ``m / (R + 1) <= alpha``, so
+    ``R >= m / alpha - 1``.
+
+    >>> minimum_permutations(86)
+    1719
+    """
+    if n_tested <= 0:
+        return 0
+    return max(math.ceil(n_tested / alpha - 1e-9) - 1, 1)
+
+
+def auto_permutations(n_tested: int, *, alpha: float = 0.05) -> int:
+    """The permutation count ``permutations="auto"`` uses, or 0 for the normal approximation.
+
+    The smallest of 999, 1,999, 4,999, 9,999, 19,999, 49,999, 99,999, 199,999 with which the
+    strongest unit on its own reaches ``q = alpha / 4``; 0 (analytical p-values) when even
+    199,999 is not enough (about 2,500 units at FDR 5 %).
+
+    >>> auto_permutations(50), auto_permutations(86), auto_permutations(10_000)
+    (4999, 9999, 0)
+    """
+    need = AUTO_MARGIN * n_tested / alpha
+    for r in _AUTO_LADDER:
+        if r + 1 >= need:
+            return r
+    return 0
+
+
+def _resolve_permutations(
+    permutations: int | str, n_tested: int, *, alpha: float, n: int, kmax: int,
+    direct: bool,
+) -> int:
+    """Return the permutation count to use (0 = analytical), refusing one that cannot work."""
+    if isinstance(permutations, str):
+        if permutations != "auto":
+            raise InputError(
+                f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
+                f"nicht {permutations!r}."
+            )
+        r = auto_permutations(n_tested, alpha=alpha)
+        if r and direct and n * r * max(kmax, 1) > _DIRECT_BUDGET:
+            r = 0
+        return r
+    if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
+        raise InputError(
+            f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
+            f"nicht {permutations!r}."
+        )
+    r = int(permutations)
+    if r < 0:
+        raise InputError(f"`permutations` (CLI --permutations) darf nicht negativ sein: {r}.")
+    if r and n_tested and n_tested / (r + 1) > alpha * (1 + 1e-12):
+        need = minimum_permutations(n_tested, alpha=alpha)
+        q = _fmt_num(n_tested / (r + 1), 3)
+        raise InputError(
+            f"Mit {_fmt_int(r)} Permutationen ist der kleinste mögliche p-Wert 1/{_fmt_int(r + 1)};"
+            f" bei {n_tested} getesteten Einheiten erreicht die stärkste Einheit höchstens "
+            f"q = {q} > FDR {_pct(alpha)} %, keine Einheit könnte signifikant werden. Nötig "
+            f"sind mindestens {_fmt_int(need)} Permutationen: --permutations {need} oder "
+            f"mehr, oder --permutations auto (wählt die Zahl selbst)."
+        )
+    return r
+
+
+def _fmt_num(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,12 +234,16 @@ class LocalMoranResult:
     quadrant : 1 HH, 2 LH, 3 LL, 4 HL (PySAL scheme, ``esda.Moran_Local(...).q``).
     lag : spatial lag of the standardised value (row-standardised weights).
     p_sim : conditional permutation pseudo p-value (NaN for islands or ``permutations=0``).
+    z_norm : z-score of I_i under conditional randomisation (normal approximation).
+    p_norm : two-sided normal p-value ``2 * (1 - Phi(|z_norm|))`` (NaN for islands).
     """
 
     i: np.ndarray
     quadrant: np.ndarray
     lag: np.ndarray
     p_sim: np.ndarray
+    z_norm: np.ndarray | None = None
+    p_norm: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,291 +352,6 @@ def empirical_bayes_rates(events: Any, base: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Conditional permutation inference
-# ---------------------------------------------------------------------------------------------
-
-
-def _as_csr(w: SpatialWeights | Any) -> sparse.csr_array:
-    """Weights as float64 CSR without diagonal or explicit zeros (no copy when already so)."""
-    m = w.sparse if hasattr(w, "sparse") else w
-    if not sparse.issparse(m):
-        raise InputError(f"`w` must be SpatialWeights or a sparse matrix, got {type(w).__name__}.")
-    return clean_csr(m)
-
-
-def _binary(m: sparse.csr_array) -> sparse.csr_array:
-    """Same pattern, all weights 1 (shares the index arrays)."""
-    return sparse.csr_array((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
-
-
-def _distinct_rows(rng: np.random.Generator, n: int, rows: int, k: int) -> np.ndarray:
-    """``rows`` x ``k`` integers from ``range(n)``, distinct within each row (uniform)."""
-    if k == 0:
-        return np.zeros((rows, 0), dtype=np.int64)
-    if n < 4 * k:
-        keys = rng.random((rows, n))
-        return np.argsort(keys, axis=1)[:, :k].astype(np.int64)
-    out = rng.integers(0, n, size=(rows, k), dtype=np.int64)
-    while True:
-        s = np.sort(out, axis=1)
-        bad = (np.diff(s, axis=1) == 0).any(axis=1)
-        if not bad.any():
-            return out
-        out[bad] = rng.integers(0, n, size=(int(bad.sum()), k), dtype=np.int64)
-
-
-def _pvals_from_counts(count: np.ndarray, permutations: int) -> np.ndarray:
-    return (count + 1.0) / (permutations + 1.0)
-
-
-def _general_pvalues(
-    v: np.ndarray,
-    w: sparse.csr_array,
-    sign: np.ndarray,
-    permutations: int,
-    rng: np.random.Generator,
-    alternative: Alternative,
-    eps: float,
-) -> np.ndarray:
-    """Exact esda-style scheme: one set of draws from the n-1 others, shared by all units."""
-    n = len(v)
-    card = np.diff(w.indptr)
-    kmax = int(card.max())
-    t_obs = w @ v
-    draws = _distinct_rows(rng, n - 1, permutations, kmax)
-    pos = np.arange(w.nnz) - np.repeat(w.indptr[:-1], card)
-    wpad = np.zeros((n, kmax))
-    wpad[np.repeat(np.arange(n), card), pos] = w.data
-    p = np.full(n, np.nan)
-    chunk = max(1, int(4_000_000 // (permutations * kmax)))
-    todo = np.flatnonzero(card > 0)
-    for start in range(0, len(todo), chunk):
-        ii = todo[start : start + chunk]
-        idx = draws[None, :, :] + (draws[None, :, :] >= ii[:, None, None])
-        t = np.einsum("cpk,ck->cp", v[idx], wpad[ii])
-        s = sign[ii][:, None]
-        to = t_obs[ii][:, None]
-        if alternative == "directed":
-            larger = np.where(s > 0, t >= to - eps, t <= to + eps).sum(axis=1)
-            count = np.minimum(larger, permutations - larger)
-        else:
-            mean = t.mean(axis=1, keepdims=True)
-            d = np.abs(to - mean)
-            count = (np.abs(t - mean) >= d - eps).sum(axis=1)
-        pp = _pvals_from_counts(count, permutations)
-        pp[sign[ii] == 0] = 1.0
-        p[ii] = pp
-    return p
-
-
-@dataclass(frozen=True)
-class _ClassCounts:
-    """Counts of one cardinality class's reference sums at or beyond thresholds ``t``.
-
-    Unit ``u``'s reference set is rows ``[0, L_u)`` minus the rows containing ``u``: a sorted
-    search in the first ``R`` sums, plus the extra rows ``R .. L_u - 1`` (``eu``/``er``),
-    minus the rows containing ``u`` (``opos``/``op``).
-    """
-
-    s_sorted: np.ndarray
-    s_all: np.ndarray
-    eu: np.ndarray
-    er: np.ndarray
-    opos: np.ndarray
-    op: np.ndarray
-    size: int
-    perms: int
-    eps: float
-
-    def _fix(self, c: np.ndarray, hit_extra: np.ndarray, hit_own: np.ndarray) -> np.ndarray:
-        c = c + np.bincount(self.eu, weights=hit_extra, minlength=self.size)
-        return c - np.bincount(self.opos, weights=hit_own, minlength=self.size)
-
-    def ge(self, t: np.ndarray) -> np.ndarray:
-        """Number of reference sums ``>= t`` (within the tie tolerance)."""
-        c = self.perms - np.searchsorted(self.s_sorted, t - self.eps, side="left")
-        return self._fix(
-            c,
-            self.s_all[self.er] >= t[self.eu] - self.eps,
-            self.s_all[self.op] >= t[self.opos] - self.eps,
-        )
-
-    def le(self, t: np.ndarray) -> np.ndarray:
-        """Number of reference sums ``<= t`` (within the tie tolerance)."""
-        c = np.searchsorted(self.s_sorted, t + self.eps, side="right")
-        return self._fix(
-            c,
-            self.s_all[self.er] <= t[self.eu] + self.eps,
-            self.s_all[self.op] <= t[self.opos] + self.eps,
-        )
-
-
-def _fast_pvalues(
-    v: np.ndarray,
-    b: sparse.csr_array,
-    sign: np.ndarray,
-    permutations: int,
-    rng: np.random.Generator,
-    alternative: Alternative,
-    eps: float,
-) -> np.ndarray:
-    """Conditional permutation for rows with equal weights, by sorting shared random sums.
-
-    See the Notes of :func:`permutation_pvalues`.
-    """
-    n = len(v)
-    perms = permutations
-    card = np.diff(b.indptr).astype(np.int64)
-    kmax = int(card.max())
-    s_obs = b @ v  # unweighted neighbour sums
-    lam = perms * kmax / n
-    extra = int(np.ceil(4 * lam + 8 * np.sqrt(lam) + 20))
-    while True:
-        total = perms + extra
-        draws = _distinct_rows(rng, n, total, kmax)
-        if np.bincount(draws.ravel(), minlength=n).max() <= extra:
-            break
-        extra *= 2
-    p = np.full(n, np.nan)
-    position = np.full(n, -1, dtype=np.int64)
-    for k in np.unique(card[card > 0]):
-        k = int(k)
-        units = np.flatnonzero(card == k)
-        position[units] = np.arange(len(units))
-        s_all = v[draws[:, :k]].sum(axis=1)
-        s_sorted = np.sort(s_all[:perms])
-        csum = np.concatenate([[0.0], np.cumsum(s_all)])
-        # occurrences of this class's units among the drawn rows
-        flat = draws[:, :k].ravel()
-        prow = np.repeat(np.arange(total, dtype=np.int64), k)
-        mine = card[flat] == k
-        ou, op = flat[mine], prow[mine]
-        order = np.lexsort((op, ou))
-        ou, op = ou[order], op[order]
-        rank = np.arange(len(ou)) - np.searchsorted(ou, ou, side="left")
-        used = (op - rank) < perms  # row lies before the unit's cut-off L_i
-        ou, op = ou[used], op[used]
-        jstar = np.bincount(position[ou], minlength=len(units))
-        cut = perms + jstar  # L_i: rows [0, L_i) minus the unit's own rows = perms rows
-        # extra rows perms .. L_i - 1 of units that lost rows
-        eu = np.repeat(np.arange(len(units)), jstar)
-        er = perms + np.arange(len(eu)) - np.repeat(np.cumsum(jstar) - jstar, jstar)
-        opos = position[ou]
-        ref_sum = csum[cut] - np.bincount(opos, weights=s_all[op], minlength=len(units))
-        mean = ref_sum / perms
-
-        ctx = _ClassCounts(s_sorted, s_all, eu, er, opos, op, len(units), perms, eps)
-        so = s_obs[units]
-        su = sign[units]
-        if alternative == "directed":
-            larger = np.where(su > 0, ctx.ge(so), ctx.le(so))
-            count = np.minimum(larger, perms - larger)
-        else:
-            d = np.abs(so - mean)
-            tiny = d <= eps
-            count = np.where(tiny, perms, ctx.ge(mean + d) + ctx.le(mean - d))
-        pp = _pvals_from_counts(count, perms)
-        pp[su == 0] = 1.0
-        p[units] = pp
-    return p
-
-
-def permutation_pvalues(
-    values: Any,
-    w: SpatialWeights | Any,
-    *,
-    sign: Any = None,
-    permutations: int = 999,
-    seed: int | None = 0,
-    alternative: Alternative = "folded",
-    method: Literal["auto", "sorted", "direct"] = "auto",
-) -> np.ndarray:
-    """Conditional permutation p-values of local statistics affine in the spatial lag.
-
-    Covers every statistic of the form ``a_i + b_i * sum_j w_ij v_j`` (Gi*, Gi, local Moran):
-    the value of unit ``i`` is held fixed and its neighbours' values are replaced by draws
-    without replacement from the other ``n - 1`` units.
-
-    Parameters
-    ----------
-    values : array-like
-        The values ``v`` that are permuted (``y`` for Gi*, ``z`` for local Moran).
-    w : SpatialWeights or sparse matrix
-        Weights; the diagonal is ignored (self-weights only enter ``a_i``).
-    sign : array-like, optional
-        Sign of ``b_i``; ``+1`` (default) when the statistic increases with the lag, ``-1``
-        when it decreases, ``0`` for a degenerate statistic (p = 1).
-    permutations : int, default 999
-    seed : int or None, default 0
-        Seed of ``numpy.random.default_rng``.
-    alternative : {"folded", "directed"}, default "folded"
-        ``"folded"``: two-sided, ``p = (1 + #{|T_p - mean(T)| >= |T_obs - mean(T)|}) /
-        (R + 1)``, as ``esda.significance.calculate_significance(alternative="folded")``.
-        ``"directed"``: esda's legacy default (``p_sim`` of ``G_Local`` and ``Moran_Local``):
-        ``(1 + min(#{T_p >= T_obs}, #{T_p < T_obs})) / (R + 1)``, the smaller tail, which is
-        about half the two-sided value.
-    method : {"auto", "sorted", "direct"}, default "auto"
-        ``"sorted"`` needs equal weights within each row; ``"auto"`` uses it when possible and
-        ``n >= 50 * max cardinality``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Pseudo p-values in ``[1/(R+1), 1]``; NaN for units without neighbours.
-
-    Notes
-    -----
-    As in esda, one set of ``R`` random draws is shared by all units (which makes p-values of
-    different units dependent, but each unit's p-value is an exact conditional permutation
-    p-value). Ties (within a relative tolerance of 1e-10) count as "as extreme".
-
-    *direct*: ``R x k_max`` draws from ``range(n - 1)``; draw ``r`` maps to unit
-    ``r + (r >= i)`` for unit ``i`` (esda's scheme), gathered in chunks of units.
-
-    *sorted* (equal weights within a row, so the statistic is monotone in the plain sum ``S``
-    of the ``k_i`` drawn values): ``R + E`` rows of ``k_max`` distinct draws from ``range(n)``
-    are made once; class ``k`` uses the first ``k`` columns, and the sums ``S_p`` of the first
-    ``R`` rows are sorted once per class. Unit ``i`` uses the first ``R`` rows that do not
-    contain ``i`` (a uniform draw of ``k`` of the other ``n - 1`` units, so the test is exact);
-    counts come from one ``searchsorted`` per unit plus a correction for the few rows that
-    contain ``i``. Cost ``O(n log R + R k)`` instead of ``O(n R k)``.
-    """
-    v = np.asarray(values, dtype=float).ravel()
-    m = _as_csr(w)
-    n = len(v)
-    if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `values` has {n} entries.")
-    if alternative not in ("folded", "directed"):
-        raise InputError(f"`alternative` must be 'folded' or 'directed', got {alternative!r}.")
-    if not isinstance(permutations, (int, np.integer)) or permutations < 1:
-        raise InputError(f"`permutations` must be a positive integer, got {permutations!r}.")
-    sg = np.ones(n) if sign is None else np.sign(np.asarray(sign, dtype=float).ravel())
-    card = np.diff(m.indptr)
-    if card.max(initial=0) == 0:
-        return np.full(n, np.nan)
-    rng = np.random.default_rng(seed)
-    kmax = int(card.max())
-    equal_rows = bool((m.data > 0).all())
-    if equal_rows:
-        rows_nz = card > 0
-        starts = m.indptr[:-1][rows_nz]
-        rmax = np.maximum.reduceat(m.data, starts)
-        rmin = np.minimum.reduceat(m.data, starts)
-        equal_rows = bool(np.all(rmax - rmin <= 1e-12 * rmax))
-    if method == "sorted" and not equal_rows:
-        raise InputError("`method='sorted'` needs positive, equal weights within each row.")
-    use_sorted = method == "sorted" or (method == "auto" and equal_rows and n >= 50 * kmax)
-    scale = float(np.abs(v).max(initial=0.0))
-    if use_sorted:
-        b = _binary(m)
-        eps = 1e-10 * max(scale * kmax, 1e-300)
-        return _fast_pvalues(v, b, sg, permutations, rng, alternative, eps)
-    rowsum = float(np.abs(m).sum(axis=1).max())
-    eps = 1e-10 * max(scale * rowsum, 1e-300)
-    return _general_pvalues(v, m, sg, permutations, rng, alternative, eps)
-
-
-# ---------------------------------------------------------------------------------------------
 # Statistics on arrays
 # ---------------------------------------------------------------------------------------------
 
@@ -628,6 +455,7 @@ def local_moran_statistics(
     w : SpatialWeights or sparse matrix
         Weights; they are row-standardised (each row sums to 1).
     permutations : int, default 999
+        0 skips the permutation test (``p_norm`` is always computed).
     seed : int or None, default 0
     alternative : {"folded", "directed"}, default "folded"
 
@@ -645,6 +473,19 @@ def local_moran_statistics(
     Quadrants (PySAL, ``esda.Moran_Local(...).q``): 1 HH (z > 0, lag > 0), 2 LH
     (z <= 0, lag > 0), 3 LL (z <= 0, lag <= 0), 4 HL (z > 0, lag <= 0). Islands have lag 0,
     I = 0 and no p-value.
+
+    Normal approximation (``z_norm``, ``p_norm``): under conditional randomisation (``z_i``
+    fixed, the others a random permutation) the lag is a weighted sample without replacement
+    from the ``N = n - 1`` other values, with mean ``mu_i = -z_i / N`` and population variance
+    ``s_i^2 = (sum z^2 - z_i^2) / N - mu_i^2``::
+
+        E[lag_i]   = W_i mu_i,         W_i = sum_j w_ij
+        Var[lag_i] = s_i^2 N / (N - 1) (sum_j w_ij^2 - W_i^2 / N)
+
+    (Sokal, Oden & Thomson 1998, eq. A7-A8, written for the lag), and ``z_norm = sign(z_i)
+    (lag_i - E) / sd``. It is the z of I_i itself, since I_i is ``z_i`` times the lag.
+    The permutation distribution is skewed for units with few neighbours, so the normal
+    p-value is an approximation, used only where enough permutations are impractical.
     """
     y = np.asarray(y, dtype=float).ravel()
     m = _as_csr(w)
@@ -671,7 +512,20 @@ def local_moran_statistics(
     else:
         p_sim = np.full(n, np.nan)
     p_sim[card == 0] = np.nan
-    return LocalMoranResult(i=li, quadrant=quadrant, lag=lag, p_sim=p_sim)
+    # conditional randomisation moments of the lag (normal approximation)
+    big_n = n - 1
+    wi = np.asarray(r.sum(axis=1)).ravel()
+    wi2 = np.asarray(r.multiply(r).sum(axis=1)).ravel()
+    mu = -z / big_n
+    s2 = (den - z * z) / big_n - mu * mu
+    var = s2 * big_n / max(big_n - 1, 1) * (wi2 - wi * wi / big_n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_norm = np.where(var > 0, np.sign(z) * (lag - wi * mu) / np.sqrt(var), 0.0)
+    p_norm = 2.0 * stats.norm.sf(np.abs(z_norm))
+    z_norm[card == 0] = np.nan
+    p_norm[card == 0] = np.nan
+    return LocalMoranResult(i=li, quadrant=quadrant, lag=lag, p_sim=p_sim, z_norm=z_norm,
+                            p_norm=p_norm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,6 +538,10 @@ class _Prepared:
     value: np.ndarray
     small: np.ndarray
     weights: SpatialWeights
+    rate: np.ndarray | None = None
+    rate_lo: np.ndarray | None = None
+    rate_hi: np.ndarray | None = None
+    rate_interval: str | None = None
 
 
 def _prepare(
@@ -713,15 +571,24 @@ def _prepare(
     if smoothing not in (None, "eb"):
         raise InputError(f"`smoothing` must be None or 'eb', got {smoothing!r}.")
     x = gdf[column].to_numpy(dtype=float)
+    rate = lo = hi = None
+    interval = None
     if rate_denominator is not None:
         base = gdf[rate_denominator].to_numpy(dtype=float)
+        zero = base <= 0
+        if base.sum() <= 0:
+            raise InputError(f"`gdf` column {rate_denominator!r} sums to 0.")
+        rate = np.divide(x, base, out=np.full_like(x, np.nan), where=~zero)
+        if (x >= 0).all() and (x <= base).all():
+            lo, hi = wilson_interval(x, base)
+            interval = "Wilson (Anteil)"
+        elif (x >= 0).all():
+            lo, hi = poisson_interval(x, exposure=base)
+            interval = "Poisson (Rate)"
         if smoothing == "eb":
             value = empirical_bayes_rates(x, base)
         else:
-            zero = base <= 0
-            if base.sum() <= 0:
-                raise InputError(f"`gdf` column {rate_denominator!r} sums to 0.")
-            value = np.divide(x, base, out=np.zeros_like(x), where=~zero)
+            value = np.where(zero, 0.0, rate)
             if zero.any():
                 value[zero] = x.sum() / base.sum()
                 warnings.warn(
@@ -746,11 +613,12 @@ def _prepare(
     if not isinstance(weights, str) and len(w.islands):
         warnings.warn(
             f"{len(w.islands)} units have no neighbours, e.g. index {list(w.islands[:5])}; "
-            f"they are not classified.",
+            f"they are classed '{NO_NEIGHBOURS}' and not tested.",
             UserWarning,
             stacklevel=3,
         )
-    return _Prepared(value=value, small=small, weights=w)
+    return _Prepared(value=value, small=small, weights=w, rate=rate, rate_lo=lo, rate_hi=hi,
+                     rate_interval=interval)
 
 
 def _assemble(gdf: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -772,6 +640,88 @@ def _check_alpha(alpha: float) -> None:
         raise InputError(f"`alpha` must lie strictly between 0 and 1, got {alpha!r}.")
 
 
+@dataclass(frozen=True)
+class _Inference:
+    """How the p-values of a GeoDataFrame result were obtained."""
+
+    permutations: int  # resolved count; 0 = analytical normal approximation
+    requested: int | str
+    n_tested: int
+    q_min: float
+    method: str
+
+    def columns(self, prefix: str, n: int) -> dict[str, Any]:
+        return {f"{prefix}_q_min": np.full(n, self.q_min),
+                f"{prefix}_p_methode": np.full(n, self.method, dtype=object)}
+
+    def attrs(self) -> dict[str, Any]:
+        return {"permutations": self.permutations, "permutations_requested": self.requested,
+                "n_tested": self.n_tested, "q_min": self.q_min, "p_method": self.method}
+
+
+def _inference(
+    permutations: int | str, prep: _Prepared, *, alpha: float, row_standardised: bool
+) -> _Inference:
+    card = prep.weights.cardinalities
+    n_tested = int((~prep.small & (card > 0)).sum())
+    n = len(card)
+    kmax = int(card.max(initial=0))
+    m = prep.weights.sparse
+    equal = bool((m.data > 0).all()) and (row_standardised or prep.weights.transform == "B"
+                                          or _equal_rows(m))
+    direct = not (equal and n >= 50 * kmax)
+    r = _resolve_permutations(permutations, n_tested, alpha=alpha, n=n, kmax=kmax,
+                              direct=direct)
+    if r:
+        q_min = min(1.0, n_tested / (r + 1)) if n_tested else float("nan")
+        method = f"bedingte Permutation ({_fmt_int(r)} Ziehungen)"
+    else:
+        q_min = 0.0 if n_tested else float("nan")
+        method = "Normalapproximation (analytisch)"
+    if r == 0 and permutations == "auto" and n_tested:
+        logger.info("%d units tested: permutations impractical, normal approximation used",
+                    n_tested)
+    return _Inference(r, permutations, n_tested, q_min, method)
+
+
+def _equal_rows(m: sparse.csr_array) -> bool:
+    card = np.diff(m.indptr)
+    rows = card > 0
+    if not rows.any():
+        return True
+    starts = m.indptr[:-1][rows]
+    rmax = np.maximum.reduceat(m.data, starts)
+    rmin = np.minimum.reduceat(m.data, starts)
+    return bool(np.all(rmax - rmin <= 1e-12 * rmax))
+
+
+def _rate_columns(prep: _Prepared) -> dict[str, Any]:
+    if prep.rate is None:
+        return {}
+    out: dict[str, Any] = {"rate": prep.rate}
+    if prep.rate_lo is not None:
+        out["rate_ki_unten"] = prep.rate_lo
+        out["rate_ki_oben"] = prep.rate_hi
+    return out
+
+
+def _weights_attrs(prep: _Prepared, k: int, distance: float | None) -> dict[str, Any]:
+    kind = prep.weights.kind
+    return {"weights": kind, "k": k if kind == "knn" else None,
+            "distance_m": distance if kind == "distance" else None,
+            "n_keine_nachbarn": len(prep.weights.islands),
+            "rate_interval": prep.rate_interval}
+
+
+_PERMUTATIONS_DOC = """permutations : "auto" or int, default "auto"
+        Conditional permutations. ``"auto"`` chooses the count from the number of tested units
+        (:func:`auto_permutations`) so that a unit can reach ``alpha`` after the FDR
+        correction, and switches to the analytical normal approximation beyond 199,999
+        permutations (about 2,500 units). An explicit count that cannot reach ``alpha`` for
+        the tested units is refused with the minimum needed (:func:`minimum_permutations`);
+        0 asks for the normal approximation."""
+
+
 def getis_ord(
     gdf: gpd.GeoDataFrame,
     column: str,
@@ -779,7 +729,7 @@ def getis_ord(
     weights: WeightsKind | SpatialWeights | Any = "queen",
     k: int = 8,
     distance: float | None = None,
-    permutations: int = 999,
+    permutations: int | Literal["auto"] = "auto",
     seed: int | None = 0,
     alpha: float = 0.05,
     alternative: Alternative = "folded",
@@ -793,7 +743,10 @@ def getis_ord(
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Polygons (Stadtteile, grid cells, ...) in a projected CRS with metre units.
+        Polygons in a projected CRS with metre units whose rows carry their own data
+        (Stadtteile, real census grid cells). Do not pass a grid filled from polygon values:
+        copies of one value are not independent observations and their "significance" is
+        an artefact.
     column : str
         Non-negative variable: a count or share, or the event count of a rate (with
         ``rate_denominator``).
@@ -803,12 +756,11 @@ def getis_ord(
         Neighbours for ``weights="knn"``.
     distance : float, optional
         Metres, for ``weights="distance"``.
-    permutations : int, default 999
-        Conditional permutations; 0 uses the analytical (normal) p-value instead.
+    {permutations}
     seed : int or None, default 0
     alpha : float, default 0.05
         False discovery rate for the classes (Benjamini-Hochberg over the tested units).
-    alternative : {"folded", "directed"}, default "folded"
+    alternative : {{"folded", "directed"}}, default "folded"
         Two-sided folded permutation p-value (recommended) or esda's legacy directed one.
     population : str, optional
         Column with residents for the population floor; defaults to ``rate_denominator``.
@@ -817,7 +769,7 @@ def getis_ord(
         are not part of the FDR family. Their values still enter their neighbours' sums.
     rate_denominator : str, optional
         Analyse ``column / rate_denominator`` (e.g. group residents / all residents).
-    smoothing : {None, "eb"}, default None
+    smoothing : {{None, "eb"}}, default None
         ``"eb"``: global empirical-Bayes smoothing of the rate (:func:`empirical_bayes_rates`).
 
     Returns
@@ -825,9 +777,14 @@ def getis_ord(
     geopandas.GeoDataFrame
         A copy of ``gdf`` (same index, CRS and columns) plus ``value`` (analysed value),
         ``n_neighbours``, ``gi`` (G*_i), ``gi_z``, ``gi_p_norm`` (two-sided normal),
-        ``gi_p_sim`` (permutation), ``gi_q`` (BH q-value of the p used) and ``klasse``
-        (categorical: Hotspot / Kältepunkt (signifikant, FDR 5 %) / nicht signifikant /
-        zu klein (< 300 Einw.)). ``attrs["hotspots"]`` records the parameters.
+        ``gi_p_sim`` (permutation; NaN under the normal approximation), ``gi_q`` (BH q-value
+        of the p used), ``gi_q_min`` (smallest q-value attainable by one unit: ``m / (R +
+        1)``, 0 under the normal approximation), ``gi_p_methode`` (which p was used, German)
+        and ``klasse`` (categorical: Hotspot / Kältepunkt (signifikant, FDR 5 %) / nicht
+        signifikant / keine Nachbarn / zu klein (< 300 Einw.)). With ``rate_denominator``
+        also ``rate`` (crude share), ``rate_ki_unten`` and ``rate_ki_oben`` (95 % Wilson
+        interval of the share; Poisson for rates above 1). ``attrs["hotspots"]`` records the
+        parameters, the resolved permutation count and the smallest attainable q.
 
     Raises
     ------
@@ -836,14 +793,16 @@ def getis_ord(
     SchemaError
         Missing or non-numeric columns.
     InputError
-        Invalid options, NaN values, negative values.
+        Invalid options, NaN values, negative values, a permutation count that cannot reach
+        ``alpha``.
 
     Notes
     -----
     Classic binary Gi* (Ord & Getis 1995), see :func:`gi_star_statistics`; z-scores match
     ``esda.G_Local(y, w, transform="B", star=True).Zs``. A unit is a hotspot when its q-value
-    (from ``gi_p_sim``, or ``gi_p_norm`` if ``permutations=0``) is at most ``alpha`` and
-    ``gi_z > 0``; a cold spot ("Kältepunkt") when ``gi_z < 0``.
+    (from ``gi_p_sim``, or ``gi_p_norm`` under the normal approximation) is at most ``alpha``
+    and ``gi_z > 0``; a cold spot ("Kältepunkt") when ``gi_z < 0``. Units without neighbours
+    have no Gi* and are classed "keine Nachbarn", not "nicht signifikant".
     """
     _check_alpha(alpha)
     prep = _prepare(
@@ -857,14 +816,15 @@ def getis_ord(
         rate_denominator=rate_denominator,
         smoothing=smoothing,
     )
+    inf = _inference(permutations, prep, alpha=alpha, row_standardised=False)
     res = gi_star_statistics(
         prep.value,
         prep.weights,
-        permutations=permutations,
+        permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
     )
-    p = res.p_sim if permutations else res.p_norm
+    p = res.p_sim if inf.permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
     q = benjamini_hochberg(np.where(tested, p, np.nan))  # untested units stay NaN
     labels = gi_labels(alpha=alpha, min_population=min_population)
@@ -872,25 +832,28 @@ def getis_ord(
     sig = tested & (q <= alpha)
     klasse[sig & (res.z > 0)] = labels["hotspot"]
     klasse[sig & (res.z < 0)] = labels["kaeltepunkt"]
+    klasse[prep.weights.cardinalities == 0] = labels["keine_nachbarn"]
     klasse[prep.small] = labels["zu_klein"]
     out = _assemble(
         gdf,
         {
             "value": prep.value,
+            **_rate_columns(prep),
             "n_neighbours": prep.weights.cardinalities,
             "gi": res.g,
             "gi_z": res.z,
             "gi_p_norm": res.p_norm,
             "gi_p_sim": res.p_sim,
             "gi_q": q,
+            **inf.columns("gi", len(p)),
             "klasse": pd.Categorical(klasse, categories=list(labels.values())),
         },
     )
     out.attrs["hotspots"] = {
         "method": "Getis-Ord Gi* (binary, self included)",
         "column": column,
-        "weights": prep.weights.kind,
-        "permutations": permutations,
+        **_weights_attrs(prep, k, distance),
+        **inf.attrs(),
         "seed": seed,
         "alternative": alternative,
         "alpha": alpha,
@@ -916,7 +879,7 @@ def local_moran(
     weights: WeightsKind | SpatialWeights | Any = "queen",
     k: int = 8,
     distance: float | None = None,
-    permutations: int = 999,
+    permutations: int | Literal["auto"] = "auto",
     seed: int | None = 0,
     alpha: float = 0.05,
     alternative: Alternative = "folded",
@@ -928,16 +891,21 @@ def local_moran(
     """Local Moran's I (LISA) clusters and outliers with FDR-controlled classes.
 
     Parameters are those of :func:`getis_ord` (``column`` may be negative here; weights are
-    row-standardised). ``permutations`` must be positive (LISA has no analytical p here).
+    row-standardised). With ``permutations=0`` (or ``"auto"`` beyond 199,999 permutations)
+    the p-values come from the normal approximation under conditional randomisation
+    (:func:`local_moran_statistics`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy of ``gdf`` plus ``value``, ``n_neighbours``, ``lisa_i`` (I_i), ``lisa_lag``
         (lag of the standardised value), ``lisa_quadrant`` (1 HH, 2 LH, 3 LL, 4 HL),
-        ``lisa_p_sim``, ``lisa_q`` (BH q-value) and ``klasse`` (categorical: Hoch-Hoch,
+        ``lisa_z_norm``, ``lisa_p_norm``, ``lisa_p_sim``, ``lisa_q`` (BH q-value),
+        ``lisa_q_min``, ``lisa_p_methode`` and ``klasse`` (categorical: Hoch-Hoch,
         Niedrig-Hoch, Niedrig-Niedrig, Hoch-Niedrig for units with ``lisa_q <= alpha``,
-        else "nicht signifikant"; "zu klein (< 300 Einw.)" below the floor).
+        else "nicht signifikant"; "keine Nachbarn" for units without neighbours; "zu klein
+        (< 300 Einw.)" below the floor). With ``rate_denominator`` also ``rate``,
+        ``rate_ki_unten``, ``rate_ki_oben``.
 
     Notes
     -----
@@ -945,8 +913,6 @@ def local_moran(
     ``esda.Moran_Local(y, w, transformation="r")``'s ``Is`` and ``q``.
     """
     _check_alpha(alpha)
-    if not isinstance(permutations, (int, np.integer)) or permutations < 1:
-        raise InputError(f"`permutations` must be a positive integer, got {permutations!r}.")
     prep = _prepare(
         gdf,
         column,
@@ -958,31 +924,38 @@ def local_moran(
         rate_denominator=rate_denominator,
         smoothing=smoothing,
     )
+    inf = _inference(permutations, prep, alpha=alpha, row_standardised=True)
     res = local_moran_statistics(
         prep.value,
         prep.weights,
-        permutations=permutations,
+        permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
     )
-    tested = ~prep.small & np.isfinite(res.p_sim)
-    q = benjamini_hochberg(np.where(tested, res.p_sim, np.nan))  # untested units stay NaN
+    p = res.p_sim if inf.permutations else res.p_norm
+    tested = ~prep.small & np.isfinite(p)
+    q = benjamini_hochberg(np.where(tested, p, np.nan))  # untested units stay NaN
     sig = tested & (q <= alpha)
     klasse = np.full(len(q), NOT_SIGNIFICANT, dtype=object)
     for code, label in LISA_LABELS.items():
         klasse[sig & (res.quadrant == code)] = label
+    klasse[prep.weights.cardinalities == 0] = NO_NEIGHBOURS
     too_small = _too_small(min_population)
     klasse[prep.small] = too_small
     out = _assemble(
         gdf,
         {
             "value": prep.value,
+            **_rate_columns(prep),
             "n_neighbours": prep.weights.cardinalities,
             "lisa_i": res.i,
             "lisa_lag": res.lag,
             "lisa_quadrant": res.quadrant,
+            "lisa_z_norm": res.z_norm,
+            "lisa_p_norm": res.p_norm,
             "lisa_p_sim": res.p_sim,
             "lisa_q": q,
+            **inf.columns("lisa", len(q)),
             "klasse": pd.Categorical(
                 klasse, categories=lisa_labels(min_population=min_population)
             ),
@@ -991,8 +964,8 @@ def local_moran(
     out.attrs["hotspots"] = {
         "method": "local Moran's I (row-standardised)",
         "column": column,
-        "weights": prep.weights.kind,
-        "permutations": permutations,
+        **_weights_attrs(prep, k, distance),
+        **inf.attrs(),
         "seed": seed,
         "alternative": alternative,
         "alpha": alpha,
@@ -1002,3 +975,8 @@ def local_moran(
         "counts": {lab: int((klasse == lab).sum()) for lab in out["klasse"].cat.categories},
     }
     return out
+
+
+for _f in (getis_ord, local_moran):
+    _f.__doc__ = (_f.__doc__ or "").replace("{permutations}", _PERMUTATIONS_DOC).replace(
+        "{{", "{").replace("}}", "}")

@@ -25,12 +25,18 @@ from .._validate import require_columns, require_numeric
 __all__ = [
     "DYNAMIK_LABELS",
     "DYNAMIK_THRESHOLDS",
+    "MSS_DYNAMIK",
+    "MSS_PRESETS",
+    "MSS_STATUS",
     "STATUS_LABELS",
     "STATUS_THRESHOLDS",
     "Indicator",
     "classify",
     "composite_index",
     "dynamik_index",
+    "mss_dynamik_class",
+    "mss_index",
+    "mss_status_class",
     "standardize",
     "status_index",
 ]
@@ -382,3 +388,213 @@ def dynamik_index(
         labels=labels,
         prefix="dynamik",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Berlin Monitoring Soziale Stadtentwicklung (MSS) 2021
+# --------------------------------------------------------------------------------------------
+
+#: The MSS presets: indicator names, thresholds and class labels of each edition.
+MSS_PRESETS: dict[str, dict[str, object]] = {
+    "mss2021": {
+        "label": "Monitoring Soziale Stadtentwicklung Berlin 2021",
+        "status_indicators": ("S1", "S3", "S4"),
+        "dynamik_indicators": ("D1", "D3", "D4"),
+        "status_names": {"S1": "Arbeitslosigkeit", "S3": "Transferbezug",
+                         "S4": "Kinderarmut"},
+        "dynamik_names": {"D1": "Veränderung Arbeitslosigkeit",
+                          "D3": "Veränderung Transferbezug",
+                          "D4": "Veränderung Kinderarmut"},
+        "min_population": 300,
+    },
+}
+
+#: Status classes of the MSS, best first, and their limits on the re-standardised sum.
+MSS_STATUS = ("hoch", "mittel", "niedrig", "sehr niedrig")
+#: Dynamik classes of the MSS, best first.
+MSS_DYNAMIK = ("positiv", "stabil", "negativ")
+
+
+def mss_status_class(x: pd.Series) -> pd.Series:
+    """MSS status classes: hoch x < -1, mittel -1 <= x <= 1, niedrig 1 < x <= 1.5, sehr
+    niedrig x > 1.5 (x the standardised status index; NaN stays NaN).
+
+    >>> mss_status_class(pd.Series([-1.01, -1.0, 1.0, 1.5, 1.51])).tolist()
+    ['hoch', 'mittel', 'mittel', 'niedrig', 'sehr niedrig']
+    """
+    v = x.astype(float)
+    codes = np.select([v < -1, v <= 1, v <= 1.5, v > 1.5], [0, 1, 2, 3], default=-1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(MSS_STATUS),
+                                               ordered=True), index=x.index)
+
+
+def mss_dynamik_class(x: pd.Series) -> pd.Series:
+    """MSS dynamics classes: positiv x < -1, stabil -1 <= x <= 1, negativ x > 1.
+
+    >>> mss_dynamik_class(pd.Series([-1.01, -1.0, 1.0, 1.01])).tolist()
+    ['positiv', 'stabil', 'stabil', 'negativ']
+    """
+    v = x.astype(float)
+    codes = np.select([v < -1, v <= 1, v > 1], [0, 1, 2], default=-1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(MSS_DYNAMIK),
+                                               ordered=True), index=x.index)
+
+
+def _zscore(v: pd.Series, mask: pd.Series) -> pd.Series:
+    """z with the mean and the population standard deviation (divisor n) over ``mask``."""
+    ref = v[mask]
+    sd = float(ref.std(ddof=0))
+    if not sd > 0:
+        raise InputError(
+            f"Spalte {v.name!r} hat unter den berücksichtigten Einheiten keine Streuung; "
+            f"ein z-Wert ist nicht definiert."
+        )
+    return ((v - float(ref.mean())) / sd).where(mask)
+
+
+def mss_index(
+    data: pd.DataFrame,
+    *,
+    preset: str = "mss2021",
+    status_indicators: Sequence[str] | None = None,
+    dynamik_indicators: Sequence[str] | None = None,
+    population: str | None = "einwohner",
+    min_population: float | None = None,
+    outliers: Sequence[object] = (),
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Status and dynamics index per unit by the Berlin MSS method (edition ``preset``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit (Planungsraum, Stadtteil) with the indicator columns (shares in %,
+        dynamics as changes in percentage points) and the inhabitants.
+    preset : {"mss2021"}
+        Method edition; sets the default indicator names and the population floor.
+    status_indicators : sequence of str, default ("S1", "S3", "S4")
+        Columns of the status indicators: S1 Arbeitslosigkeit, S3 Transferbezug, S4
+        Kinderarmut (higher = lower status).
+    dynamik_indicators : sequence of str or None, default ("D1", "D3", "D4")
+        Columns of their changes in percentage points (higher = worse development); an
+        empty sequence computes the status index only.
+    population : str or None, default "einwohner"
+        Inhabitants column for the floor.
+    min_population : float, optional
+        Units with fewer inhabitants get no index; default the preset's 300.
+    outliers : sequence, default ()
+        Units to leave out (values of ``id_column``, or index labels without it).
+    id_column : str, optional
+        Column naming the units in ``outliers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``data``; ``z_<indicator>`` for every indicator, ``status_sum``,
+        ``status_index``, ``status_class`` (hoch / mittel / niedrig / sehr niedrig),
+        ``status_class_code`` (1-4), and with dynamics ``dynamik_sum``, ``dynamik_index``,
+        ``dynamik_class`` (positiv / stabil / negativ), ``dynamik_class_code`` (1-3),
+        ``mss_gruppe`` ("mittel / stabil", the 12-group overlay) and ``mss_gruppe_code``
+        (1-12: ``3 * (status - 1) + dynamik``); ``included`` and ``ausschluss`` (why a unit
+        has no index: "unter 300 Einwohnern", "als Ausreißer ausgeschlossen", "Indikator
+        fehlt"; empty when included). ``attrs["mss"]`` records the method.
+
+    Raises
+    ------
+    SchemaError
+        Missing or non-numeric columns, fewer than two units to standardise over.
+    InputError
+        Unknown preset, an outlier that is not in the table, an indicator without
+        variation.
+
+    Notes
+    -----
+    The published MSS procedure (Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen
+    Berlin, Monitoring Soziale Stadtentwicklung 2021, Methodik): over the units considered
+    (at least 300 inhabitants, not listed as outliers, all indicators present) every
+    indicator is z-transformed with the mean and the population standard deviation
+    (divisor n), ``z = (v - mean) / sd``; the z-values are summed with equal weights; the
+    sums are z-transformed again (status index ``x``). Status classes: *hoch* ``x < -1``,
+    *mittel* ``-1 <= x <= 1``, *niedrig* ``1 < x <= 1.5``, *sehr niedrig* ``x > 1.5``.
+    The dynamics indicators (changes in percentage points) go through the same steps;
+    classes *positiv* ``x < -1``, *stabil* ``-1 <= x <= 1``, *negativ* ``x > 1``. Status and
+    dynamics combine into 12 groups. A unit left out is not part of any mean or standard
+    deviation.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"S1": [1.0, 2, 3, 4, 10], "S3": [2.0, 3, 4, 5, 11],
+    ...                   "S4": [5.0, 6, 7, 8, 20], "einwohner": [900, 800, 700, 600, 200]})
+    >>> mss_index(t, dynamik_indicators=())["status_class"].tolist()
+    ['hoch', 'mittel', 'mittel', 'niedrig', nan]
+    """
+    if preset not in MSS_PRESETS:
+        raise InputError(
+            f"Unbekanntes Verfahren {preset!r} (--preset); bekannt: {', '.join(MSS_PRESETS)}."
+        )
+    spec = MSS_PRESETS[preset]
+    s_cols = list(status_indicators or spec["status_indicators"])  # type: ignore[arg-type]
+    d_cols = list(spec["dynamik_indicators"] if dynamik_indicators is None  # type: ignore[arg-type]
+                  else dynamik_indicators)
+    floor = float(spec["min_population"] if min_population is None  # type: ignore[arg-type]
+                  else min_population)
+    cols = s_cols + d_cols
+    require_numeric(data, cols + ([population] if population else []), name="data")
+    reason = pd.Series("", index=data.index, dtype=object)
+    missing = data[cols].isna().any(axis=1)
+    reason[missing] = "Indikator fehlt"
+    if population:
+        small = ~(data[population].astype(float) >= floor)
+        reason[small] = f"unter {floor:,.0f} Einwohnern".replace(",", ".")
+    if len(outliers):
+        keys = data[id_column] if id_column else pd.Series(data.index, index=data.index)
+        if id_column:
+            require_columns(data, [id_column], name="data")
+        as_text = keys.astype(str)
+        wanted = [str(o) for o in outliers]
+        unknown = sorted(set(wanted) - set(as_text))
+        if unknown:
+            where = f"in der Spalte {id_column!r}" if id_column else "im Index der Tabelle"
+            raise InputError(
+                f"Ausreißer {', '.join(unknown)} nicht gefunden ({where}); prüfen Sie die "
+                f"Schreibweise (--ausreisser) oder die Spalte (--id-column)."
+            )
+        reason[as_text.isin(wanted)] = "als Ausreißer ausgeschlossen"
+    included = reason == ""
+    if included.sum() < 2:
+        raise SchemaError(
+            f"nur {int(included.sum())} Einheit(en) mit allen Indikatoren und mindestens "
+            f"{floor:g} Einwohnern; ein Index braucht mindestens zwei."
+        )
+    out = pd.DataFrame(index=data.index)
+
+    def part(names: list[str], prefix: str, classify_fn, labels) -> None:
+        total = pd.Series(0.0, index=data.index)
+        for c in names:
+            z = _zscore(data[c].astype(float).rename(c), included)
+            out[f"z_{c}"] = z
+            total = total + z.fillna(0.0)
+        total = total.where(included).rename(f"{prefix}_sum")
+        out[f"{prefix}_sum"] = total
+        out[f"{prefix}_index"] = _zscore(total, included)
+        cls = classify_fn(out[f"{prefix}_index"])
+        out[f"{prefix}_class"] = cls
+        out[f"{prefix}_class_code"] = (cls.cat.codes + 1).where(included).astype("Int64")
+
+    part(s_cols, "status", mss_status_class, MSS_STATUS)
+    if d_cols:
+        part(d_cols, "dynamik", mss_dynamik_class, MSS_DYNAMIK)
+        groups = [f"{s} / {d}" for s in MSS_STATUS for d in MSS_DYNAMIK]
+        code = (3 * (out["status_class_code"] - 1) + out["dynamik_class_code"]).astype("Int64")
+        out["mss_gruppe_code"] = code
+        labels = code.map(lambda c: groups[int(c) - 1] if pd.notna(c) else None)
+        out["mss_gruppe"] = pd.Categorical(labels, categories=groups, ordered=True)
+    out["included"] = included
+    out["ausschluss"] = reason
+    out.attrs["mss"] = {
+        "preset": preset, "label": spec["label"], "status_indicators": s_cols,
+        "dynamik_indicators": d_cols, "min_population": floor,
+        "outliers": [str(o) for o in outliers], "n_included": int(included.sum()),
+        "n_excluded": int((~included).sum()),
+    }
+    return out

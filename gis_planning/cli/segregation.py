@@ -14,9 +14,12 @@ __all__ = ["segregation"]
 @click.option("--by", type=click.Choice(["bezirk", "keine"]), default="bezirk", show_default=True,
               help="Also compute the indices within each Bezirk.")
 @click.option("--distance", type=float, default=None,
-              help="Spatial variant: kernel bandwidth in metres (e.g. 500).")
+              help="Räumliche Variante: Kernbandbreite in Metern; sie muss größer sein als der "
+              "kleinste Abstand zweier Stadtteile (sonst Abbruch mit dem Mindestwert). "
+              "Bandbreite, Kern und Einheit stehen in der Ausgabe.")
 @click.option("--simulations", type=click.IntRange(0, 9999), default=199, show_default=True,
-              help="Bootstrap draws for the intervals (0: none).")
+              help="Simulierte Pfade für die verzerrungskorrigierten 95-%-Intervalle und den "
+              "Zufallsvergleich (0: keine).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--lokal", is_flag=True, help="Local indices per Stadtteil (LQ, entropy) instead.")
 @group_option
@@ -30,11 +33,13 @@ def segregation(state: CatalogState, by: str, distance: float | None, simulation
     """Segregation of a population group: D, isolation, exposure, Theil H.
 
     Where the unit values are estimates (the pack says so), the indices say so in `hinweis`.
+    Beside D stands the D expected if every resident were placed at random
+    (dissimilarity_random); the intervals are bias-corrected (_bc, _ci_low, _ci_high).
 
     \b
     Examples:
       gis-planning segregation
-      gis-planning segregation --distance 500 -o indizes.csv
+      gis-planning segregation --distance 3500 -o indizes.csv
       gis-planning segregation --lokal -o lq.geojson
     """
     from .. import results
@@ -59,5 +64,13 @@ def segregation(state: CatalogState, by: str, distance: float | None, simulation
     if output:
         path = write_frame(frame, output, overwrite=overwrite)
         click.echo(f"geschrieben: {path}")
-    else:
+    elif lokal:
         echo_table(frame)
+    else:
+        shown = ["scope", "n_units", "total", "group_share", "dissimilarity",
+                 "dissimilarity_random", "dissimilarity_bc", "dissimilarity_ci_low",
+                 "dissimilarity_ci_high", "isolation", "exposure", "theil_h", "bandwidth_m",
+                 "kernel"]
+        echo_table(frame[[c for c in shown if c in frame]])
+        click.echo("Alle Spalten (Intervalle je Index, Zufallsvergleich): mit -o in eine "
+                   "CSV-Datei schreiben.")

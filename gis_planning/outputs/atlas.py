@@ -227,16 +227,23 @@ def section_index_table(atlas: Atlas, cat: Catalog) -> None:
         "Stadt" if lvl == "stadt" else bezirk(sc)
         for sc, lvl in zip(table["scope"], table["level"], strict=True)
     ]
-    ci = [f"{fmt_number(lo, 3)}–{fmt_number(hi, 3)}" for lo, hi in
-          zip(table["dissimilarity_ci_low"], table["dissimilarity_ci_high"], strict=True)]
-    table["d_intervall"] = ci
+    def interval(lo: object, hi: object) -> str:
+        if pd.isna(lo) or pd.isna(hi):
+            return "–"  # D below its random value: no interval can be given (see the note)
+        return f"{fmt_number(lo, 3)}–{fmt_number(hi, 3)}"
+
+    table["d_intervall"] = [interval(lo, hi) for lo, hi in
+                            zip(table["dissimilarity_ci_low"], table["dissimilarity_ci_high"],
+                                strict=True)]
+    cols = {"gebiet": None, "dissimilarity": _three, "dissimilarity_random": _three,
+            "d_intervall": None, "isolation": _three, "exposure": _three, "theil_h": _three}
     atlas.add_table(
         f"Segregationsindizes ({cat.group().label})", table,
-        {"gebiet": None, "dissimilarity": _three, "d_intervall": None, "isolation": _three,
-         "exposure": _three, "theil_h": _three},
-        note=f"{table['hinweis'].iloc[0]}; 95-%-Bootstrap-Intervall für D aus 199 "
-        "Neuziehungen der Zählwerte (bei D nahe 0 liegt es wegen der Zufallsstreuung über "
-        "dem Punktwert).",
+        {c: f for c, f in cols.items() if c in table},
+        note=f"{table['hinweis'].iloc[0]}; D zufällig = erwartetes D, wenn jede Person "
+        "zufällig verteilt wäre (kleine Einheiten haben auch dann D > 0). 95-%-Intervall für "
+        "D verzerrungskorrigiert durch Testinversion (Überdeckung per Simulation geprüft); "
+        "„–“: D liegt unter dem Zufallswert, ein Intervall lässt sich dann nicht angeben.",
     )
 
 

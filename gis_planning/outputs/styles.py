@@ -337,6 +337,7 @@ GI_CATEGORIES = (
     Category("Kältepunkt (signifikant, FDR 5 %)", "#2c7fb8",
              "Kältepunkt (signifikant, FDR 5 %)"),
     Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("keine Nachbarn", "#ffffff", "keine Nachbarn (nicht getestet)"),
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 LISA_CATEGORIES = (
@@ -345,6 +346,7 @@ LISA_CATEGORIES = (
     Category("Hoch-Niedrig", "#fdae61", "Hoch-Niedrig"),
     Category("Niedrig-Hoch", "#abd9e9", "Niedrig-Hoch"),
     Category("nicht signifikant", "#f0f0f0", "nicht signifikant"),
+    Category("keine Nachbarn", "#ffffff", "keine Nachbarn (nicht getestet)"),
     Category("zu klein (< 300 Einw.)", "#bdbdbd", "zu klein (< 300 Einw.)"),
 )
 
@@ -357,13 +359,22 @@ JOBCENTER_STATUS_COLORS = {
     "nicht_gelistet": "#d9d9d9",
 }
 
+#: Status classes of a status index (MSS wording), best first; units without index last.
+STATUS_CATEGORIES = (
+    Category("hoch", "#1a9641", "Status hoch"),
+    Category("mittel", "#d9ef8b", "Status mittel"),
+    Category("niedrig", "#fdae61", "Status niedrig"),
+    Category("sehr niedrig", "#d7191c", "Status sehr niedrig"),
+)
+
+
 
 def _categorized_polygons(column: str, cats: tuple[Category, ...],
                           title: str | Callable[[StyleContext], str]):
     def make(frame: pd.DataFrame, ctx: StyleContext) -> LayerStyle:
         present = set(frame[column]) if column in frame else set()
         extra = tuple(Category(v, "#cccccc", str(v)) for v in sorted(present, key=str)
-                      if v not in {c.value for c in cats})
+                      if v not in {c.value for c in cats} and pd.notna(v))
         allc = cats + extra
         return LayerStyle(kind="categorized", column=column, categories=allc,
                           classification=categories_classification(column, allc),
@@ -427,6 +438,8 @@ STYLES: dict[str, Callable[[pd.DataFrame, StyleContext], LayerStyle]] = {
     "lisa": _categorized_polygons(
         "klasse", LISA_CATEGORIES, lambda ctx: f"Lokales Moran's I – Anteil "
         f"{ctx.group_label} (FDR 5 %)"),
+    "status_index": _categorized_polygons(
+        "status_class", STATUS_CATEGORIES, "Sozialer Status (Statusindex, ohne Index: grau)"),
     "segregation_lokal": _graduated(
         lambda ctx: f"lq_{ctx.count_column}", scheme="NaturalBreaks", k=5, palette="YlOrRd",
         decimals=2, title=lambda ctx: f"Lokationsquotient {ctx.group_label}"
