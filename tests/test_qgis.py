@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gis_planning.data.catalog import load_city
-from gis_planning.outputs import export, qgis_project, raster
+from gis_planning.outputs import export, qgis_project, raster, raster_style
 from gis_planning.outputs.qml import MISSING_LABEL
 
 pytestmark = pytest.mark.qgis
@@ -78,8 +78,9 @@ def exported(catalog, tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(qgis_python, exported):
     _, gpkg, files, rasters = exported
+    class_files = sorted(gpkg.parent.glob("*_klasse.tif"))
     paths = [gpkg, *[f for f in files if f.suffix in (".geojson", ".csv")],
-             *[p for _, p in rasters.values()], gpkg.with_suffix(".qgz")]
+             *[p for _, p in rasters.values()], *class_files, gpkg.with_suffix(".qgz")]
     return _run_check(qgis_python, paths)
 
 
@@ -216,7 +217,28 @@ def test_qgis_project_of_another_city(qgis_python, tmp_path):
 def test_qgis_loads_rasters(report, exported):
     _, _, _, rasters = exported
     rows = {Path(r["source"]).stem: r for r in report["rasters"]}
-    assert sorted(rows) == sorted(rasters)
+    classes = {raster_style.class_raster_name(surface, band): (surface, band)
+               for surface, _ in rasters.values() for band in raster_style.class_bands(surface)}
+    assert sorted(rows) == sorted([*rasters, *classes])
+    for name, (surface, _) in rasters.items():
+        row = rows[name]
+        style = raster_style.band_style(surface, 0)
+        assert row["renderer"] == "singlebandpseudocolor", name  # never a red/green composite
+        assert row["band"] == 1
+        assert [c[2] for c in row["classes"]] == list(style.colors), name
+        assert [c[1] for c in row["classes"]] == list(style.labels), name
+        assert row["metadata"]["title"] == surface.tags["title"], name
+    for name, (surface, band) in classes.items():
+        row = rows[name]
+        assert row["valid"] and row["bands"] == 1, name
+        assert row["data_types"] == [1], name  # Byte
+        assert row["color_interpretation"] == ["Palette"], name
+        assert row["renderer"] == "paletted", name
+        codes = raster_style.class_bands(surface)[band]
+        style = raster_style.band_style(surface, band)
+        assert [c[1] for c in row["classes"]] == list(codes.values()), name
+        assert [c[2] for c in row["classes"]] == list(style.colors), name
+        assert row["legend"] == list(codes.values())
     for name, (surface, _) in rasters.items():
         row = rows[name]
         assert row["valid"], row
