@@ -120,6 +120,9 @@ def _register() -> None:
     from .raster import raster
 
     cli.add_command(raster)
+    from .karte import karte
+
+    cli.add_command(karte)
 
 
 _register()
