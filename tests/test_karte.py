@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from pdf_util import pdf_info, pdf_png, pdf_text, poppler
 
 from gis_planning.cli import cli
 from gis_planning.data.catalog import load_city
@@ -18,35 +17,6 @@ from gis_planning.outputs import karte
 
 MUSTER = Path(__file__).parent / "data" / "musterstadt" / "pack.json"
 TODAY = dt.date(2026, 12, 2)
-
-
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("GIS_PLANNING_REQUIRE_REAL_CLIENTS") == "1":
-            pytest.fail(f"poppler-utils required ({tool} not found)")
-        pytest.skip(f"{tool} (poppler-utils) not installed")
-    return path
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run([poppler("pdftotext"), str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
-
-
-def pdf_png(path: Path, dpi: int = 40) -> np.ndarray:
-    from PIL import Image
-
-    stem = path.with_suffix("")
-    subprocess.run([poppler("pdftoppm"), "-png", "-r", str(dpi), "-singlefile", str(path),
-                    str(stem)], check=True)
-    return np.asarray(Image.open(f"{stem}.png").convert("RGB"))
-
-
-def pdf_info(path: Path) -> dict[str, str]:
-    out = subprocess.run([poppler("pdfinfo"), str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
 
 def blend(colour: str, alpha: float) -> np.ndarray:

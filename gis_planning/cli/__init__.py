@@ -123,6 +123,9 @@ def _register() -> None:
     from .karte import karte
 
     cli.add_command(karte)
+    from .steckbrief import steckbrief
+
+    cli.add_command(steckbrief)
 
 
 _register()

@@ -47,6 +47,7 @@ __all__ = [
     "field_label",
     "german_columns",
     "layer_styles_rows",
+    "table_labels",
     "write_geojson_dir",
     "write_gpkg",
 ]
@@ -539,6 +540,16 @@ def _city_labels(cat: Catalog) -> dict[str, str]:
     return out
 
 
+def table_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """A table's own column labels (``attrs["column_labels"]``, set by a city's loader).
+
+    Share columns (``*_prozent``) get "(%)" where the label does not say it.
+    """
+    own = frame.attrs.get("column_labels") or {}
+    return {str(c): str(label) + (" (%)" if str(c).endswith("_prozent") and "%" not in
+                                  str(label) else "") for c, label in own.items()}
+
+
 def _atlas_place(cat: Catalog, layer: ExportLayer) -> tuple[str, bool, int]:
     """Group, default visibility and rank of a layer as the atlas shows it."""
     name = layer.name
@@ -627,7 +638,7 @@ def export_layers(
                                _result_meta(cat, name, frame), style))
     labels = _city_labels(cat)
     for layer in out:
-        layer.labels = labels
+        layer.labels = {**labels, **table_labels(layer.frame)}
         layer.frame, layer.style = german_columns(layer.frame, layer.style)
         if layer.style is None and layer.spatial and layer.name in _EXPORT_STYLES:
             layer.style = _EXPORT_STYLES[layer.name](layer.frame)
