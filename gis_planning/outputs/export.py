@@ -42,6 +42,7 @@ __all__ = [
     "GEOJSON_DECIMALS",
     "GPKG_VERSION",
     "ExportLayer",
+    "city_labels",
     "csvt_types",
     "export_layers",
     "field_label",
@@ -528,7 +529,7 @@ def _group_licence(cat: Catalog, g) -> str:
     return "; ".join(licences)
 
 
-def _city_labels(cat: Catalog) -> dict[str, str]:
+def city_labels(cat: Catalog) -> dict[str, str]:
     """Labels that name the city's own unit and groups (budget terms, unit counts)."""
     out = dict(results.column_labels(cat))
     plural = cat.unit.label_plural
@@ -636,7 +637,7 @@ def export_layers(
                  else None)
         out.append(ExportLayer(name, frame, str(results.meta(cat, name)["label"]),
                                _result_meta(cat, name, frame), style))
-    labels = _city_labels(cat)
+    labels = city_labels(cat)
     for layer in out:
         layer.labels = {**labels, **table_labels(layer.frame)}
         layer.frame, layer.style = german_columns(layer.frame, layer.style)

@@ -53,6 +53,7 @@ __all__ = [
     "feature_colours",
     "fit_extent",
     "legend_entries",
+    "map_figure",
     "map_layer",
     "map_layer_names",
     "new_figure",
@@ -448,8 +449,12 @@ def fit_extent(ax: Axes, bounds: Sequence[float], *, width_mm: float, height_mm:
     ax.set_ylim(cy - h / 2, cy + h / 2)
 
 
-def new_figure(paper: str = "A4", *, portrait: bool = False) -> Figure:
-    """A page of ``paper`` size (landscape unless ``portrait``), white, no pyplot state."""
+def new_figure(paper: str = "A4", *, portrait: bool = False, dpi: float = 100) -> Figure:
+    """A page of ``paper`` size (landscape unless ``portrait``), white, no pyplot state.
+
+    ``dpi`` is the figure's resolution on screen (a notebook shows it at that size); files
+    get theirs from :func:`save_figure`.
+    """
     from matplotlib.figure import Figure
 
     if paper not in PAPER_SIZES:
@@ -457,7 +462,7 @@ def new_figure(paper: str = "A4", *, portrait: bool = False) -> Figure:
     w, h = PAPER_SIZES[paper]
     if portrait:
         w, h = h, w
-    return Figure(figsize=(w * _MM, h * _MM), facecolor="white")
+    return Figure(figsize=(w * _MM, h * _MM), facecolor="white", dpi=dpi)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = 200,
@@ -494,49 +499,19 @@ def _note(layer: MapLayer) -> str:
     return " ".join(notes)
 
 
-def render_map(
+def map_figure(
     cat: Catalog,
     name: str,
-    path: str | os.PathLike,
     *,
     paper: str = "A4",
     bezirk: str | None = None,
     title: str | None = None,
-    dpi: int = 200,
-    overwrite: bool = False,
     today: _dt.date | None = None,
-) -> Path:
-    """Print atlas layer ``name`` of ``cat`` as a map page (PDF or PNG, by the suffix).
+    dpi: float = 100,
+) -> Figure:
+    """The map page of atlas layer ``name`` as a matplotlib ``Figure`` (see :func:`render_map`).
 
-    Parameters
-    ----------
-    cat
-        The catalogue.
-    name
-        Layer, table with units, result or ``bezirkswerte`` (:func:`map_layer_names`).
-    path
-        Output ``.pdf`` (vector) or ``.png``; replaced only with ``overwrite``.
-    paper
-        ``"A4"`` or ``"A3"``, landscape.
-    bezirk
-        Only this Bezirk (code, Roman numeral, "Bezirk III" or name): its features and
-        units, zoomed to it.
-    title
-        Map title (default: the layer's German label).
-    dpi
-        Resolution of a PNG (PDFs are vector).
-    today
-        Date printed as the map's date (default: today).
-
-    Returns
-    -------
-    pathlib.Path
-
-    Notes
-    -----
-    Classes, colours and legend labels are the layer's shared style (as in the atlas and in
-    QGIS); fills use the style's opacity over white. The scale is computed from the printed
-    width of the map frame (``1 : map width in m x 1000 / frame width in mm``).
+    Shown inline in a notebook (at ``dpi``); :func:`render_map` writes it to a file.
     """
     layer = map_layer(cat, name)
     code = bezirk_code(cat, bezirk) if bezirk is not None else None
@@ -552,7 +527,7 @@ def render_map(
         if frame.empty:
             raise InputError(f"--bezirk {bezirk!r}: die Ebene {name!r} hat dort keine Objekte.")
         layer = MapLayer(layer.name, frame, layer.label, layer.style, layer.metadata)
-    fig = new_figure(paper)
+    fig = new_figure(paper, dpi=dpi)
     w_mm, h_mm = PAPER_SIZES[paper]
     k = w_mm / PAPER_SIZES["A4"][0]  # text scale for A3
     map_rect = (0.03, 0.13, 0.64, 0.74)
@@ -609,7 +584,57 @@ def render_map(
                  f"Hintergrundkarte. Koordinatensystem {cat.crs}.")
     wrapped = "\n".join("\n".join(textwrap.wrap(t, int(190 * k))) for t in lines)
     fig.text(0.03, 0.02, wrapped, fontsize=5.8 * k, va="bottom", ha="left", color="#333333")
+    fig._gis_planning_meta = {"Title": heading, "Subject": sub}
+    return fig
+
+
+def render_map(
+    cat: Catalog,
+    name: str,
+    path: str | os.PathLike,
+    *,
+    paper: str = "A4",
+    bezirk: str | None = None,
+    title: str | None = None,
+    dpi: int = 200,
+    overwrite: bool = False,
+    today: _dt.date | None = None,
+) -> Path:
+    """Print atlas layer ``name`` of ``cat`` as a map page (PDF or PNG, by the suffix).
+
+    Parameters
+    ----------
+    cat
+        The catalogue.
+    name
+        Layer, table with units, result or ``bezirkswerte`` (:func:`map_layer_names`).
+    path
+        Output ``.pdf`` (vector) or ``.png``; replaced only with ``overwrite``.
+    paper
+        ``"A4"`` or ``"A3"``, landscape.
+    bezirk
+        Only this Bezirk (code, Roman numeral, "Bezirk III" or name): its features and
+        units, zoomed to it.
+    title
+        Map title (default: the layer's German label).
+    dpi
+        Resolution of a PNG (PDFs are vector).
+    today
+        Date printed as the map's date (default: today).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Notes
+    -----
+    Classes, colours and legend labels are the layer's shared style (as in the atlas and in
+    QGIS); fills use the style's opacity over white. The scale is computed from the printed
+    width of the map frame (``1 : map width in m x 1000 / frame width in mm``).
+    """
+    fig = map_figure(cat, name, paper=paper, bezirk=bezirk, title=title, today=today)
+    meta = getattr(fig, "_gis_planning_meta", {})
     out = save_figure(fig, path, dpi=dpi, overwrite=overwrite, inputs=cat.inputs(),
-                      metadata={"Title": heading, "Subject": sub})
+                      metadata=meta)
     log.info("Karte %s geschrieben: %s", name, out)
     return out
