@@ -187,7 +187,7 @@ def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
     out = tmp_path / "gj"
     out.mkdir()
     (out / "kitas.qml").write_text("alt", encoding="utf-8")
-    with pytest.raises(OutputExistsError, match="1 output file"):
+    with pytest.raises(OutputExistsError, match="1 Ausgabedatei.*--overwrite"):
         export.write_geojson_dir(small, out)
     assert sorted(p.name for p in out.iterdir()) == ["kitas.qml"]  # nothing written
     written = export.write_geojson_dir(small, out, overwrite=True)

@@ -709,9 +709,9 @@ def _check_names(layers: Sequence[ExportLayer]) -> None:
     names = [layer.name for layer in layers]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise InputError(f"layer names must be unique; duplicated: {', '.join(dup)}.")
+        raise InputError(f"Ebenennamen müssen eindeutig sein; doppelt: {', '.join(dup)}.")
     if not layers:
-        raise InputError("nothing to export: the catalogue has no layers.")
+        raise InputError("nichts zu exportieren: der Katalog hat keine Ebenen.")
 
 
 # ------------------------------------------------------------------------------ GeoPackage
@@ -923,7 +923,7 @@ def write_geojson_dir(
     _check_names(layers)
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise InputError(f"{str(directory)!r} is a file; --geojson needs a folder.")
+        raise InputError(f"{str(directory)!r} ist eine Datei; --geojson braucht einen Ordner.")
     if not directory.exists():
         check_output_path(directory, overwrite=False)
     inputs = list(inputs)
@@ -932,8 +932,8 @@ def write_geojson_dir(
         existing = [t for t in targets if t.exists()]
         if existing:
             raise OutputExistsError(
-                f"{len(existing)} output file(s) exist in {str(directory)!r} (e.g. "
-                f"{existing[0].name!r}); pass overwrite=True (CLI: --overwrite) to replace them."
+                f"{len(existing)} Ausgabedatei(en) gibt es schon in {str(directory)!r} (z. B. "
+                f"{existing[0].name!r}); --overwrite ersetzt sie."
             )
     if directory.exists():
         for t in targets:
