@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zipfile
 from xml.etree import ElementTree as ET
 
 import geopandas as gpd
@@ -46,7 +47,7 @@ def geojson_dir(layers, tmp_path_factory):
 def test_export_layers_cover_catalogue_and_results(catalog, layers):
     names = [layer.name for layer in layers]
     expected = [n for n in catalog.names() if n != "projektwohnungen"]
-    expected += ["projektwohnungen_anzahl", *results.available(catalog)]
+    expected += ["projektwohnungen_anzahl", export.BEZIRK_LAYER, *results.available(catalog)]
     assert sorted(names) == sorted(expected)
     flats = next(x for x in layers if x.name == "projektwohnungen_anzahl")
     assert set(flats.frame.geom_type) <= {"Polygon", "MultiPolygon"}
@@ -198,8 +199,9 @@ def test_geojson_dir_overwrite_checks_every_file(tmp_path, layers):
     assert sorted(p.name for p in out.iterdir()) == ["kitas.qml"]  # nothing written
     written = export.write_geojson_dir(small, out, overwrite=True)
     assert sorted(p.name for p in written) == sorted(
-        ["stadtgrenze.geojson", "stadtgrenze.qml", "kitas.geojson", "kitas.qml",
-         "stadt_gesamt.csv"])
+        ["stadtgrenze.geojson", "stadtgrenze.qml", "stadtgrenze.qmd", "kitas.geojson",
+         "kitas.qml", "kitas.qmd", "stadt_gesamt.csv", "stadt_gesamt.csvt",
+         "stadt_gesamt.qmd"])
     assert (out / "kitas.qml").read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
     with pytest.raises(InputError, match="existiert nicht"):
         export.write_geojson_dir(small, tmp_path / "a" / "b")
@@ -261,8 +263,162 @@ def test_cli_export(tmp_path):
     assert sorted(n for n, _ in pyogrio.list_layers(gpkg)) == [
         "kitas", "layer_styles", "projektwohnungen_anzahl", "stadt_gesamt"]
     assert (gj / "projektwohnungen_anzahl.qml").exists()
+    qgz = tmp_path / "e.qgz"
+    assert "QGIS-Projekt geschrieben" in res.output and qgz.exists()
+    with zipfile.ZipFile(qgz) as zf:
+        assert zf.namelist() == ["e.qgs"]
+        assert "./e.gpkg|layername=kitas" in zf.read("e.qgs").decode("utf-8")
     res = runner.invoke(cli, args)
     assert res.exit_code == 2 and "overwrite" in res.output
     assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
     res = runner.invoke(cli, ["export"])
     assert res.exit_code == 2 and "--gpkg" in res.output
+    other = tmp_path / "o.gpkg"
+    res = runner.invoke(cli, ["export", "--gpkg", str(other), "--layer", "kitas",
+                              "--no-project"])
+    assert res.exit_code == 0 and not other.with_suffix(".qgz").exists()
+    res = runner.invoke(cli, ["export", "--gpkg", str(tmp_path / "p.gpkg"), "--project",
+                              str(tmp_path / "p.qgis")])
+    assert res.exit_code == 2 and "--project" in res.output
+    assert not (tmp_path / "p.gpkg").exists()
+    sub = tmp_path / "projekt"
+    sub.mkdir()
+    res = runner.invoke(cli, ["export", "--gpkg", str(tmp_path / "q.gpkg"), "--layer",
+                              "kitas", "--project", str(sub / "atlas.qgz")])
+    assert res.exit_code == 0, res.output
+    with zipfile.ZipFile(sub / "atlas.qgz") as zf:
+        assert "../q.gpkg|layername=kitas" in zf.read("atlas.qgs").decode("utf-8")
+
+
+def test_every_field_is_german_and_has_an_alias(layers):
+    english = set(export.FIELD_RENAMES)
+    for layer in layers:
+        geom = layer.frame.geometry.name if layer.spatial else None
+        fields = [str(c) for c in layer.frame.columns if c != geom]
+        assert not english & set(fields), layer.name
+        assert not [f for f in fields if "dissimilarity" in f or "_ci_" in f], layer.name
+        aliases = layer.aliases()
+        assert sorted(aliases) == sorted(fields), layer.name
+        for name, alias in aliases.items():
+            assert alias and alias != name, (layer.name, name)
+    sites = next(x for x in layers if x.name == "standorte")
+    assert sites.aliases()["erreichte_nachfrage"] == "erreichte Nachfrage (Personen)"
+    seg = next(x for x in layers if x.name == "segregation_indizes")
+    assert seg.aliases()["dissimilaritaet_ki_unten"] == (
+        "Dissimilarität D: 95-%-Intervall, untere Grenze")
+    assert "gebiet" in seg.frame and "scope" not in seg.frame
+
+
+def test_field_label_patterns():
+    assert export.field_label("afghanistan_prozent") == "Afghanistan (%)"
+    assert export.field_label("xyz_anteil_prozent") == "Anteil Xyz (%)"
+    assert export.field_label("lq_uebrige_anzahl") == "Lokationsquotient (übrige Personen)"
+    assert export.field_label("einwohner", {"einwohner": "Bevölkerung"}) == "Bevölkerung"
+    assert export.field_label("LON") == "geographische Länge (°)"
+    frame = gpd.GeoDataFrame({"value": [1.0], "erreicht": [2.0], "covered_weight": [3.0]},
+                             geometry=[shapely.Point(0, 0)], crs="EPSG:25832")
+    out, _ = export.german_columns(frame)
+    # a German name already taken is not overwritten
+    assert list(out.columns) == ["rate_analysiert", "erreicht", "covered_weight", "geometry"]
+
+
+def test_demand_cells_styled_by_coverage(layers):
+    cells = next(x for x in layers if x.name == "standort_zuordnung")
+    assert cells.style is not None and cells.style.kind == "categorized"
+    assert cells.style.column == "abgedeckt"
+    assert {c.value for c in cells.style.categories} == set(cells.frame["abgedeckt"])
+    assert not cells.visible and cells.group == "Planung"
+    root = ET.fromstring(cells.qml().split("\n", 1)[1])
+    assert root.find("renderer-v2").get("type") == "categorizedSymbol"
+    colours = {c.color for c in cells.style.categories}
+    assert len(colours) == 2 and "#cccccc" not in colours
+
+
+def test_bezirk_choropleth_layer(layers, catalog):
+    layer = next(x for x in layers if x.name == export.BEZIRK_LAYER)
+    stat = results.bezirk_values(catalog)
+    g = catalog.group()
+    got = layer.frame.set_index("bezirk")[g.share_column]
+    want = stat.set_index("bezirk")[g.share_column]
+    assert np.allclose(got.sort_index(), want.sort_index())
+    assert len(layer.frame) == len(catalog.load("stadtbezirke"))
+    assert layer.style.kind == "graduated" and layer.visible and layer.group == "Analyse"
+    assert layer.label == f"Anteil {g.label} (Bezirkswert)"
+    assert layer.metadata["licence"] and layer.metadata["source"]
+
+
+def test_atlas_groups_and_order(layers, catalog):
+    groups = [x.group for x in layers]
+    order = ["Grundlagen", "Analyse", "Planung", "Tabellen"]
+    assert groups == sorted(groups, key=order.index)
+    shown = [x.name for x in layers if x.visible]
+    assert shown == ["stadtgrenze", "stadtbezirke", "stadtteile", export.BEZIRK_LAYER]
+    assert all(not x.spatial for x in layers if x.group == "Tabellen")
+    flats = next(x for x in layers if x.name == "projektwohnungen_anzahl")
+    assert flats.group == "Analyse"  # as in the atlas
+
+
+def test_gpkg_qgis_metadata_documents(gpkg, layers, catalog):
+    con = sqlite3.connect(gpkg)
+    try:
+        rows = con.execute(
+            "SELECT r.table_name, m.metadata FROM gpkg_metadata m JOIN gpkg_metadata_reference"
+            " r ON r.md_file_id = m.id WHERE m.md_standard_uri = 'http://mrcc.com/qgis.dtd'"
+        ).fetchall()
+    finally:
+        con.close()
+    docs = dict(rows)
+    assert sorted(docs) == sorted(x.name for x in layers) and len(rows) == len(layers)
+    root = ET.fromstring(docs["kitas"].split("\n", 1)[1])
+    schema = catalog.schema("kitas")
+    assert root.findtext("title") == "Kitas"
+    assert root.findtext("license") == schema.licence
+    assert root.findtext("rights") == f"Quelle: {schema.source}"
+    assert f"Stand: {schema.date}" in [h.text for h in root.findall("history")]
+    assert root.find("extent/temporal/period/start").text.startswith("2024-01-01")
+    osm = ET.fromstring(docs["stadtteile"].split("\n", 1)[1])
+    assert "© OpenStreetMap-Mitwirkende, ODbL 1.0" in [r.text for r in osm.findall("rights")]
+
+
+def test_geojson_sidecars_qmd_and_csvt(geojson_dir, layers):
+    for layer in layers:
+        qmd = (geojson_dir / f"{layer.name}.qmd").read_text(encoding="utf-8")
+        assert qmd == layer.qmd() and "<license>" in qmd
+        if layer.spatial:
+            continue
+        header = (geojson_dir / f"{layer.name}.csv").read_text(encoding="utf-8").splitlines()[0]
+        types = (geojson_dir / f"{layer.name}.csvt").read_text(encoding="utf-8").split(",")
+        assert len(types) == len(header.split(",")) or '"' in header, layer.name
+        assert all(t.startswith('"') and t.endswith('"') for t in types)
+    types = (geojson_dir / "budget.csvt").read_text(encoding="utf-8")
+    assert types.startswith('"Integer64","Real"')
+    assert export.csvt_types(
+        __import__("pandas").DataFrame({"a": [True], "b": ["x"]})) == [
+        "Integer(Boolean)", "String"]
+
+
+def test_project_xml_groups_order_and_sources(layers, tmp_path):
+    from gis_planning.outputs import qgis_project
+
+    gpkg = tmp_path / "stadt.gpkg"
+    text = qgis_project.project_xml(layers, gpkg, title="Integrationsatlas Essen",
+                                    crs="EPSG:25832")
+    root = ET.fromstring(text.split("\n", 1)[1])
+    tree = root.find("layer-tree-group")
+    assert [g.get("name") for g in tree.findall("layer-tree-group")] == [
+        "Grundlagen", "Analyse", "Planung", "Tabellen"]
+    ids = [x.text for x in tree.find("custom-order").findall("item")]
+    by_id = {qgis_project.layer_id(x.name): x for x in layers}
+    ranks = [qgis_project.draw_rank(by_id[i]) for i in ids]
+    assert ranks == sorted(ranks) and ranks[0] == 0  # points on top, choropleths below
+    assert len(ids) == sum(x.spatial for x in layers)
+    sources = [m.findtext("datasource") for m in root.iter("maplayer")]
+    assert sources == [f"./stadt.gpkg|layername={x.name}" for g in
+                       qgis_project.PROJECT_GROUPS for x in layers if x.group == g]
+    kitas = next(m for m in root.iter("maplayer") if m.findtext("id") == "kitas_gis_planning")
+    assert kitas.find("renderer-v2").get("type") == "categorizedSymbol"
+    assert kitas.find("resourceMetadata/license").text
+    assert kitas.findtext("attribution").startswith("Quelle: ")
+    assert root.findtext("properties/Paths/Absolute") == "false"
+    with pytest.raises(InputError, match="ohne Ebenen"):
+        qgis_project.project_xml([], gpkg, title="x", crs="EPSG:25832")

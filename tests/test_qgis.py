@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gis_planning.outputs import export, raster
+from gis_planning.data.catalog import load_city
+from gis_planning.outputs import export, qgis_project, raster, raster_style
 from gis_planning.outputs.qml import MISSING_LABEL
 
 pytestmark = pytest.mark.qgis
@@ -64,6 +65,8 @@ def exported(catalog, zensus_catalog, tmp_path_factory):
     out = tmp_path_factory.mktemp("qgis")
     layers = export.export_layers(catalog)
     export.write_gpkg(layers, out / "essen.gpkg")
+    qgis_project.write_qgis_project(layers, out / "essen.gpkg", title="Integrationsatlas Essen",
+                                    crs=catalog.crs)
     files = export.write_geojson_dir(layers, out / "geojson")
     rasters = {}
     for name in raster.SURFACES:
@@ -75,8 +78,9 @@ def exported(catalog, zensus_catalog, tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(qgis_python, exported):
     _, gpkg, files, rasters = exported
+    class_files = sorted(gpkg.parent.glob("*_klasse.tif"))
     paths = [gpkg, *[f for f in files if f.suffix in (".geojson", ".csv")],
-             *[p for _, p in rasters.values()]]
+             *[p for _, p in rasters.values()], *class_files, gpkg.with_suffix(".qgz")]
     return _run_check(qgis_python, paths)
 
 
@@ -118,6 +122,9 @@ def test_qgis_loads_geopackage_with_default_styles(report, exported):
     assert sorted(rows) == sorted(x.name for x in layers)
     for layer in layers:
         _check_vector(rows[layer.name], layer, "EPSG:25832")
+        meta = rows[layer.name]["metadata"]  # read by QGIS 3.22 from gpkg_metadata (QMD)
+        assert meta["licenses"] == [layer.metadata["licence"]], layer.name
+        assert rows[layer.name]["rights"] and not rows[layer.name].get("qmd_sidecar")
     assert rows["stadtteile"]["aliases"]["stadtteil"] == "Stadtteil"
     assert rows["kitas"]["title"] == "Kitas"
     assert "projektwohnungen" not in rows  # points never leave
@@ -129,12 +136,109 @@ def test_qgis_loads_geojson_with_sidecar_styles(report, exported):
     assert len(rows) == len(layers)
     for layer in layers:
         _check_vector(rows[layer.name], layer, "EPSG:4326")
+        assert rows[layer.name]["qmd_sidecar"], layer.name  # default metadata from .qmd
+        assert rows[layer.name]["metadata"]["licenses"] == [layer.metadata["licence"]]
+
+
+def _blend(colour: str, alpha: float) -> tuple[int, int, int]:
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return tuple(round(alpha * c + (1 - alpha) * 255) for c in rgb)
+
+
+def _has_colour(colours: dict[str, int], rgb: tuple[int, int, int], tol: int = 6) -> bool:
+    for name in colours:
+        got = [int(name[i:i + 2], 16) for i in (1, 3, 5)]
+        if all(abs(a - b) <= tol for a, b in zip(got, rgb, strict=True)):
+            return True
+    return False
+
+
+def _check_project(row: dict, layers: list[export.ExportLayer]) -> None:
+    assert row["read"], row
+    assert row["crs"] in ("EPSG:25832",)
+    by_label = {x.label: x for x in layers}
+    assert sorted(row["layers"]) == sorted(by_label)
+    groups = [g["group"] for g in row["tree"]]
+    assert groups == [g for g in qgis_project.PROJECT_GROUPS if any(x.group == g for x in layers)]
+    for g in row["tree"]:
+        want = [(x.label, x.visible) for x in layers if x.group == g["group"]]
+        assert [(c["layer"], c["visible"]) for c in g["children"]] == want
+    assert row["custom_order"]
+    for label, lrow in row["layers"].items():
+        layer = by_label[label]
+        assert lrow["valid"], label
+        assert lrow["features"] == len(layer.frame), label
+        assert lrow["metadata"]["title"] == layer.label
+        assert lrow["metadata"]["licenses"] == [layer.metadata["licence"]], label
+        assert lrow["metadata"]["rights"] and lrow["attribution"], label
+        fields = [f for f in lrow["fields"] if f != "fid"]
+        assert sorted(lrow["aliases"]) == sorted(fields), label
+        if layer.spatial:
+            renderer, classes, _ = _expected(layer)
+            assert (lrow["renderer"], lrow["classes"]) == (renderer, classes), label
+            assert lrow["drawn"] == lrow["features"], label
+    render = row["render"]
+    assert not render["errors"]
+    assert render["non_white_share"] > 0.25, render
+    choropleth = next(x for x in layers if x.name == export.BEZIRK_LAYER)
+    style = choropleth.style
+    for colour in style.classification.colors:
+        assert _has_colour(render["colours"], _blend(colour, style.fill_opacity)), colour
+    assert Path(render["png"]).stat().st_size > 10_000
+
+
+def test_qgis_opens_project_styled_with_metadata_and_renders(report, exported):
+    layers, gpkg, _, _ = exported
+    rows = [r for r in report["projects"] if r["source"] == str(gpkg.with_suffix(".qgz"))]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["title"] == "Integrationsatlas Essen"
+    _check_project(row, layers)
+    assert row["render"]["rendered_layers"] == [
+        "Stadtgrenze", "Stadtbezirke", "Stadtteile",
+        next(x.label for x in layers if x.name == export.BEZIRK_LAYER)]
+    assert row["drawing_order"][:2] == ["Kitas", "Schulen"]
+    kitas = row["layers"]["Kitas"]
+    assert kitas["metadata"]["temporal"] == [["2024-01-01", "2025-12-31"]]
+    assert "Stand: 2024/2025" in kitas["metadata"]["history"]
+
+
+def test_qgis_project_of_another_city(qgis_python, tmp_path):
+    cat = load_city(Path(__file__).parent / "data" / "musterstadt" / "pack.json")
+    with pytest.warns(UserWarning, match="außerhalb"):
+        layers = export.export_layers(cat)
+    export.write_gpkg(layers, tmp_path / "m.gpkg")
+    qgz = qgis_project.write_qgis_project(layers, tmp_path / "m.gpkg", title="Musterstadt",
+                                          crs=cat.crs)
+    report = _run_check(qgis_python, [qgz])
+    _check_project(report["projects"][0], layers)
 
 
 def test_qgis_loads_rasters(report, exported):
     _, _, _, rasters = exported
     rows = {Path(r["source"]).stem: r for r in report["rasters"]}
-    assert sorted(rows) == sorted(rasters)
+    classes = {raster_style.class_raster_name(surface, band): (surface, band)
+               for surface, _ in rasters.values() for band in raster_style.class_bands(surface)}
+    assert sorted(rows) == sorted([*rasters, *classes])
+    for name, (surface, _) in rasters.items():
+        row = rows[name]
+        style = raster_style.band_style(surface, 0)
+        assert row["renderer"] == "singlebandpseudocolor", name  # never a red/green composite
+        assert row["band"] == 1
+        assert [c[2] for c in row["classes"]] == list(style.colors), name
+        assert [c[1] for c in row["classes"]] == list(style.labels), name
+        assert row["metadata"]["title"] == surface.tags["title"], name
+    for name, (surface, band) in classes.items():
+        row = rows[name]
+        assert row["valid"] and row["bands"] == 1, name
+        assert row["data_types"] == [1], name  # Byte
+        assert row["color_interpretation"] == ["Palette"], name
+        assert row["renderer"] == "paletted", name
+        codes = raster_style.class_bands(surface)[band]
+        style = raster_style.band_style(surface, band)
+        assert [c[1] for c in row["classes"]] == list(codes.values()), name
+        assert [c[2] for c in row["classes"]] == list(style.colors), name
+        assert row["legend"] == list(codes.values())
     for name, (surface, _) in rasters.items():
         row = rows[name]
         assert row["valid"], row

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from gis_planning._errors import InputError
-from gis_planning.outputs.qml import MISSING_LABEL, geometry_kind, qgis_color, style_qml
+from gis_planning.outputs.qml import (
+    MISSING_LABEL,
+    geometry_kind,
+    metadata_qmd,
+    qgis_color,
+    style_qml,
+)
 from gis_planning.outputs.styles import KITA_CATEGORIES, LayerStyle, classify, style_for
 
 POLY = {"Polygon", "MultiPolygon"}
@@ -134,3 +140,28 @@ def test_invalid_styles_raise():
         style_qml(LayerStyle(kind="categorized"), geometry_types=POLY)
     with pytest.raises(InputError, match="unknown style kind"):
         style_qml(LayerStyle(kind="heatmap"), geometry_types=POLY)
+
+
+def test_metadata_qmd_rights_licence_history_and_stand():
+    meta = {"title": "Stadtteile", "abstract": "50 Stadtteile", "identifier": "stadtteile",
+            "source": "OpenStreetMap", "licence": "© OpenStreetMap-Mitwirkende, ODbL 1.0",
+            "date": "2016-09-30", "method": "abgeleitet", "group": "Grundlagen"}
+    root = _root(metadata_qmd(meta))
+    assert root.tag == "qgis" and root.findtext("title") == "Stadtteile"
+    assert root.findtext("abstract") == "50 Stadtteile"
+    assert [r.text for r in root.findall("rights")] == [
+        "Quelle: OpenStreetMap", "© OpenStreetMap-Mitwirkende, ODbL 1.0"]
+    assert root.findtext("license") == meta["licence"]
+    assert [h.text for h in root.findall("history")] == [
+        "Quelle: OpenStreetMap", "Methode: abgeleitet", "Stand: 2016-09-30"]
+    period = root.find("extent/temporal/period")
+    assert (period.findtext("start"), period.findtext("end")) == (
+        "2016-09-30T00:00:00", "2016-09-30T23:59:59")
+    for date, start, end in (("30.09.2016", "2016-09-30", "2016-09-30"),
+                             ("2024/2025", "2024-01-01", "2025-12-31"),
+                             ("2011-02", "2011-02-01", "2011-02-28")):
+        p = _root(metadata_qmd({"date": date})).find("extent/temporal/period")
+        assert p.findtext("start")[:10] == start and p.findtext("end")[:10] == end
+    assert _root(metadata_qmd({"date": "etwa 2016"})).find("extent/temporal") is None
+    kw = {k.get("vocabulary"): [w.text for w in k] for k in root.findall("keywords")}
+    assert kw == {"gis_planning": ["Grundlagen"], "Stand": ["2016-09-30"]}

@@ -120,6 +120,12 @@ def _register() -> None:
     from .raster import raster
 
     cli.add_command(raster)
+    from .karte import karte
+
+    cli.add_command(karte)
+    from .steckbrief import steckbrief
+
+    cli.add_command(steckbrief)
 
 
 _register()

@@ -18,8 +18,8 @@ import logging
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,16 +32,23 @@ from .. import __version__, privacy, results
 from .._atomic import atomic_folder, atomic_path, check_output_folder
 from .._errors import GISPlanningError, InputError
 from ..data.catalog import Catalog
-from ..labels import column_label, fmt_date
-from .qml import style_qml
-from .styles import LayerStyle, style_for
+from ..labels import COLUMN_LABELS, fmt_date
+from .qml import metadata_qmd, style_qml
+from .styles import Category, LayerStyle, categories_classification, classify, style_for
 
 __all__ = [
+    "FIELD_LABELS",
+    "FIELD_RENAMES",
     "GEOJSON_DECIMALS",
     "GPKG_VERSION",
     "ExportLayer",
+    "city_labels",
+    "csvt_types",
     "export_layers",
+    "field_label",
+    "german_columns",
     "layer_styles_rows",
+    "table_labels",
     "write_geojson_dir",
     "write_gpkg",
 ]
@@ -76,6 +83,255 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 """
 
 
+#: English column names of the analysis results -> the German names they are exported under.
+FIELD_RENAMES = {
+    "value": "rate_analysiert",
+    "gi": "gi_stern",
+    "gi_p_norm": "gi_p_normal",
+    "gi_p_sim": "gi_p_perm",
+    "lisa_lag": "lisa_nachbarwert",
+    "lisa_p_sim": "lisa_p_perm",
+    "n_neighbours": "n_nachbarn",
+    "scope": "gebiet",
+    "level": "ebene",
+    "n_units": "n_einheiten",
+    "total": "gesamt",
+    "group_total": "gruppe_gesamt",
+    "group_share": "gruppe_anteil",
+    "entropy": "entropie",
+    "fixed": "gesetzt",
+    "n_allocated": "n_zellen",
+    "allocated_weight": "erreichte_nachfrage",
+    "capacity": "kapazitaet_modell",
+    "utilisation": "auslastung",
+    "area_m2": "flaeche_m2",
+    "weight": "nachfrage",
+    "distance_m": "entfernung_m",
+    "covered": "abgedeckt",
+    "served_weight": "erreichte_nachfrage",
+    "coverable": "abdeckbar",
+    "cell_id": "zellen_id",
+    "n_demand": "n_zellen",
+    "total_weight": "nachfrage",
+    "covered_weight": "erreicht",
+    "uncovered_weight": "nicht_erreicht",
+    "coverage_share": "anteil_erreicht",
+    "n_sites": "n_standorte",
+    "mean_distance": "mittlere_entfernung_m",
+    "has_partial": "hat_teilweise",
+    "incomplete_list": "liste_unvollstaendig",
+}
+
+#: Word parts of English index columns (``dissimilarity_ci_low`` -> ``dissimilaritaet_ki_unten``).
+_WORD_RENAMES = (
+    ("multi_dissimilarity", "multi_dissimilaritaet"), ("dissimilarity", "dissimilaritaet"),
+    ("exposure", "exposition"), ("_ci_low", "_ki_unten"), ("_ci_high", "_ki_oben"),
+    ("_null_mean", "_null_mittel"),
+)
+
+#: German labels (QGIS aliases, CSV headers in print) of exported fields that
+#: :data:`gis_planning.labels.COLUMN_LABELS` does not name.
+FIELD_LABELS = {
+    "osm_id": "OSM-ID",
+    "abgeleitet": "abgeleitet (nicht amtlich)",
+    "stadt": "Stadt",
+    "standorte": "Standorte",
+    "n_teilweise": "davon teilweise zugeordnet",
+    "hat_teilweise": "mit teilweise zugeordneten Einheiten",
+    "liste_unvollstaendig": "Liste der Quelle unvollständig",
+    "kita_id": "Kita-ID",
+    "schul_id": "Schul-ID",
+    "hausnummer": "Hausnummer",
+    "plz": "Postleitzahl",
+    "stadtteil_quelle_gedeutet": "Stadtteil laut Quelle (gedeutet)",
+    "stadtteil_abweichung": "Stadtteil weicht von der Lage ab",
+    "stadtteil_lage": "Stadtteil nach Lage",
+    "ausserhalb": "außerhalb der Stadt",
+    "schulform_quelle": "Schulform laut Quelle",
+    "unterdrueckt": "unterdrückt (kleine Zahl)",
+    "unterdrueckung": "Unterdrückung",
+    "hinweis": "Hinweis",
+    "anzahl_wert": "Anzahl (für die Klassen)",
+    "geschaetzt": "geschätzt",
+    "methode": "Methode",
+    "quelle": "Quelle",
+    "stand": "Stand",
+    "einwohner_ausgang": "Einwohner (Ausgangswert)",
+    "einwohner_jahr": "Jahr der Einwohnerzahl",
+    "einwohner_quelle": "Quelle der Einwohnerzahl",
+    "kennzahl": "Kennzahl",
+    "wert": "Wert",
+    "einheit": "Einheit",
+    "bezug": "Bezug",
+    "wie_gedruckt": "wie gedruckt",
+    "n_jobcenter": "Anzahl JobCenter-Bereiche",
+    "teilweise": "nur teilweise zugeordnet",
+    "status": "Zuordnung (Code)",
+    "befund": "Befund",
+    "kandidaten": "Kandidaten",
+    "detail": "Detail",
+    "ebene": "Ebene",
+    "n_einheiten": "Anzahl Einheiten",
+    "gesamt": "Bevölkerung gesamt",
+    "gruppe_gesamt": "Personen der Gruppe",
+    "gruppe_anteil": "Anteil der Gruppe (0–1)",
+    "gruppe": "Gruppe",
+    "dissimilaritaet": "Dissimilarität D",
+    "multi_dissimilaritaet": "Multigruppen-Dissimilarität",
+    "exposition": "Exposition",
+    "uebrige_anzahl": "übrige Personen",
+    "entropie": "lokale Entropie",
+    "rate_analysiert": "analysierte Rate (EB-geglättet, 0–1)",
+    "gi_stern": "Gi*",
+    "gi_p_normal": "p-Wert (Normalverteilung)",
+    "gi_p_perm": "p-Wert (Permutation)",
+    "lisa_nachbarwert": "Mittel der Nachbarn (räumlicher Lag)",
+    "lisa_quadrant": "Quadrant (1 Hoch-Hoch, 2 Niedrig-Hoch, 3 Niedrig-Niedrig, 4 Hoch-Niedrig)",
+    "lisa_p_perm": "p-Wert (Permutation)",
+    "n_nachbarn": "Nachbarn",
+    "standort_id": "Standort-ID",
+    "besteht": "bestehender Ort",
+    "vertraulich": "vertraulicher Standort",
+    "kapazitaet": "Kapazität",
+    "gesetzt": "gesetzt (bestehender Ort)",
+    "n_zellen": "Anzahl Nachfragezellen",
+    "erreichte_nachfrage": "erreichte Nachfrage (Personen)",
+    "kapazitaet_modell": "Kapazität im Modell",
+    "auslastung": "Auslastung",
+    "abdeckung_anteil": "Abdeckung der Stadt (Anteil)",
+    "flaeche_m2": "Fläche (m²)",
+    "nachfrage": "Nachfrage (Personen)",
+    "entfernung_m": "Entfernung zum Standort (m)",
+    "abgedeckt": "im Radius erreicht",
+    "abdeckbar": "von einem Kandidaten erreichbar",
+    "zellen_id": "Zellen-ID",
+    "zellen": "Anzahl Nachfragezellen",
+    "anteil_erreicht": "Anteil erreicht",
+    "nicht_erreicht": "nicht erreichte Nachfrage (Personen)",
+    "n_standorte": "Anzahl Standorte",
+    "mittlere_entfernung_m": "mittlere Entfernung (m)",
+    "versorgung": "Versorgung",
+    "ungedeckt": "nicht erreichte Nachfrage (Personen)",
+    "anteil_ungedeckt": "Anteil an der nicht erreichten Nachfrage",
+    "beitrag_ungedeckt": "Beitrag nicht erreichte Nachfrage",
+    "sockel": "Sockelanteil",
+    "bedarfsindex": "Bedarfsindex",
+    "anteil_gesamt": "Anteil am Budget",
+    "betrag_exakt": "Betrag (exakt, €)",
+    "betrag": "Betrag (€)",
+    "bezirk_label": "Stadtbezirk",
+    "lon": "geographische Länge (°)",
+    "lat": "geographische Breite (°)",
+    "x": "Rechtswert",
+    "y": "Hochwert",
+}
+
+_SUFFIX_LABELS = (
+    ("_ki_unten", "{}: 95-%-Intervall, untere Grenze"),
+    ("_ki_oben", "{}: 95-%-Intervall, obere Grenze"),
+    ("_null_mittel", "{}: Mittel im Nullmodell"),
+    ("_anteil_prozent", "Anteil {} (%)"),
+    ("_anteil_gedruckt", "Anteil {} (wie gedruckt)"),
+    ("_anzahl", "Anzahl {}"),
+    ("_prozent", "{} (%)"),
+    ("_p", "{}: p-Wert"),
+)
+
+
+def _words(text: str) -> str:
+    words = text.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def field_label(column: str, extra: Mapping[str, str] | None = None) -> str:
+    """Return the German label of an exported field (QGIS alias, table header).
+
+    Looked up in ``extra`` (the city's own labels,
+    :func:`gis_planning.results.column_labels`), then
+    :data:`gis_planning.labels.COLUMN_LABELS`, then :data:`FIELD_LABELS`; otherwise built from
+    the name's parts (``xyz_anteil_prozent`` -> "Anteil Xyz (%)",
+    ``dissimilaritaet_ki_unten`` -> "Dissimilarität D: 95-%-Intervall, untere Grenze").
+
+    >>> field_label("flaeche_km2"), field_label("isolation_ki_oben")
+    ('Fläche (km²)', 'Isolation: 95-%-Intervall, obere Grenze')
+    """
+    if extra and column in extra:
+        return extra[column]
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    if column in FIELD_LABELS:
+        return FIELD_LABELS[column]
+    if column.lower() in FIELD_LABELS:
+        return FIELD_LABELS[column.lower()]
+    if column.startswith("lq_"):
+        return f"Lokationsquotient ({field_label(column[3:], extra)})"
+    for suffix, pattern in _SUFFIX_LABELS:
+        if column.endswith(suffix) and len(column) > len(suffix):
+            stem = column[: -len(suffix)]
+            known = (extra or {}).get(stem) or COLUMN_LABELS.get(stem) or FIELD_LABELS.get(stem)
+            if suffix in ("_anteil_prozent", "_anzahl", "_prozent", "_anteil_gedruckt"):
+                return pattern.format(known or _words(stem))
+            return pattern.format(known or field_label(stem, extra))
+    return _words(column)
+
+
+def _german_name(column: str) -> str:
+    if column in FIELD_RENAMES:
+        return FIELD_RENAMES[column]
+    for old, new in _WORD_RENAMES:
+        if old in column:
+            column = column.replace(old, new)
+    return column
+
+
+def german_columns(frame: pd.DataFrame, style: LayerStyle | None = None
+                   ) -> tuple[pd.DataFrame, LayerStyle | None]:
+    """Return ``frame`` with English analysis columns renamed (:data:`FIELD_RENAMES`).
+
+    A column is renamed only if the German name is not taken; the style's class and label
+    columns follow the rename.
+    """
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    taken = set(map(str, frame.columns))
+    mapping = {}
+    for col in map(str, frame.columns):
+        new = _german_name(col)
+        if col != geom and new != col and new not in taken:
+            mapping[col] = new
+            taken.add(new)
+    if not mapping:
+        return frame, style
+    out = frame.rename(columns=mapping)
+    if style is not None:
+        changes = {k: mapping[v] for k in ("column", "label_column")
+                   if (v := getattr(style, k)) in mapping}
+        if changes:
+            style = replace(style, **changes)
+    return out, style
+
+
+def _coverage_style(frame: pd.DataFrame) -> LayerStyle:
+    """Demand cells coloured by whether a meeting space reaches them (or the share reached)."""
+    if "abgedeckt" in frame:
+        cats = (Category(True, "#41ab5d", "im Radius erreicht"),
+                Category(False, "#fdae6b", "nicht erreicht"))
+        return LayerStyle(kind="categorized", column="abgedeckt", categories=cats,
+                          classification=categories_classification("abgedeckt", cats),
+                          stroke="#ffffff", stroke_width=0.2, fill_opacity=0.6,
+                          point_size=5.0,
+                          legend_title="Nachfragezellen: im Radius eines Begegnungsraums?")
+    column = "anteil_erreicht"
+    cls = classify(frame[column].astype(float).rename(column), scheme="EqualInterval", k=4,
+                   palette="Blues", decimals=2)
+    return LayerStyle(kind="graduated", column=column, classification=cls, stroke="#666666",
+                      stroke_width=0.4, fill_opacity=0.6,
+                      legend_title="Anteil der erreichten Nachfrage")
+
+
+#: Styles of exported layers the atlas does not draw (function of the renamed frame).
+_EXPORT_STYLES = {"standort_zuordnung": _coverage_style}
+
+
 @dataclass
 class ExportLayer:
     """One layer or table ready to leave the toolkit.
@@ -86,13 +342,20 @@ class ExportLayer:
         Layer / table / file name (``projektwohnungen_anzahl`` for the released counts).
     frame
         GeoDataFrame (EPSG:25832) for spatial layers, DataFrame for tables. Never marked
-        confidential.
+        confidential. English analysis columns are already renamed (:data:`FIELD_RENAMES`).
     label
         German title (GeoPackage ``identifier``).
     metadata
         ``source``, ``date``, ``licence``, ``method``, ``description``, ... (text).
     style
         Shared style (``None``: neutral single symbol for spatial layers, nothing for tables).
+    labels
+        The city's own column labels (:func:`gis_planning.results.column_labels`).
+    group
+        Atlas group the QGIS project puts it in ("Grundlagen", "Analyse", "Planung";
+        "Tabellen" for tables).
+    visible
+        Shown when the QGIS project opens (as in the atlas).
     """
 
     name: str
@@ -101,28 +364,40 @@ class ExportLayer:
     metadata: dict[str, str] = field(default_factory=dict)
     style: LayerStyle | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    group: str = ""
+    visible: bool = False
 
     @property
     def spatial(self) -> bool:
         return isinstance(self.frame, gpd.GeoDataFrame) and self.frame.geometry.notna().any()
 
     def aliases(self) -> dict[str, str]:
-        """German aliases of the fields that have one (``labels.COLUMN_LABELS``)."""
-        geom = self.frame.geometry.name if self.spatial else None
-        return {
-            str(c): column_label(str(c), self.labels) for c in self.frame.columns
-            if c != geom and column_label(str(c), self.labels) != str(c)
-        }
+        """German alias of every field (:func:`field_label`)."""
+        geom = self.frame.geometry.name if isinstance(self.frame, gpd.GeoDataFrame) else None
+        return {str(c): field_label(str(c), self.labels) for c in self.frame.columns
+                if c != geom}
+
+    def qgis_metadata(self) -> dict[str, str]:
+        """Title, abstract, source, licence, Stand, ... for the QGIS layer metadata."""
+        meta = {k: str(v) for k, v in self.metadata.items() if v not in (None, "")}
+        meta.update(title=self.label, identifier=self.name,
+                    abstract=self.metadata.get("description") or self.label,
+                    generator=f"gis_planning {__version__}")
+        if self.group:
+            meta["group"] = self.group
+        return meta
 
     def qml(self) -> str | None:
         """QGIS style (QML text) of a spatial layer; ``None`` for tables."""
         if not self.spatial:
             return None
         types = set(self.frame.geom_type.dropna())
-        meta = {"title": self.label, "abstract": self.metadata.get("description", ""),
-                "identifier": self.name, **self.metadata}
         return style_qml(self.style, geometry_types=types, frame=self.frame,
-                         aliases=self.aliases(), metadata=meta)
+                         aliases=self.aliases(), metadata=self.qgis_metadata())
+
+    def qmd(self) -> str:
+        """QGIS layer metadata (``.qmd`` text): abstract, licence, attribution, Stand."""
+        return metadata_qmd(self.qgis_metadata())
 
 
 def _layer_meta(cat: Catalog, name: str) -> dict[str, str]:
@@ -201,6 +476,101 @@ def _released(cat: Catalog, name: str, frame: gpd.GeoDataFrame | None = None
                        style_for(out_name, counts, results.style_context(cat)))
 
 
+#: Name of the exported Bezirk choropleth (the atlas's default layer).
+BEZIRK_LAYER = "bezirkswerte"
+
+
+def _bezirk_layer(cat: Catalog) -> ExportLayer | None:
+    """The first group's value per Bezirk on the Bezirk polygons, styled as in the atlas."""
+    if not cat.pack.groups or cat.unit.layer not in cat.names():
+        return None
+    g = cat.group()
+    try:
+        stat = results.bezirk_values(cat)
+    except GISPlanningError:
+        return None
+    if "stadtbezirke" in cat.names():
+        areas = cat.load("stadtbezirke")
+    else:
+        units = cat.load(cat.unit.layer)
+        if "bezirk" not in units:
+            return None
+        areas = units[["bezirk", "geometry"]].dissolve("bezirk", as_index=False)
+    cols = [c for c in ("bezirk", g.share_column, g.count, g.total) if c and c in stat]
+    keep = [c for c in areas.columns if c not in cols or c == "bezirk"]
+    frame = areas[keep].merge(stat[cols], on="bezirk", how="left")
+    frame["bezirk_label"] = frame["bezirk"].map(cat.bezirk_labels())
+    frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=areas.crs)
+    if frame[g.share_column].notna().sum() == 0:
+        return None
+    label = f"Anteil {g.label} (Bezirkswert)"
+    ctx = results.style_context(cat)
+    meta = {
+        "label": label,
+        "source": str(stat.attrs.get("quelle", "")),
+        "date": ctx.date,
+        "licence": _group_licence(cat, g),
+        "method": "Werte je Bezirk: amtliche Bezirkszahlen, wo das Pack sie nennt, sonst "
+        f"die Summe der Werte je {cat.unit.label}.",
+        "description": f"Bezirkswert: gilt für den ganzen Bezirk, nicht für den einzelnen "
+        f"{cat.unit.label}.",
+        "group": "Analyse",
+    }
+    if stat.attrs.get("estimated"):
+        meta["estimated"] = "ja (geschätzte Werte, keine amtliche Statistik)"
+    return ExportLayer(BEZIRK_LAYER, frame, label, meta,
+                       style_for("gruppe_bezirk", frame, ctx), group="Analyse", visible=True)
+
+
+def _group_licence(cat: Catalog, g) -> str:
+    tables = [t for t in (g.bezirk_table, g.table) if t]
+    licences = dict.fromkeys(str(cat.table_meta(t)["licence"]) for t in tables)
+    return "; ".join(licences)
+
+
+def city_labels(cat: Catalog) -> dict[str, str]:
+    """Labels that name the city's own unit and groups (budget terms, unit counts)."""
+    out = dict(results.column_labels(cat))
+    plural = cat.unit.label_plural
+    out.update({"stadtteile": plural, "n_stadtteile": f"Anzahl {plural}"})
+    for name, g in cat.pack.groups.items():
+        out.setdefault(name, g.label)
+        out[f"anteil_{name}"] = f"Anteil an {g.label}"
+        out[f"beitrag_{name}"] = f"Beitrag {g.label}"
+    return out
+
+
+def table_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """A table's own column labels (``attrs["column_labels"]``, set by a city's loader).
+
+    Share columns (``*_prozent``) get "(%)" where the label does not say it.
+    """
+    own = frame.attrs.get("column_labels") or {}
+    return {str(c): str(label) + (" (%)" if str(c).endswith("_prozent") and "%" not in
+                                  str(label) else "") for c, label in own.items()}
+
+
+def _atlas_place(cat: Catalog, layer: ExportLayer) -> tuple[str, bool, int]:
+    """Group, default visibility and rank of a layer as the atlas shows it."""
+    name = layer.name
+    order = ["stadtgrenze", "stadtbezirke", cat.unit.layer, "jobcenter",
+             "jobcenter_zuordnung", "kitas", "schulen", "begegnungsorte", BEZIRK_LAYER,
+             *dict.fromkeys(cat.group(n).table for n in cat.unit_groups()),
+             "hotspots", "lisa", "segregation_lokal", "einzugsbereiche", "standorte",
+             "standort_zuordnung"]
+    rank = order.index(name) if name in order else len(order)
+    if not layer.spatial:
+        return "Tabellen", False, rank
+    if name.endswith("_anzahl") and name[: -len("_anzahl")] in cat.names():
+        return "Analyse", False, order.index("segregation_lokal")  # confidential counts
+    visible = name in ("stadtgrenze", "stadtbezirke", cat.unit.layer, BEZIRK_LAYER)
+    group = layer.group or str(layer.metadata.get("group") or "Grundlagen")
+    if group not in ("Grundlagen", "Analyse", "Planung"):
+        group = "Grundlagen"
+    return group, visible, rank
+
+
 def export_layers(
     cat: Catalog, *, names: Sequence[str] | None = None, verbose: bool = False
 ) -> list[ExportLayer]:
@@ -219,7 +589,10 @@ def export_layers(
     Returns
     -------
     list of ExportLayer
-        Catalogue layers first (catalogue order), then results (registry order).
+        In the atlas's order (Grundlagen, Analyse, Planung, then tables), each with its
+        group and default visibility for the QGIS project; with the first group, the
+        Bezirk choropleth of the atlas as layer ``bezirkswerte``. English analysis columns
+        are renamed to German (:data:`FIELD_RENAMES`) and every field has a German alias.
     """
     wanted = None if names is None else set(names)
     out: list[ExportLayer] = []
@@ -235,6 +608,10 @@ def export_layers(
         frame = cat.load(name)
         out.append(ExportLayer(name, frame, cat.schema(name).label, _layer_meta(cat, name),
                                style_for(name, frame, ctx)))
+    if wanted is None or BEZIRK_LAYER in wanted:
+        layer = _bezirk_layer(cat)
+        if layer is not None:
+            out.append(layer)
     taken = {layer.name for layer in out} | set(cat.names())
     for name in tqdm(results.available(cat), desc="Ergebnisse", unit="Ebene",
                      disable=not verbose, leave=False):
@@ -260,17 +637,27 @@ def export_layers(
                  else None)
         out.append(ExportLayer(name, frame, str(results.meta(cat, name)["label"]),
                                _result_meta(cat, name, frame), style))
-    labels = results.column_labels(cat)
+    labels = city_labels(cat)
     for layer in out:
-        layer.labels = labels
+        layer.labels = {**labels, **table_labels(layer.frame)}
+        layer.frame, layer.style = german_columns(layer.frame, layer.style)
+        if layer.style is None and layer.spatial and layer.name in _EXPORT_STYLES:
+            layer.style = _EXPORT_STYLES[layer.name](layer.frame)
     if wanted is not None:
-        missing = sorted(wanted - set(cat.names()) - set(results.available(cat)))
+        known = set(cat.names()) | set(results.available(cat)) | {BEZIRK_LAYER}
+        missing = sorted(wanted - known)
         if missing:
             raise InputError(
                 f"--layer: unbekannt oder nicht verfügbar: {', '.join(map(repr, missing))}; "
-                f"verfügbar: {', '.join(cat.names() + results.available(cat))}."
+                f"verfügbar: {', '.join([*cat.names(), BEZIRK_LAYER, *results.available(cat)])}."
             )
-    return out
+    groups = ("Grundlagen", "Analyse", "Planung", "Tabellen")
+    places = {}
+    for i, layer in enumerate(out):
+        group, visible, rank = _atlas_place(cat, layer)
+        layer.group, layer.visible = group, layer.visible or visible
+        places[layer.name] = (groups.index(group), rank, i)
+    return sorted(out, key=lambda x: places[x.name])
 
 
 # ------------------------------------------------------------------------------ cleaning
@@ -322,9 +709,9 @@ def _check_names(layers: Sequence[ExportLayer]) -> None:
     names = [layer.name for layer in layers]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise InputError(f"layer names must be unique; duplicated: {', '.join(dup)}.")
+        raise InputError(f"Ebenennamen müssen eindeutig sein; doppelt: {', '.join(dup)}.")
     if not layers:
-        raise InputError("nothing to export: the catalogue has no layers.")
+        raise InputError("nichts zu exportieren: der Katalog hat keine Ebenen.")
 
 
 # ------------------------------------------------------------------------------ GeoPackage
@@ -365,6 +752,29 @@ def _add_styles(path: Path, styles: dict[str, str], titles: dict[str, str]) -> N
         con.close()
 
 
+def _add_qgis_metadata(path: Path, documents: dict[str, str]) -> None:
+    """Store each layer's QGIS metadata (QMD) in ``gpkg_metadata``, as QGIS itself does.
+
+    QGIS 3.22 reads the row whose ``md_standard_uri`` is ``http://mrcc.com/qgis.dtd`` and
+    whose ``gpkg_metadata_reference`` names the table when it opens the layer (that is
+    where its "Save metadata to GeoPackage" writes); GDAL's own row stays beside it.
+    """
+    con = sqlite3.connect(path)
+    try:
+        for table, text in documents.items():
+            cur = con.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                "VALUES ('dataset', 'http://mrcc.com/qgis.dtd', 'text/xml', ?)", (text,))
+            con.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, "
+                "column_name, row_id_value, timestamp, md_file_id, md_parent_id) VALUES "
+                "('table', ?, NULL, NULL, strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, NULL)",
+                (table, cur.lastrowid))
+        con.commit()
+    finally:
+        con.close()
+
+
 def write_gpkg(
     layers: Sequence[ExportLayer],
     path: str | os.PathLike,
@@ -395,8 +805,11 @@ def write_gpkg(
     * GDAL creation option ``VERSION=1.2`` (``PRAGMA user_version = 10200``).
     * Tables without geometry are GeoPackage ``attributes`` tables.
     * Each layer carries ``IDENTIFIER`` (German title) and ``DESCRIPTION`` in
-      ``gpkg_contents`` and its provenance (source, date, licence, method) as GDAL layer
-      metadata in ``gpkg_metadata``; the QML repeats it as QGIS resource metadata.
+      ``gpkg_contents`` and its provenance (source, date, licence, method) twice in
+      ``gpkg_metadata``: as GDAL layer metadata and as a QGIS metadata document (QMD,
+      ``md_standard_uri = 'http://mrcc.com/qgis.dtd'``), which QGIS 3.22 shows in the layer
+      properties (abstract, rights/attribution, licence, history, Stand). QGIS does not take
+      layer metadata from a style's ``<resourceMetadata>``.
     * Styles go into ``layer_styles`` with ``f_table_schema = ''``, ``f_geometry_column``
       the real geometry column and ``useAsDefault = 1``: QGIS applies such a style when the
       layer is loaded.
@@ -427,6 +840,7 @@ def write_gpkg(
             if qml_text is not None:
                 styles[layer.name] = qml_text
         _add_styles(tmp, styles, labels)
+        _add_qgis_metadata(tmp, {layer.name: layer.qmd() for layer in layers})
     log.info("wrote %s: %d layers, %d styles", path, len(layers), len(styles))
     return Path(path)
 
@@ -440,8 +854,35 @@ def _geojson_targets(layers: Sequence[ExportLayer], directory: Path) -> list[Pat
         if layer.spatial:
             targets += [directory / f"{layer.name}.geojson", directory / f"{layer.name}.qml"]
         else:
-            targets.append(directory / f"{layer.name}.csv")
+            targets += [directory / f"{layer.name}.csv", directory / f"{layer.name}.csvt"]
+        targets.append(directory / f"{layer.name}.qmd")
     return targets
+
+
+def csvt_types(frame: pd.DataFrame) -> list[str]:
+    """GDAL/QGIS column types of a CSV table (the ``.csvt`` sidecar), one per column.
+
+    ``Integer(Boolean)``, ``Integer64``, ``Real``, ``Date``, ``DateTime`` or ``String``;
+    QGIS and GDAL read a ``<name>.csvt`` beside ``<name>.csv`` and type the columns, so
+    numbers sort and sum as numbers.
+
+    >>> csvt_types(pd.DataFrame({"a": [True], "b": [1], "c": [0.5], "d": ["x"]}))
+    ['Integer(Boolean)', 'Integer64', 'Real', 'String']
+    """
+    types = []
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s):
+            types.append("Integer(Boolean)")
+        elif pd.api.types.is_integer_dtype(s):
+            types.append("Integer64")
+        elif pd.api.types.is_float_dtype(s):
+            types.append("Real")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            types.append("DateTime")
+        else:
+            types.append("String")
+    return types
 
 
 def write_geojson_dir(
@@ -479,7 +920,9 @@ def write_geojson_dir(
     GeoJSON is written by GDAL with ``RFC7946=YES``: coordinates in CRS84 (lon, lat) with
     ``COORDINATE_PRECISION=7`` decimals, outer rings counter-clockwise and holes clockwise
     (right-hand rule), no ``crs`` member. QGIS loads ``<name>.qml`` beside ``<name>.geojson``
-    as the layer's default style. Tables are CSV (UTF-8, comma separated).
+    as the layer's default style and ``<name>.qmd`` as its default metadata (abstract,
+    licence, attribution, Stand). Tables are CSV (UTF-8, comma separated) with a
+    ``<name>.csvt`` that types their columns (:func:`csvt_types`).
     """
     _check_names(layers)
     directory = Path(directory)
@@ -505,5 +948,8 @@ def write_geojson_dir(
                 table = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(
                     frame, gpd.GeoDataFrame) else frame
                 table.to_csv(tmp / f"{layer.name}.csv", index=False, encoding="utf-8")
+                (tmp / f"{layer.name}.csvt").write_text(
+                    ",".join(f'"{c}"' for c in csvt_types(table)), encoding="utf-8")
+            (tmp / f"{layer.name}.qmd").write_text(layer.qmd(), encoding="utf-8")
     log.info("wrote %d files to %s", len(targets), directory)
     return targets

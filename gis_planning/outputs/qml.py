@@ -25,7 +25,9 @@ __all__ = [
     "PX_TO_MM",
     "default_style",
     "geometry_kind",
+    "metadata_qmd",
     "qgis_color",
+    "resource_metadata",
     "style_qml",
 ]
 
@@ -39,6 +41,8 @@ MISSING_LABEL = "ohne Wert (fehlend oder < 5 unterdrückt)"
 _MISSING_SENTINEL = -999999999.0
 
 _QGIS_VERSION = "3.22.0-Białowieża"
+
+_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
 _SCHEME_MODES = {
     "NaturalBreaks": "jenks",
@@ -344,26 +348,99 @@ def _labeling(column: str, kind: str) -> ET.Element:
     return lab
 
 
-def _metadata(meta: Mapping[str, str]) -> ET.Element:
-    """QGIS ``<resourceMetadata>``: title, abstract, rights, licences, history."""
-    res = ET.Element("resourceMetadata")
+def _iso_period(date: str) -> tuple[str, str] | None:
+    """Start and end (ISO date-times) of a date text: ``2016-09-30``, ``2016-09``, ``2016``."""
+    import calendar
+    import re
+
+    text = (date or "").strip()
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        day = f"{m[1]}-{m[2]}-{m[3]}"
+        return f"{day}T00:00:00", f"{day}T23:59:59"
+    if m := re.fullmatch(r"(\d{2})\.(\d{2})\.(\d{4})", text):
+        day = f"{m[3]}-{m[2]}-{m[1]}"
+        return f"{day}T00:00:00", f"{day}T23:59:59"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        last = calendar.monthrange(int(m[1]), int(m[2]))[1]
+        return f"{m[1]}-{m[2]}-01T00:00:00", f"{m[1]}-{m[2]}-{last:02d}T23:59:59"
+    if m := re.fullmatch(r"(\d{4})(?:/(\d{4}))?", text):
+        return f"{m[1]}-01-01T00:00:00", f"{m[2] or m[1]}-12-31T23:59:59"
+    return None
+
+
+def _rights(meta: Mapping[str, str]) -> list[str]:
+    """Attribution statements: the source, and a copyright notice inside the licence text."""
+    out = []
+    if meta.get("attribution"):
+        out.append(str(meta["attribution"]))
+    elif meta.get("source"):
+        out.append(f"Quelle: {meta['source']}")
+    licence = str(meta.get("licence") or "")
+    for part in licence.split(";"):
+        if "©" in part and part.strip() not in out:
+            out.append(part.strip())
+    return out
+
+
+def resource_metadata(meta: Mapping[str, str], *, tag: str = "resourceMetadata"
+                      ) -> ET.Element:
+    """QGIS layer metadata (the QMD elements) as QGIS 3.22 reads them.
+
+    ``title``, ``abstract`` (the description), ``rights`` (attribution: the source and any
+    © notice), ``license`` (the licence text), ``history`` (source, method, Stand, estimate
+    note), keywords (the map group and the Stand) and the Stand as temporal extent.
+    ``tag`` is ``"resourceMetadata"`` (inside a ``.qgs`` layer or a QML) or ``"qgis"`` (a
+    ``.qmd`` document, also stored in a GeoPackage's ``gpkg_metadata``).
+    """
+    res = ET.Element(tag)
+    if tag == "qgis":
+        res.set("version", _QGIS_VERSION)
     ET.SubElement(res, "identifier").text = meta.get("identifier", "")
     ET.SubElement(res, "parentidentifier")
     ET.SubElement(res, "language").text = "ger"
-    ET.SubElement(res, "type").text = "dataset"
+    ET.SubElement(res, "type").text = meta.get("type", "dataset")
     ET.SubElement(res, "title").text = meta.get("title", "")
     ET.SubElement(res, "abstract").text = meta.get("abstract", "")
-    if meta.get("source"):
-        ET.SubElement(res, "history").text = f"Quelle: {meta['source']}"
-    if meta.get("method"):
-        ET.SubElement(res, "history").text = f"Methode: {meta['method']}"
+    keywords = {"gis_planning": [meta["group"]] if meta.get("group") else []}
     if meta.get("date"):
-        ET.SubElement(res, "history").text = f"Stand: {meta['date']}"
+        keywords["Stand"] = [str(meta["date"])]
+    for vocabulary, words in keywords.items():
+        if words:
+            kw = ET.SubElement(res, "keywords", vocabulary=vocabulary)
+            for word in words:
+                ET.SubElement(kw, "keyword").text = word
+    ET.SubElement(res, "links")
+    ET.SubElement(res, "fees")
+    for text in _rights(meta):
+        ET.SubElement(res, "rights").text = text
     if meta.get("licence"):
-        ET.SubElement(res, "rights").text = meta["licence"]
-        ET.SubElement(res, "license").text = meta["licence"]
+        ET.SubElement(res, "license").text = str(meta["licence"])
+    history = [("Quelle", "source"), ("Methode", "method"), ("Stand", "date"),
+               ("Hinweis", "estimated"), ("Hinweis", "synthetic"), ("Erzeugt mit", "generator")]
+    for word, key in history:
+        if meta.get(key):
+            ET.SubElement(res, "history").text = f"{word}: {meta[key]}"
     ET.SubElement(res, "encoding")
+    period = _iso_period(str(meta.get("date_iso") or meta.get("date") or ""))
+    extent = ET.SubElement(res, "extent")
+    if period is not None:
+        temporal = ET.SubElement(ET.SubElement(extent, "temporal"), "period")
+        ET.SubElement(temporal, "start").text = period[0]
+        ET.SubElement(temporal, "end").text = period[1]
     return res
+
+
+def metadata_qmd(meta: Mapping[str, str]) -> str:
+    """Return a complete QGIS metadata document (``.qmd`` text) for a layer.
+
+    QGIS 3.22 reads it from a GeoPackage's ``gpkg_metadata`` table (``md_standard_uri``
+    ``http://mrcc.com/qgis.dtd``) when the layer is opened, and from a ``<name>.qmd``
+    sidecar beside a file layer as its default metadata; the ``<resourceMetadata>`` of a
+    style (QML) is not read as layer metadata.
+    """
+    root = resource_metadata(meta, tag="qgis")
+    ET.indent(root)
+    return (_DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n")
 
 
 def style_qml(
@@ -415,7 +492,7 @@ def style_qml(
         "simplifyDrawingTol": "1", "simplifyLocal": "1", "readOnly": "0",
     })
     if metadata:
-        root.append(_metadata(metadata))
+        root.append(resource_metadata(metadata))
     root.append(_renderer(style, kind, frame))
     if style.label_column and (frame is None or style.label_column in frame.columns):
         root.append(_labeling(style.label_column, kind))
@@ -434,4 +511,4 @@ def style_qml(
                                                      "polygon": "2"}[kind]
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+    return _DOCTYPE + "\n" + body + "\n"

@@ -1053,6 +1053,9 @@ def write_cog(
     from rasterio.io import MemoryFile
 
     guard(surface, what=f"raster {str(path)!r}")  # never a confidential frame
+    from .raster_style import write_raster_style  # QGIS .qml/.qmd, class GeoTIFFs (15.3)
+
+    write_raster_style(surface, path, overwrite=overwrite, inputs=inputs)
     data = np.where(np.isfinite(surface.data), surface.data, NODATA).astype("float32")
     bands, height, width = data.shape
     profile = {

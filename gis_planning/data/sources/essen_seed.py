@@ -22,6 +22,7 @@ import pandas as pd
 from ..._errors import LayerError, SchemaError
 
 __all__ = [
+    "COLUMN_LABELS",
     "HERKUNFTSLAENDER_12",
     "JOBCENTER_SPALTEN",
     "SEED_DIR",
@@ -39,6 +40,35 @@ __all__ = [
 
 #: Folder of the transcribed CSV files in the source tree.
 SEED_DIR = Path(__file__).resolve().parents[3] / "layers" / "essen" / "seed"
+
+#: German labels of the transcribed columns, worded as in section 3.1.1 of the Vorlage; the
+#: tables carry them as ``attrs["column_labels"]`` (profiles, QGIS aliases).
+COLUMN_LABELS = {
+    "einwohner": "Gesamtbevölkerung",
+    "nichtdeutsche_anteil_prozent": "Anteil nichtdeutscher Bevölkerung",
+    "herkunft12_anteil_prozent": "Anteil der wesentlichen 12 Herkunftsländer",
+    "herkunft12_anzahl": "Personen aus den wesentlichen 12 Herkunftsländern",
+    "bulgarien_rumaenien_anteil_prozent": "Anteil Bulgarien/Rumänien an Nichtdeutschen (gesamt)",
+    "bulgarien_anteil_prozent": "Anteil Bulgarien an Nichtdeutschen",
+    "bulgarien_anzahl": "Personen aus Bulgarien",
+    "rumaenien_anteil_prozent": "Anteil Rumänien an Nichtdeutschen",
+    "rumaenien_anzahl": "Personen aus Rumänien",
+    "projektwohnungen_anteil_prozent": "Anteil Projektwohnungen für Flüchtlinge",
+    "afghanistan_prozent": "Afghanistan",
+    "irak_prozent": "Irak",
+    "iran_prozent": "Iran",
+    "syrien_prozent": "Syrien",
+    "weitere_laender_prozent": "weitere Länder (Eritrea, Nigeria, Pakistan, Somalia)",
+    "bulgarien_prozent": "Bulgarien",
+    "rumaenien_prozent": "Rumänien",
+}
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.attrs["column_labels"] = {c: COLUMN_LABELS[c] for c in frame.columns
+                                    if c in COLUMN_LABELS}
+    return frame
+
 
 #: Citation of the seed document.
 VORLAGE = (
@@ -196,7 +226,7 @@ def bezirk_statistik(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
     >>> int(bz["einwohner"].sum()), bz.loc[0, "herkunft12_anzahl"].item()
     (588875, 4795)
     """
-    return _read("bezirk_statistik", path)
+    return _labelled(_read("bezirk_statistik", path))
 
 
 def betroffene_stadtteile(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -211,7 +241,7 @@ def betroffene_stadtteile(*, path: str | os.PathLike | None = None) -> pd.DataFr
         ``herkunft12_anteil_prozent`` (share of the 12 main countries of origin among the
         Stadtteil's inhabitants, per cent), ``quelle``, ``stand``.
     """
-    return _read("betroffene_stadtteile", path)
+    return _labelled(_read("betroffene_stadtteile", path))
 
 
 def stadt_gesamt(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -257,7 +287,7 @@ def jobcenter_verteilung(*, path: str | os.PathLike | None = None) -> pd.DataFra
     Percentages are per **column**: the share of, e.g., all Syrian SGB II recipients of Essen
     who are served by the site. Each column sums to about 100 % (see :func:`consistency`).
     """
-    return _read("jobcenter_verteilung", path)
+    return _labelled(_read("jobcenter_verteilung", path))
 
 
 def jobcenter_stadtteile(*, path: str | os.PathLike | None = None) -> pd.DataFrame:
