@@ -47,7 +47,7 @@ COLUMN_LABELS = {
     "n_stadtteile": "Anzahl Stadtteile",
     "n_teilweise": "davon teilweise",
     "standorte": "Standorte",
-    "teilweise": "teilweise",
+    "teilweise": "nur teilweise zugeordnet",
     "hinweis": "Hinweis",
     "unterdrueckt": "unterdrückt",
     "anzahl": "Anzahl",

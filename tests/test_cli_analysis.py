@@ -88,8 +88,8 @@ def test_hotspots_on_a_grid_of_copied_polygon_values_are_refused(run, catalog):
 
 def test_hotspots_on_a_layer_of_real_cells(tmp_path):
     """A polygon layer whose rows are real cells with their own counts is tested."""
-    from gis_planning.data.catalog import ESSEN_SCHEMAS, Catalog
-    from gis_planning.data.schema import LayerSchema
+    from gis_planning.data.catalog import Catalog
+    from gis_planning.data.schema import SCHEMAS, LayerSchema
 
     rng = np.random.default_rng(0)
     n = 12
@@ -105,7 +105,7 @@ def test_hotspots_on_a_layer_of_real_cells(tmp_path):
                          {"zelle": "str", "einwohner": "int", "gruppe": "int"},
                          source="Test", licence="-", date="2022")
     cat = Catalog.from_paths({"zensus_gitter": tmp_path / "gitter.gpkg"},
-                             schemas={**ESSEN_SCHEMAS, "zensus_gitter": schema})
+                             schemas={**SCHEMAS, "zensus_gitter": schema})
     out = results.hotspot_layer(cat, source="zensus_gitter", column="gruppe",
                                 denominator="einwohner", smoothing=None)
     assert len(out) == n * n and out["klasse"].str.startswith("Hotspot").sum() >= 4

@@ -214,7 +214,7 @@ def test_geojson_dir_overwrite_replaces_the_set(tmp_path, layers):
     export.write_geojson_dir(small, out)
     export.write_geojson_dir(small[:1], out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "stadtgrenze.geojson",
-                                                     "stadtgrenze.qml"]
+                                                     "stadtgrenze.qmd", "stadtgrenze.qml"]
     assert [p.name for p in tmp_path.iterdir()] == ["gj"]  # no temporary folder left
     (out / "notizen.txt").write_text("meins", encoding="utf-8")
     with pytest.raises(OutputExistsError, match="nicht von gis-planning stammen .notizen.txt"):

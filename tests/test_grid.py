@@ -115,8 +115,7 @@ def test_grid_size_refused_up_front_with_the_smallest_cell_size():
         grid(b, cell_size=1)  # refused before 10^8 boxes are built
 
 
-@pytest.mark.parametrize("args", [["hotspots", "--grid", "10"],
-                                  ["raster", "distance", "--cell-size", "1", "-o", "p.tif"]])
+@pytest.mark.parametrize("args", [["raster", "distance", "--cell-size", "1", "-o", "p.tif"]])
 def test_cli_refuses_grids_beyond_memory(args, tmp_path, monkeypatch):
     from click.testing import CliRunner
 

@@ -149,7 +149,7 @@ def test_segregation_profile_equals_global_indices_with_distance():
     direct = lattice.segregation_profile(cells, distances=distances, method="direct")
     single = lattice.segregation_profile(cells, distances=distances, method="fft",
                                          precision="single")
-    for d in distances:
+    for d in distances[1:]:  # at 100 m (the cell spacing) global_indices refuses: no neighbour
         ref = global_indices(cells, group="nichtdeutsche", total="personen", distance=d)
         for col in ("dissimilarity", "isolation", "exposure"):
             for table in (prof, fft, direct):

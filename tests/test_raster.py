@@ -368,6 +368,8 @@ def test_cli_raster_all_is_all_or_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(raster, "catalog_surface", real)
     res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "500"])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MANIFEST, *(f"{n}.tif" for n in raster.SURFACES)])
+    names = {p.name for p in out.iterdir()}
+    assert MANIFEST in names and {f"{n}.tif" for n in raster.SURFACES} <= names
+    assert {f"{n}.qml" for n in raster.SURFACES} <= names  # each opens styled in QGIS
+    assert all(n == MANIFEST or n.endswith((".tif", ".qml", ".qmd", ".tif.aux.xml")) for n in names)
     assert str(out / "gitter_hotspots.tif") in res.output and ".gp-tmp" not in res.output

@@ -420,7 +420,7 @@ def test_pmedian_on_essen_is_proven_optimal(catalog):
     """3,574 demand cells x 521 candidates: the old code fell back to greedy (gap 79.8 %)."""
     from gis_planning import results
 
-    result, _ = results.siting(catalog, model="pmedian", p=9)
+    result, _ = results.siting(catalog, model="pmedian", p=9, demand="gruppe")
     s = result.summary
     assert s.optimal and s.gap == 0 and s.method == "milp"
     assert s.n_demand > 3000 and s.n_candidates > 500

@@ -656,13 +656,11 @@ def _intervals(
                 f"streuen weniger als zufällig (oft geschätzte Werte); kein Intervall")
     if censored.any():
         names = [inverted[k] for k in np.flatnonzero(censored)]
-        warnings.warn(
-            f"Obergrenze des Intervalls für {', '.join(names)} nicht bestimmbar (der "
-            f"beobachtete Wert liegt jenseits dessen, was die Modellfamilie erzeugt); sie "
-            f"bleibt leer.",
-            UserWarning,
-            stacklevel=3,
-        )
+        # recorded in the output's note column, not as a warning on every atlas or export
+        censored_note = (f"Obergrenze des Intervalls für {', '.join(names)} nicht "
+                         f"bestimmbar (der beobachtete Wert liegt jenseits dessen, was die "
+                         f"Modellfamilie erzeugt); sie bleibt leer")
+        note = f"{note}; {censored_note}" if note else censored_note
     # the family is itself estimated: widen D-type intervals by the spread of the correction
     small_enough = smoother is None and len(xi) <= _SPREAD_MAX_UNITS
     if small_enough and np.isfinite(out["dissimilarity"]["bc"]):

@@ -121,8 +121,8 @@ def site(state: CatalogState, model: str, p: int | None, radius: float, cell_siz
                   cell_size=cell_size, per_bezirk=per_bezirk, hotspot_factor=hotspot_factor,
                   capacity=capacity, time_limit=time_limit)
     result, cells = siting(cat, **kwargs)
-    click.echo(f"Nachfrage: {cells.attrs.get('nachfrage', {}).get('text', '')}")
     click.echo(summary_line(result.summary))
+    click.echo(f"Nachfrage: {cells.attrs.get('nachfrage', {}).get('text', '')}")
     sites, areas, allocation = release_siting(cat, result, cells)
     echo_table(sites[["name", "art", "bezirk", "stadtteil", "allocated_weight"]])
     click.echo("")

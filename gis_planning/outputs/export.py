@@ -322,7 +322,7 @@ def _coverage_style(frame: pd.DataFrame) -> LayerStyle:
                           legend_title="Nachfragezellen: im Radius eines Begegnungsraums?")
     column = "anteil_erreicht"
     cls = classify(frame[column].astype(float).rename(column), scheme="EqualInterval", k=4,
-                   palette="Blues", decimals=2)
+                   palette="PuBu", decimals=2)
     return LayerStyle(kind="graduated", column=column, classification=cls, stroke="#666666",
                       stroke_width=0.4, fill_opacity=0.6,
                       legend_title="Anteil der erreichten Nachfrage")

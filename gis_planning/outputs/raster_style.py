@@ -148,7 +148,7 @@ def _class_colours(codes: Mapping[int, str]) -> list[str]:
 
 
 #: Palette (of :data:`gis_planning.outputs.styles.PALETTES`) per band unit, as in the atlas.
-_UNIT_PALETTES = {"1/km²": "Purples", "m": "Blues", "personen/km²": "YlOrRd", "%": "YlOrRd"}
+_UNIT_PALETTES = {"1/km²": "Purples", "m": "PuBu", "personen/km²": "YlOrRd", "%": "YlOrRd"}
 
 #: Gi*/z classes: two-sided 1 % and 5 % bounds, colours of the atlas's hot and cold spots.
 _Z_BOUNDS = (-2.576, -1.96, 1.96, 2.576)

@@ -31,7 +31,7 @@ import math
 import os
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,7 +218,10 @@ def _bezirk_figures(cat: Catalog, code: Any) -> tuple[list[Kennzahl], list[str]]
         figs = _table_figures(cat, t, code, source=str(tm["label"]), date=date,
                               estimated=bool(tm["estimated"]), key=spec.unit_key, city=city,
                               groups=groups)
-        figures += figs
+        seen = {f.key for f in figures}
+        # the same column in a second table (a census share beside the register's) is kept,
+        # under its table's name, so both figures show with their own source and date
+        figures += [f if f.key not in seen else replace(f, key=f"{name}.{f.key}") for f in figs]
         covered |= set(t.columns)
         sources.append(_source_line(tm))
     for g in groups:
