@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -477,13 +478,59 @@ def section_vergleiche(atlas: Atlas, cat: Catalog) -> None:
         atlas.add_source(str(info["label"]), str(info["source"]))
 
 
+def section_zensus(atlas: Atlas, cat: Catalog) -> None:
+    """Census grid cells as image overlays: a group's share per cell and the grid hotspots.
+
+    Real cell values, one image per surface (not one vector per cell), in a group named
+    after the cell layer (e.g. "Zensus 2011 (100-m-Gitter)"); the unit sums of the same
+    cells are drawn by :func:`section_zellen_tabellen`.
+    """
+    from . import raster
+    from .imagery import surface_image
+    from .styles import GI_CATEGORIES, classify
+
+    layers = [n for n in cat.names() if cat.kind(n) == "zellen"]
+    if not layers:
+        return
+    layer = layers[0]
+    schema = cat.schema(layer)
+    group_name = schema.label
+    source = f"{schema.source}; Lizenz: {schema.licence}; Stand {fmt_date(schema.date)}"
+    share = raster.catalog_surface(cat, "nichtdeutsche_anteil", cells_layer=layer)
+    values = share.data[0][np.isfinite(share.data[0])]
+    cls = classify(pd.Series(values, name="anteil"), scheme="Quantiles", k=5, unit="%")
+    uri, bounds = surface_image(share, band=0, classification=cls)
+    title = share.bands[0].replace(" (%)", "") + " je 100-m-Zelle"
+    atlas.add_image(
+        uri, bounds, name=title, group=group_name, legend_title=f"{title} (Quantile)",
+        legend_items=list(zip(cls.colors, cls.labels, strict=True)),
+        note="echte Zellwerte (leicht verändert durch die Geheimhaltung); leere Zellen: "
+             "unbewohnt",
+    )
+    atlas.add_source(title, source)
+    hot = raster.catalog_surface(cat, "gitter_hotspots", cell_size=250, cells_layer=layer)
+    colors = {1.0: GI_CATEGORIES[0].color, -1.0: GI_CATEGORIES[1].color,
+              0.0: GI_CATEGORIES[2].color}
+    uri, bounds = surface_image(hot, band=1, categories=colors)
+    hot_title = "Hotspots Gi* der 250-m-Zellen"
+    atlas.add_image(
+        uri, bounds, name=hot_title, group=group_name, legend_title=hot_title,
+        legend_items=[(GI_CATEGORIES[0].color, GI_CATEGORIES[0].label),
+                      (GI_CATEGORIES[1].color, GI_CATEGORIES[1].label),
+                      (GI_CATEGORIES[2].color, GI_CATEGORIES[2].label)],
+        note=str(hot.tags.get("method", ""))[:300] or None,
+    )
+    atlas.add_source(hot_title, f"{hot.tags.get('method', '')} {source}".strip())
+
+
 #: German titles of the sections (notices when one cannot be drawn).
 SECTION_TITLES = {
     "section_bezirk_werte": "Bezirkswerte", "section_gruppe": "Anteile je Einheit",
     "section_zellen_tabellen": "Zensus-Tabellen", "section_vergleiche": "Vergleiche",
     "section_hotspots": "Hotspots", "section_index_table": "Segregationsindizes",
     "section_grundlagen": "Grundlagen", "section_jobcenter": "JobCenter-Bereiche",
-    "section_vertraulich": "Vertrauliche Ebenen", "section_einrichtungen": "Kitas und Schulen",
+    "section_vertraulich": "Vertrauliche Ebenen", "section_zensus": "Zensus-Gitter",
+    "section_einrichtungen": "Kitas und Schulen",
     "section_begegnungsraeume": "Begegnungsräume",
 }
 
@@ -492,6 +539,7 @@ SECTIONS: list[Section] = [
     section_bezirk_werte,
     section_gruppe,
     section_zellen_tabellen,
+    section_zensus,
     section_vergleiche,
     section_hotspots,
     section_index_table,

@@ -8,6 +8,7 @@ result, so the HTML legend and the QGIS legend show the same classes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -169,7 +170,9 @@ def classify(
     k = max(1, min(k, len(np.unique(shown)), max(BREWER[palette])))
     algo = "FisherJenks" if scheme == "NaturalBreaks" else scheme
     if k > 1:
-        upper = np.unique(np.round(getattr(mapclassify, algo)(shown, k=k).bins, decimals))
+        with warnings.catch_warnings():  # mapclassify lowers k itself when values repeat
+            warnings.simplefilter("ignore", UserWarning)
+            upper = np.unique(np.round(getattr(mapclassify, algo)(shown, k=k).bins, decimals))
     else:
         upper = np.array([shown.max()])
     upper = upper[upper >= shown.min()]

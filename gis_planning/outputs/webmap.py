@@ -305,8 +305,15 @@ class Atlas:
 
     # ------------------------------------------------------------------ layers
     def _group(self, name: str, group: str, *, show: bool) -> folium.FeatureGroup:
-        if group not in GROUPS:
-            raise InputError(f"group: eine von {', '.join(GROUPS)}, nicht {group!r}.")
+        if not isinstance(group, str) or not group.strip():
+            raise InputError(f"group: der Name einer Gruppe (z. B. {', '.join(GROUPS)}), "
+                             f"nicht {group!r}.")
+        if group not in self._groups:  # a further group (e.g. a census grid) after Analyse
+            self._groups[group] = []
+            order = [g for g in ("Grundlagen", "Analyse") if g in self._groups]
+            order += [g for g in self._groups if g not in (*GROUPS, group)] + [group]
+            order += [g for g in self._groups if g not in order]
+            self._groups = {g: self._groups[g] for g in order}
         if any(name == n for items in self._groups.values() for n, _ in items):
             raise InputError(f"eine Ebene {name!r} gibt es schon; wählen Sie einen anderen "
                              f"Namen.")
@@ -684,6 +691,40 @@ class Atlas:
         return fg
 
     # ------------------------------------------------------------------ legends and boxes
+    def add_image(
+        self,
+        uri: str,
+        bounds: tuple[float, float, float, float],
+        *,
+        name: str,
+        group: str = "Analyse",
+        show: bool = False,
+        legend_title: str,
+        legend_items: Sequence[tuple[str, str]],
+        note: str | None = None,
+    ) -> folium.FeatureGroup:
+        """Add a raster surface as one image overlay (``uri``: PNG data URI) with a legend.
+
+        ``bounds`` are ``(south, west, north, east)`` in degrees (see
+        :func:`gis_planning.outputs.imagery.surface_image`); ``legend_items`` are
+        ``(colour, label)`` pairs.
+        """
+        fg = self._group(name, group, show=show)
+        if not getattr(self, "_image_pane", False):  # images above the choropleths
+            folium.map.CustomPane("gp-bilder", z_index=450, pointer_events=False).add_to(
+                self.map)
+            self._image_pane = True
+        s, w, n, e = bounds
+        folium.raster_layers.ImageOverlay(image=uri, bounds=[[s, w], [n, e]], opacity=1.0,
+                                          interactive=False, pane="gp-bilder").add_to(fg)
+        self._size(name, uri)
+        self.feature_counts[name] = ("image", 1)
+        items = "".join(f'<div><i style="background:{esc(c)}"></i>{esc(lab)}</div>'
+                        for c, lab in legend_items)
+        extra = f'<small class="gp-names">{esc(note)}</small>' if note else ""
+        self._legend_html(fg, f"<b>{esc(legend_title)}</b>{extra}{items}", name)
+        return fg
+
     def add_legend(
         self, layer: folium.FeatureGroup, classification: Classification, *, title: str,
         missing: bool = False, name: str | None = None, note: str | None = None,
