@@ -59,10 +59,15 @@ def test_classify_errors():
         classify(pd.Series([1.0, 2.0, 3.0]), scheme="Magic")
 
 
-def test_bad_group():
+def test_groups_of_the_layer_control():
     gdf = _polys(["A"])
-    with pytest.raises(InputError, match="group: eine von"):
-        Atlas(title="t", bounds=gdf).add_polygons(gdf, name="x", group="Sonstiges")
+    atlas = Atlas(title="t", bounds=gdf)
+    with pytest.raises(InputError, match="group: der Name einer Gruppe"):
+        atlas.add_polygons(gdf, name="x", group=" ")
+    atlas.add_polygons(gdf, name="p", group="Planung")
+    atlas.add_polygons(gdf, name="z", group="Zensus 2011 (100-m-Gitter)")  # a further group
+    assert list(atlas._groups) == ["Grundlagen", "Analyse", "Zensus 2011 (100-m-Gitter)",
+                                   "Planung"]
 
 
 def test_german_formats():
