@@ -795,6 +795,12 @@ def style_context(cat: Catalog, group: str | None = None):
     synthetic = tuple(n for n in cat.names() if cat.schema(n).synthetic)
     base = {"unit_label": cat.unit.label, "unit_plural": cat.unit.label_plural,
             "synthetic": synthetic}
+    cells = tuple(n for n in cat.names() if cat.kind(n) == "zellen")
+    cell_tables = {t for t, v in cat.pack.tables.items() if v[-1].cells in cells}
+    cell_group = next((x for x in cat.pack.groups.values() if x.table in cell_tables), None)
+    if cell_group is not None:
+        base.update(cell_layers=cells, cell_share=f"{cell_group.count}_anteil_prozent",
+                    cell_label=cell_group.label)
     if not cat.pack.groups:
         return StyleContext(**base)
     g = cat.group(group)

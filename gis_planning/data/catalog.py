@@ -382,6 +382,8 @@ class Catalog:
         if schema.geometry_type == "Polygon" and "flaeche_km2" not in gdf \
                 and self.kind(name) != "zellen":
             gdf["flaeche_km2"] = (gdf.area / 1e6).round(3)
+        if self.kind(name) == "zellen":
+            gdf = self._cell_shares(gdf, name)
         if is_unit:
             gdf = self._complete_unit(gdf, label)
         elif schema.geometry_type == "Point" and self.unit.layer in self.pack.layers:
@@ -391,6 +393,16 @@ class Catalog:
 
             mark_confidential(gdf, name)
         return gdf
+
+    def _cell_shares(self, cells: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+        """Each cell's share of the groups counted from it (``<count>_anteil_prozent``)."""
+        out = cells.copy()
+        tables = {t for t, versions in self.pack.tables.items() if versions[-1].cells == name}
+        for g in self.pack.groups.values():
+            if g.table in tables and g.count in out and g.total in out:
+                total = out[g.total].astype(float)
+                out[f"{g.count}_anteil_prozent"] = 100.0 * out[g.count] / total.where(total > 0)
+        return out
 
     def _complete_unit(self, gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         if "bezirk" in gdf:

@@ -295,6 +295,9 @@ class StyleContext:
     share_column: str = "anteil_prozent"
     group_tables: tuple[str, ...] = ()
     synthetic: tuple[str, ...] = ()
+    cell_layers: tuple[str, ...] = ()
+    cell_share: str = ""
+    cell_label: str = ""
 
     @property
     def kind_date(self) -> str:
@@ -476,4 +479,8 @@ def style_for(name: str, frame: pd.DataFrame, ctx: StyleContext | None = None
     make = STYLES.get(name)
     if make is None and name in ctx.group_tables and ctx.share_column in frame:
         make = STYLES["gruppe_anteil"]
+    if make is None and name in ctx.cell_layers and ctx.cell_share in frame:
+        return _graduated(ctx.cell_share, scheme="Quantiles", k=5, palette="YlOrRd", unit="%",
+                          title=f"Anteil {ctx.cell_label} je Gitterzelle", width=0.0)(
+            frame, ctx)
     return make(frame, ctx) if make else None
