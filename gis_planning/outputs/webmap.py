@@ -719,6 +719,8 @@ class Atlas:
                                           interactive=False, pane="gp-bilder").add_to(fg)
         self._size(name, uri)
         self.feature_counts[name] = ("image", 1)
+        fg.add_child(_Script(f"gp.image({{layer}}, {_js_json({'name': esc(name)})});",
+                             layer=fg))
         items = "".join(f'<div><i style="background:{esc(c)}"></i>{esc(lab)}</div>'
                         for c, lab in legend_items)
         extra = f'<small class="gp-names">{esc(note)}</small>' if note else ""

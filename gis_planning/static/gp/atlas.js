@@ -240,6 +240,11 @@
     r.feats = feats;
   };
 
+  // An image overlay (census surface): no features to point at, but a layer with a legend.
+  gp.image = function (fg, d) {
+    reg(d.name, fg, 'image', 1, {});
+  };
+
   gp.points = function (fg, d) {
     d.vals = (d.vals || []).map(expand);
     var target = d.cluster ? L.markerClusterGroup({disableClusteringAtZoom: 15,
