@@ -46,23 +46,26 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gis-planning")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-v", "--verbose", count=True,
+              help="Mehr ausgeben: Fortschritt und Einzelheiten (-vv: Fehlersuche).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Nur Fehler ausgeben (und das Ergebnis selbst, wenn es auf die Konsole geht).")
 @click.option(
     "--city", "city", default=None, metavar="NAME|PATH", envvar="GIS_PLANNING_CITY",
-    help="City pack: a shipped city (essen, berlin) or a pack file (JSON/TOML); default essen.",
+    help="Stadt-Pack: eine mitgelieferte Stadt (essen, berlin) oder eine Pack-Datei "
+    "(JSON/TOML); Standard: essen.",
 )
 @click.option(
     "--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
-    help="Older spelling of --city PATH (a catalogue or pack JSON file).",
+    help="Ältere Schreibweise von --city PFAD (eine Katalog- oder Pack-Datei, JSON).",
 )
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool, city: str | None,
         catalog_path: str | None) -> None:
-    """GIS planning toolkit for German cities (Stadtteile, Bezirke, Kitas, Schulen).
+    """GIS-Planungswerkzeug für deutsche Städte (Stadtteile, Bezirke, Kitas, Schulen).
 
     \b
-    Example:
+    Beispiele:
       gis-planning layers list
       gis-planning atlas
       gis-planning --city berlin segregation
@@ -85,7 +88,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, city: str | None,
     if city and catalog_path:
         raise click.UsageError("--city und --catalog nennen beide eine Stadt; nutzen Sie nur "
                                "--city.")
-    ctx.obj = CatalogState(city or catalog_path, verbose=verbose > 0)
+    ctx.obj = CatalogState(city or catalog_path, verbose=verbose, quiet=quiet)
 
 
 def _register() -> None:
