@@ -16,7 +16,12 @@ import click
 
 from .. import __version__
 from .._errors import GISPlanningError
-from ._options import CatalogState
+from ._german import germanize_usage
+from ._german import install as _german_click
+
+_german_click()  # before any option is declared: click names its types when they are made
+
+from ._options import CatalogState  # noqa: E402
 
 __all__ = ["cli", "main"]
 
@@ -45,7 +50,8 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="gis-planning")
+@click.version_option(__version__, prog_name="gis-planning",
+                      help="Die Version zeigen und beenden.")
 @click.option("-v", "--verbose", count=True,
               help="Mehr ausgeben: Fortschritt und Einzelheiten (-vv: Fehlersuche).")
 @click.option("-q", "--quiet", is_flag=True,
@@ -132,6 +138,7 @@ def _register() -> None:
 
 
 _register()
+germanize_usage(cli)
 
 
 def main() -> None:
