@@ -7,6 +7,10 @@ numpy, need no libpysal weights object and scale to 10^6 grid cells: the spatial
 units lie on a regular lattice (a :func:`gis_planning.analysis.grid.grid`) and by a sparse
 distance-band matrix otherwise.
 
+It stays one module (about 840 lines) because global, local and spatial indices share the
+kernel smoother and the scope logic; the interval machinery already lives in
+:mod:`gis_planning.analysis._segregation_ci`.
+
 Typical use (counts per 100 m cell or per Stadtteil)::
 
     glob = global_indices(cells, group="nichtdeutsch", total="ew", by="bezirk",
