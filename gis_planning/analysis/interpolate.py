@@ -3,8 +3,10 @@
 Bezirk -> Stadtteil, Stadtteil <-> JobCenter area, polygons -> grid: counts (extensive variables)
 are split by the share of each source unit that falls into each target unit, either by area or by
 an auxiliary weight layer (e.g. residents per 100 m cell or per building); rates (intensive
-variables) are averaged. Every call returns the crosswalk it used and the part of each source that
-no target received, so totals can be checked:
+variables) are averaged. :func:`area_interpolate` returns, like ``tobler.area_weighted
+.area_interpolate``, the target GeoDataFrame with the interpolated columns; with ``audit=True``
+it also returns its audit, the crosswalk it used and the part of each source that no target
+received, so totals can be checked:
 
 ``sum(result[v]) + sum(unallocated[v]) == sum(source[v])`` for every extensive ``v``.
 """
@@ -15,6 +17,7 @@ import logging
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -44,8 +47,8 @@ class InterpolationResult:
     ----------
     result : geopandas.GeoDataFrame or pandas.DataFrame
         The targets (index and columns kept) with one new column per interpolated variable.
-        A GeoDataFrame for :func:`area_interpolate`, a DataFrame indexed by target id for
-        :func:`apply_crosswalk`.
+        A GeoDataFrame for :func:`area_interpolate` (the same frame it returns first with
+        ``audit=True``), a DataFrame indexed by target id for :func:`apply_crosswalk`.
     crosswalk : pandas.DataFrame
         One row per (source, target) pair with a positive share: ``source_id``, ``target_id``,
         ``share`` (fraction of the source's measure that lies in the target, 0-1),
@@ -174,6 +177,24 @@ def _aux_measure(
     return _measure(pieces), _measure(src_geoms)
 
 
+@overload
+def area_interpolate(
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, extensive: Sequence[str] = ...,
+    intensive: Sequence[str] = ..., weights: gpd.GeoDataFrame | None = ...,
+    weight_column: str | None = ..., source_id: str | None = ..., target_id: str | None = ...,
+    renormalize: bool = ..., audit: Literal[False] = ...,
+) -> gpd.GeoDataFrame: ...
+
+
+@overload
+def area_interpolate(
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, extensive: Sequence[str] = ...,
+    intensive: Sequence[str] = ..., weights: gpd.GeoDataFrame | None = ...,
+    weight_column: str | None = ..., source_id: str | None = ..., target_id: str | None = ...,
+    renormalize: bool = ..., audit: Literal[True],
+) -> tuple[gpd.GeoDataFrame, InterpolationResult]: ...
+
+
 def area_interpolate(
     source: gpd.GeoDataFrame,
     target: gpd.GeoDataFrame,
@@ -185,7 +206,8 @@ def area_interpolate(
     source_id: str | None = None,
     target_id: str | None = None,
     renormalize: bool = False,
-) -> InterpolationResult:
+    audit: bool = False,
+) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, InterpolationResult]:
     """Interpolate counts and rates from source polygons to target polygons.
 
     Parameters
@@ -211,13 +233,17 @@ def area_interpolate(
     renormalize : bool, default False
         If True, a source only partly covered by the targets gives all of its count to the
         covered part (shares divided by the covered share), so nothing is unallocated.
+    audit : bool, default False
+        If True, return ``(result, audit)``: the audit is an :class:`InterpolationResult`
+        with the crosswalk, the unallocated totals and :meth:`~InterpolationResult.check_totals`.
 
     Returns
     -------
-    InterpolationResult
-        ``.result``: a copy of ``target`` (index, columns, CRS kept) plus one column per
-        variable; targets not touched get 0 for counts and NaN for rates. ``.crosswalk`` and
-        ``.unallocated`` as described in :class:`InterpolationResult`.
+    geopandas.GeoDataFrame or (geopandas.GeoDataFrame, InterpolationResult)
+        A copy of ``target`` (index, columns, CRS kept) plus one column per variable; targets
+        not touched get 0 for counts and NaN for rates (as ``tobler``'s
+        ``area_interpolate``). With ``audit=True`` also the audit (``.crosswalk``,
+        ``.unallocated``, ``.result`` is the same frame).
 
     Raises
     ------
@@ -257,8 +283,11 @@ def area_interpolate(
     ...                        crs="EPSG:25832")
     >>> tgt = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100),
     ...                                  shapely.box(100, 0, 300, 100)], crs="EPSG:25832")
-    >>> area_interpolate(src, tgt, extensive=["ew"]).result["ew"].tolist()
+    >>> area_interpolate(src, tgt, extensive=["ew"])["ew"].tolist()
     [50.0, 50.0]
+    >>> out, audit = area_interpolate(src, tgt.iloc[:1], extensive=["ew"], audit=True)
+    >>> audit.unallocated["ew"].tolist()
+    [50.0]
     """
     for name, gdf in (("source", source), ("target", target)):
         if not isinstance(gdf, gpd.GeoDataFrame):
@@ -373,7 +402,10 @@ def area_interpolate(
             "area_interpolate: %d source unit(s) not fully covered by targets",
             int((unalloc_share > 0).sum()),
         )
-    return InterpolationResult(result=result, crosswalk=crosswalk, unallocated=unallocated)
+    if not audit:
+        return result
+    return result, InterpolationResult(result=result, crosswalk=crosswalk,
+                                       unallocated=unallocated)
 
 
 def crosswalk_from_membership(
