@@ -163,7 +163,7 @@ def test_point_on_shared_edge_counted_once(two_bezirke, three_stadtteile):
 
 def test_zero_weight_source_falls_back_to_area(two_bezirke, three_stadtteile):
     cells = gpd.GeoDataFrame({"pop": [5.0]}, geometry=[shapely.box(0, 0, 200, 100)], crs=CRS)
-    with pytest.warns(UserWarning, match="zero auxiliary weight"):
+    with pytest.warns(UserWarning, match="Hilfsgewicht 0"):
         out = area_interpolate(
             two_bezirke, three_stadtteile, extensive=["ew"], weights=cells, weight_column="pop"
         )
@@ -185,7 +185,7 @@ def test_overlapping_targets_warn(two_bezirke):
     tgt = gpd.GeoDataFrame(
         geometry=[shapely.box(0, 0, 400, 100), shapely.box(0, 0, 100, 100)], crs=CRS
     )
-    with pytest.warns(UserWarning, match="targets overlap"):
+    with pytest.warns(UserWarning, match="Zieleinheiten überlappen"):
         area_interpolate(two_bezirke, tgt, extensive=["ew"])
 
 
@@ -210,17 +210,17 @@ def test_schema_errors(two_bezirke, three_stadtteile):
     with pytest.raises(SchemaError, match="lacks the column"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["nope"])
     bad = two_bezirke.assign(ew=[1.0, np.nan])
-    with pytest.raises(SchemaError, match="missing value"):
+    with pytest.raises(SchemaError, match="fehlende\\(n\\) Wert"):
         area_interpolate(bad, three_stadtteile, extensive=["ew"])
-    with pytest.raises(SchemaError, match="already has column"):
+    with pytest.raises(SchemaError, match="hat schon die Spalte"):
         area_interpolate(two_bezirke, three_stadtteile.assign(ew=1), extensive=["ew"])
-    with pytest.raises(SchemaError, match="uniquely"):
+    with pytest.raises(SchemaError, match="eindeutig"):
         area_interpolate(two_bezirke.assign(bezirk="A"), three_stadtteile, source_id="bezirk")
-    with pytest.raises(InputError, match="weight_column"):
+    with pytest.raises(InputError, match="Spalte mit dem Gewicht"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], weights=three_stadtteile)
-    with pytest.raises(InputError, match="both extensive and intensive"):
+    with pytest.raises(InputError, match="zugleich als Anzahl und als Anteil"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], intensive=["ew"])
-    with pytest.raises(InputError, match="lists of column names"):
+    with pytest.raises(InputError, match="Listen von Spaltennamen"):
         area_interpolate(two_bezirke, three_stadtteile, extensive="ew")
 
 
@@ -267,14 +267,14 @@ def test_membership_matrix_and_errors():
         ["a", "J2"],
         ["b", "J1"],
     ]
-    with pytest.raises(InputError, match="more than 1"):
+    with pytest.raises(InputError, match="mehr als 1"):
         crosswalk_from_membership(pd.DataFrame({"J1": [0.7], "J2": [0.5]}, index=["a"]))
-    with pytest.raises(SchemaError, match="between 0 and 1"):
+    with pytest.raises(SchemaError, match="zwischen 0 und 1"):
         crosswalk_from_membership(pd.DataFrame({"J1": [1.5]}, index=["a"]))
     dup = pd.DataFrame({"s": ["a", "a"], "t": ["J", "J"]})
-    with pytest.raises(SchemaError, match="twice"):
+    with pytest.raises(SchemaError, match="doppelt"):
         crosswalk_from_membership(dup, source_id="s", target_id="t")
-    with pytest.raises(InputError, match="both"):
+    with pytest.raises(InputError, match="beide Kennspalten"):
         crosswalk_from_membership(dup, source_id="s")
-    with pytest.raises(SchemaError, match="not in `source`"):
+    with pytest.raises(SchemaError, match="Quelleinheiten, die es nicht gibt"):
         apply_crosswalk(pd.DataFrame({"ew": [1.0]}, index=["zz"]), cw, extensive=["ew"])

@@ -65,21 +65,22 @@ def _parse_nr(value: object) -> tuple[int, ...]:
         return tuple(int(float(p)) for p in text.split("+"))
     except ValueError as exc:
         raise SchemaError(
-            f"`quellen` has stadtteil_nr {text!r}; use a number 0-50 or 'a+b' for a combined "
-            f"figure."
+            f"Die Quellentabelle hat die Stadtteilnummer {text!r}; erlaubt sind Zahlen 0-50 "
+            f"oder 'a+b' für eine gemeinsame Angabe."
         ) from exc
 
 
 def _check_stadtteile(stadtteile: gpd.GeoDataFrame) -> None:
     if not isinstance(stadtteile, gpd.GeoDataFrame):
         raise InputError(
-            f"`stadtteile` must be a GeoDataFrame, got {type(stadtteile).__name__}; load it "
-            f"with `gis_planning.data.catalog.load('stadtteile')`."
+            f"Die Stadtteile müssen eine Ebene mit Geometrien sein, nicht "
+            f"{type(stadtteile).__name__}; laden Sie die Ebene 'stadtteile' des Katalogs."
         )
     require_columns(stadtteile, ("stadtteil_nr", "stadtteil", "bezirk"), name="stadtteile")
     require_projected(stadtteile, name="stadtteile")
     if stadtteile["stadtteil_nr"].duplicated().any():
-        raise InputError("`stadtteile` has duplicate stadtteil_nr; keep one row per Stadtteil.")
+        raise InputError("Die Stadtteil-Ebene hat doppelte Stadtteilnummern; eine Zeile je "
+                         "Stadtteil.")
 
 
 def quellen_pruefung(
@@ -351,5 +352,5 @@ def stadtteil_einwohner(
     )
     n_missing = int(result["einwohner"].isna().sum())
     if n_missing:
-        logger.info("no inhabitant figure for %d Stadtteile", n_missing)
+        logger.info("keine Einwohnerzahl für %d Stadtteile", n_missing)
     return result

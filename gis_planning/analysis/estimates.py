@@ -228,8 +228,8 @@ def stadtteil_schaetzung(
     unknown = sorted(set(ew.index) - set(st["stadtteil_nr"]))
     if unknown:
         raise NameMatchError(
-            f"`einwohner` has stadtteil_nr {unknown} not in `stadtteile`; compute it with "
-            f"`stadtteil_einwohner(quellen, stadtteile)` on the same layer."
+            f"Die Einwohnertabelle nennt Stadtteilnummern, die es in den Stadtteilen nicht "
+            f"gibt: {unknown}; bilden Sie sie aus derselben Stadtteil-Ebene."
         )
     for c in ("einwohner_jahr", "einwohner_quelle"):
         if c not in ew.columns:
@@ -238,41 +238,43 @@ def stadtteil_schaetzung(
     shares = dict(zip(bt["stadtteil_nr"].astype(int), bt["herkunft12_anteil_prozent"], strict=True))
     bad = sorted(set(shares) - set(st["stadtteil_nr"]))
     if bad:
-        raise NameMatchError(f"`betroffene` has stadtteil_nr {bad} not in `stadtteile`.")
+        raise NameMatchError(f"Die Tabelle der besonders betroffenen Stadtteile nennt "
+                             f"Stadtteilnummern, die es nicht gibt: {bad}.")
     prior = {} if prior_anteil is None else {int(k): float(v) for k, v in prior_anteil.items()}
     if einwohner_regel not in ("quellen", "quellen_gewicht", "quellen_verhaeltnis", "gewicht"):
         raise InputError(
-            f"`einwohner_regel` muss 'quellen', 'quellen_gewicht', 'quellen_verhaeltnis' oder "
-            f"'gewicht' sein, nicht {einwohner_regel!r}."
+            f"Die Einwohnerregel muss 'quellen', 'quellen_gewicht', 'quellen_verhaeltnis' "
+            f"oder 'gewicht' sein, nicht {einwohner_regel!r}."
         )
     gewicht: dict[int, float] = {}
     if einwohner_regel != "quellen":
         if einwohner_gewicht is None:
             raise InputError(
-                f"`einwohner_regel={einwohner_regel!r}` braucht `einwohner_gewicht` (z. B. die "
-                f"Zensus-2011-Einwohner je Stadtteil aus zensus_gewicht())."
+                f"Die Einwohnerregel {einwohner_regel!r} braucht ein Einwohnergewicht je "
+                f"Stadtteil (z. B. die Einwohner des Zensus 2011)."
             )
         gewicht = {int(k): float(v) for k, v in einwohner_gewicht.items()}
         lacking = sorted(set(st["stadtteil_nr"]) - set(gewicht))
         if lacking:
             raise NameMatchError(
-                f"`einwohner_gewicht` hat keinen Wert für stadtteil_nr {lacking}; jedem "
-                f"Stadtteil ein Gewicht geben (0 erlaubt)."
+                f"Das Einwohnergewicht hat keinen Wert für die Stadtteile {lacking}; geben "
+                f"Sie jedem Stadtteil ein Gewicht (0 erlaubt)."
             )
         if any(v < 0 or not np.isfinite(v) for v in gewicht.values()):
-            raise InputError("`einwohner_gewicht` muss endlich und nicht negativ sein.")
+            raise InputError("Das Einwohnergewicht muss endlich und nicht negativ sein.")
 
     e_out = pd.Series(0, index=st.index, dtype="int64")
     h_out = pd.Series(0, index=st.index, dtype="int64")
     ew_meth = pd.Series("skaliert", index=st.index, dtype=object)
     missing_bz = sorted(set(st["bezirk"]) - set(bz["bezirk"].astype(int)))
     if missing_bz:
-        raise InputError(f"`bezirk_statistik` has no row for Bezirk(e) {missing_bz}.")
+        raise InputError(f"Die Bezirksstatistik hat keine Zeile für Bezirk(e) {missing_bz}.")
     for b in bz.itertuples(index=False):
         idx = st.index[st["bezirk"] == int(b.bezirk)]
         if len(idx) == 0:
             raise InputError(
-                f"`stadtteile` has no Stadtteil in Bezirk {b.bezirk}; pass the full layer."
+                f"Die Stadtteil-Ebene hat keinen Stadtteil in Bezirk {b.bezirk}; nutzen Sie "
+                f"die vollständige Ebene."
             )
         total_e, total_h = int(b.einwohner), int(b.herkunft12_anzahl)
         p = st.loc[idx, "_prior"].astype(float).to_numpy().copy()
@@ -282,8 +284,8 @@ def stadtteil_schaetzung(
             g = np.array([gewicht[int(n)] for n in st.loc[idx, "stadtteil_nr"]])
             if g.sum() <= 0:
                 raise InputError(
-                    f"Bezirk {b.bezirk}: `einwohner_gewicht` ist in Summe 0; keine Grundlage, "
-                    f"die Einwohner zu verteilen."
+                    f"Bezirk {b.bezirk}: das Einwohnergewicht ist in Summe 0; keine "
+                    f"Grundlage, die Einwohner zu verteilen."
                 )
             if einwohner_regel == "gewicht":
                 p = g.astype(float).copy()
@@ -320,31 +322,31 @@ def stadtteil_schaetzung(
                     break
             else:
                 raise InputError(
-                    f"the printed share {s} % of Stadtteil {nrs[k]} cannot be met with "
-                    f"{e[k]} estimated inhabitants."
+                    f"Der gedruckte Anteil {s} % von Stadtteil {nrs[k]} ist mit {e[k]} "
+                    f"geschätzten Einwohnern nicht zu erreichen."
                 )
             h[k] = hk
         rest_h = total_h - int(h[named].sum())
         if rest_h < 0:
             raise InputError(
-                f"Bezirk {b.bezirk}: the printed Stadtteil shares already give "
-                f"{int(h[named].sum())} people from the 12 countries, more than the Bezirk "
-                f"count {total_h}."
+                f"Bezirk {b.bezirk}: die gedruckten Stadtteil-Anteile ergeben schon "
+                f"{int(h[named].sum())} Menschen aus den 12 Ländern, mehr als die Zahl des "
+                f"Bezirks ({total_h})."
             )
         others = np.flatnonzero(~named)
         if len(others) == 0:
             if rest_h:
                 raise InputError(
-                    f"Bezirk {b.bezirk}: {rest_h} people left over but every Stadtteil has a "
-                    f"printed share."
+                    f"Bezirk {b.bezirk}: {rest_h} Menschen bleiben übrig, aber jeder "
+                    f"Stadtteil hat einen gedruckten Anteil."
                 )
         else:
             e_o = e[others].astype(float)
             if rest_h > e_o.sum():
                 raise InputError(
-                    f"Bezirk {b.bezirk}: {rest_h} people from the 12 countries are left for "
-                    f"Stadtteile with only {int(e_o.sum())} estimated inhabitants; check the "
-                    f"inhabitant figures or the printed shares."
+                    f"Bezirk {b.bezirk}: {rest_h} Menschen aus den 12 Ländern bleiben für "
+                    f"Stadtteile mit nur {int(e_o.sum())} geschätzten Einwohnern; prüfen Sie "
+                    f"die Einwohnerzahlen oder die gedruckten Anteile."
                 )
             base = rest_h / e_o.sum() if e_o.sum() else 0.0
             rate = np.array([prior.get(int(nrs[k]), 100.0 * base) / 100.0 for k in others])
@@ -355,9 +357,9 @@ def stadtteil_schaetzung(
                 share_o = 100.0 * h[others] / np.maximum(e[others], 1)
                 if (share_o > low).any():
                     warnings.warn(
-                        f"Bezirk {b.bezirk}: an estimated share of a Stadtteil not named by "
-                        f"the seed ({share_o.max():.1f} %) exceeds the lowest printed share "
-                        f"({low} %).",
+                        f"Bezirk {b.bezirk}: ein geschätzter Anteil eines in der Vorlage "
+                        f"nicht genannten Stadtteils ({share_o.max():.1f} %) übersteigt den "
+                        f"kleinsten gedruckten Anteil ({low} %).",
                         stacklevel=2,
                     )
         h_out[idx] = h
@@ -443,8 +445,8 @@ def _by_stadtteil(table: pd.DataFrame) -> pd.DataFrame:
         table = table.set_index("stadtteil_nr")
     if table.index.name != "stadtteil_nr" and not pd.api.types.is_integer_dtype(table.index):
         raise SchemaError(
-            "`zensus` braucht den Index oder die Spalte stadtteil_nr (Ergebnis von "
-            "aggregate_cells(zellen, stadtteile, unit_id='stadtteil_nr'))."
+            "Die Zensus-Tabelle braucht die Stadtteilnummer als Index oder als Spalte "
+            "'stadtteil_nr' (Zensus-Zellen je Stadtteil summiert)."
         )
     out = table.copy()
     out.index = out.index.astype(int)
@@ -520,7 +522,7 @@ def schaetz_varianten(zensus: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 def _schaetzung_quiet(*args: object, **kwargs: object) -> pd.DataFrame:
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*exceeds the lowest printed share.*")
+        warnings.filterwarnings("ignore", message=".*übersteigt den kleinsten gedruckten Anteil.*")
         return stadtteil_schaetzung(*args, **kwargs)
 
 
@@ -688,51 +690,54 @@ def validate_stadtteil_table(
     for col, kind in STADTTEIL_SCHEMA.items():
         s = df[col]
         if s.isna().any():
-            raise SchemaError(f"`df` column {col!r} has missing values; fill every row.")
+            raise SchemaError(f"Spalte {col!r} hat fehlende Werte; füllen Sie jede Zeile.")
         if kind == "int" and not pd.api.types.is_integer_dtype(s):
             raise SchemaError(
-                f"`df` column {col!r} must be integer, has {s.dtype}; use `.astype('int64')`."
+                f"Spalte {col!r} muss ganze Zahlen enthalten, hat aber {s.dtype}."
             )
         if kind == "float" and not pd.api.types.is_numeric_dtype(s):
-            raise SchemaError(f"`df` column {col!r} must be numeric, has {s.dtype}.")
+            raise SchemaError(f"Spalte {col!r} muss Zahlen enthalten, hat aber {s.dtype}.")
         if kind == "bool" and not pd.api.types.is_bool_dtype(s):
-            raise SchemaError(f"`df` column {col!r} must be boolean (True/False), has {s.dtype}.")
+            raise SchemaError(f"Spalte {col!r} muss Wahrheitswerte (True/False) enthalten, "
+                              f"hat aber {s.dtype}.")
         if kind == "str" and not s.map(lambda v: isinstance(v, str) and v != "").all():
-            raise SchemaError(f"`df` column {col!r} must hold non-empty text in every row.")
+            raise SchemaError(f"Spalte {col!r} braucht in jeder Zeile einen nicht leeren Text.")
     for col in ("einwohner", "herkunft12_anzahl", "herkunft12_anteil_prozent"):
         if (df[col] < 0).any():
-            raise SchemaError(f"`df` column {col!r} has negative values.")
+            raise SchemaError(f"Spalte {col!r} hat negative Werte.")
     if df["stadtteil_nr"].duplicated().any():
-        raise SchemaError("`df` has duplicate stadtteil_nr; keep one row per Stadtteil.")
+        raise SchemaError("Die Tabelle hat doppelte Stadtteilnummern (stadtteil_nr); eine "
+                          "Zeile je Stadtteil.")
     if (df["herkunft12_anzahl"] > df["einwohner"]).any():
-        raise SchemaError("`df` has herkunft12_anzahl larger than einwohner.")
+        raise SchemaError("In der Tabelle ist herkunft12_anzahl größer als einwohner.")
     calc = 100.0 * df["herkunft12_anzahl"] / df["einwohner"].where(df["einwohner"] > 0)
     off = (calc - df["herkunft12_anteil_prozent"]).abs() > 0.05 + 1e-9
     if off.any():
         nr = df.loc[off, "stadtteil_nr"].tolist()
         raise SchemaError(
-            f"`df` herkunft12_anteil_prozent does not equal 100 * herkunft12_anzahl / "
-            f"einwohner for stadtteil_nr {nr}."
+            f"Spalte herkunft12_anteil_prozent stimmt nicht mit 100 * herkunft12_anzahl / "
+            f"einwohner überein für die Stadtteile {nr}."
         )
     est = df["geschaetzt"].astype(bool)
     if (est & ~df["label"].astype(str).str.contains(SCHAETZUNG_LABEL)).any():
         raise SchemaError(
-            f"estimated rows (geschaetzt=True) must carry the label {SCHAETZUNG_LABEL!r}."
+            f"Geschätzte Zeilen (geschaetzt=True) müssen in 'label' {SCHAETZUNG_LABEL!r} "
+            f"tragen."
         )
     if stadtteile is not None:
         ref = stadtteile.set_index(stadtteile["stadtteil_nr"].astype(int))
         got = df.set_index(df["stadtteil_nr"].astype(int))
         if set(ref.index) != set(got.index):
             raise SchemaError(
-                f"`df` Stadtteile differ from `stadtteile`: missing "
-                f"{sorted(set(ref.index) - set(got.index))}, extra "
+                f"Die Stadtteile der Tabelle weichen von der Stadtteil-Ebene ab: es fehlen "
+                f"{sorted(set(ref.index) - set(got.index))}, zusätzlich sind "
                 f"{sorted(set(got.index) - set(ref.index))}."
             )
         for col in ("stadtteil", "bezirk"):
             diff = got[col].astype(str) != ref.loc[got.index, col].astype(str)
             if diff.any():
                 raise SchemaError(
-                    f"`df` column {col!r} differs from `stadtteile` for stadtteil_nr "
+                    f"Spalte {col!r} weicht von der Stadtteil-Ebene ab für die Stadtteile "
                     f"{sorted(got.index[diff])}."
                 )
     if bezirk_statistik is not None:
@@ -742,6 +747,6 @@ def validate_stadtteil_table(
             diff = sums[col].reindex(ref.index, fill_value=0) != ref[col]
             if diff.any():
                 raise SchemaError(
-                    f"`df` {col} does not sum to the Bezirk totals for Bezirk(e) "
+                    f"Spalte {col!r} ergibt in Summe nicht die Bezirkswerte für Bezirk(e) "
                     f"{sorted(ref.index[diff])}."
                 )

@@ -7,6 +7,7 @@ split from it to keep modules small. The GeoDataFrame API (:func:`~.hotspots.get
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,7 +118,7 @@ def benjamini_hochberg(p: Any) -> np.ndarray:
         return q
     pv = p[ok]
     if (pv < 0).any() or (pv > 1).any():
-        raise InputError("`p` must lie in [0, 1].")
+        raise InputError("p-Werte müssen zwischen 0 und 1 liegen.")
     order = np.argsort(pv, kind="stable")
     ranked = pv[order] * m / np.arange(1, m + 1)
     stepped = np.minimum.accumulate(ranked[::-1])[::-1]
@@ -163,13 +164,16 @@ def empirical_bayes_rates(events: Any, base: Any) -> np.ndarray:
     e = np.asarray(events, dtype=float).ravel()
     b = np.asarray(base, dtype=float).ravel()
     if e.shape != b.shape:
-        raise InputError(f"`events` ({e.size}) and `base` ({b.size}) must have equal length.")
+        raise InputError(f"Anzahlen ({e.size}) und Bevölkerung ({b.size}) müssen gleich "
+                         f"viele Einheiten haben.")
     if not (np.isfinite(e).all() and np.isfinite(b).all()):
-        raise InputError("`events` and `base` must be finite (no NaN); fill or drop those rows.")
+        raise InputError("Anzahlen und Bevölkerung dürfen keine fehlenden Werte haben; "
+                         "füllen Sie sie oder lassen Sie diese Einheiten weg.")
     if (b < 0).any() or (e < 0).any():
-        raise InputError("`events` and `base` must be non-negative counts.")
+        raise InputError("Anzahlen und Bevölkerung dürfen nicht negativ sein.")
     if b.sum() <= 0:
-        raise InputError("`base` sums to 0; the global rate is undefined.")
+        raise InputError("Die Bevölkerung ist insgesamt 0; ein Gesamtanteil lässt sich nicht "
+                         "berechnen.")
     m = e.sum() / b.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(b > 0, e / b, m)
@@ -192,6 +196,7 @@ def gi_star_statistics(
     permutations: int = 999,
     seed: int | None = 0,
     alternative: Alternative = "folded",
+    progress: Callable[..., Iterable] | None = None,
 ) -> GiStarResult:
     """Classic binary Getis-Ord Gi* (self included) with analytical and permutation inference.
 
@@ -206,6 +211,8 @@ def gi_star_statistics(
     seed : int or None, default 0
     alternative : {"folded", "directed"}, default "folded"
         See :func:`permutation_pvalues`.
+    progress : callable, optional
+        Wraps the permutation loop (``progress(iterable, desc=..., total=..., unit=...)``).
 
     Returns
     -------
@@ -232,17 +239,19 @@ def gi_star_statistics(
     m = _as_csr(w)
     n = len(y)
     if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `y` has {n} entries.")
+        raise InputError(f"Die Nachbarschaftsmatrix hat {m.shape[0]} Zeilen, die Werte aber "
+                         f"{n} Einheiten.")
     if not np.isfinite(y).all():
-        raise InputError("`y` contains NaN or infinite values; fill or drop those units.")
+        raise InputError("Die Werte enthalten fehlende oder unendliche Werte; füllen Sie sie "
+                         "oder lassen Sie diese Einheiten weg.")
     if (y < 0).any():
         raise InputError(
-            "Gi* needs non-negative values (counts, shares, rates); use local Moran's I "
-            "for values that can be negative."
+            "Gi* braucht nicht negative Werte (Anzahlen, Anteile, Raten); für Werte, die "
+            "negativ sein können, das lokale Moran's I verwenden (--method lisa)."
         )
     total = y.sum()
     if total <= 0:
-        raise InputError("`y` sums to 0; Gi* is undefined for an all-zero variable.")
+        raise InputError("Die Werte sind alle 0; Gi* ist dann nicht definiert.")
     b = _binary(m)
     card = np.diff(b.indptr)
     wi = card + 1.0
@@ -256,7 +265,8 @@ def gi_star_statistics(
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
     if permutations:
         p_sim = permutation_pvalues(
-            y, b, permutations=permutations, seed=seed, alternative=alternative
+            y, b, permutations=permutations, seed=seed, alternative=alternative,
+            progress=progress,
         )
         p_sim = np.where(var > 0, p_sim, 1.0)
     else:
@@ -274,6 +284,7 @@ def local_moran_statistics(
     permutations: int = 999,
     seed: int | None = 0,
     alternative: Alternative = "folded",
+    progress: Callable[..., Iterable] | None = None,
 ) -> LocalMoranResult:
     """Local Moran's I with row-standardised weights and conditional permutation inference.
 
@@ -287,6 +298,8 @@ def local_moran_statistics(
         0 skips the permutation test (``p_norm`` is always computed).
     seed : int or None, default 0
     alternative : {"folded", "directed"}, default "folded"
+    progress : callable, optional
+        Wraps the permutation loop (``progress(iterable, desc=..., total=..., unit=...)``).
 
     Returns
     -------
@@ -320,12 +333,15 @@ def local_moran_statistics(
     m = _as_csr(w)
     n = len(y)
     if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `y` has {n} entries.")
+        raise InputError(f"Die Nachbarschaftsmatrix hat {m.shape[0]} Zeilen, die Werte aber "
+                         f"{n} Einheiten.")
     if not np.isfinite(y).all():
-        raise InputError("`y` contains NaN or infinite values; fill or drop those units.")
+        raise InputError("Die Werte enthalten fehlende oder unendliche Werte; füllen Sie sie "
+                         "oder lassen Sie diese Einheiten weg.")
     sd = y.std()
     if not sd > 0:
-        raise InputError("`y` is constant; local Moran's I is undefined.")
+        raise InputError("Die Werte sind überall gleich; das lokale Moran's I ist dann nicht "
+                         "definiert.")
     z = (y - y.mean()) / sd
     card = np.diff(m.indptr)
     r = SpatialWeights(m, pd.RangeIndex(n), "custom", "custom").row_standardised().sparse
@@ -336,7 +352,8 @@ def local_moran_statistics(
     quadrant = np.select([zp & lp, ~zp & lp, ~zp & ~lp], [1, 2, 3], default=4).astype(np.int64)
     if permutations:
         p_sim = permutation_pvalues(
-            z, r, sign=z, permutations=permutations, seed=seed, alternative=alternative
+            z, r, sign=z, permutations=permutations, seed=seed, alternative=alternative,
+            progress=progress,
         )
     else:
         p_sim = np.full(n, np.nan)

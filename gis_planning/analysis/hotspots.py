@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,8 +178,8 @@ def _resolve_permutations(
     if isinstance(permutations, str):
         if permutations != "auto":
             raise InputError(
-                f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
-                f"nicht {permutations!r}."
+                f"--permutations muss 'auto' oder eine ganze Zahl sein, nicht "
+                f"{permutations!r}."
             )
         r = auto_permutations(n_tested, alpha=alpha)
         if r and direct and n * r * max(kmax, 1) > _DIRECT_BUDGET:
@@ -186,12 +187,11 @@ def _resolve_permutations(
         return r
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
         raise InputError(
-            f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
-            f"nicht {permutations!r}."
+            f"--permutations muss 'auto' oder eine ganze Zahl sein, nicht {permutations!r}."
         )
     r = int(permutations)
     if r < 0:
-        raise InputError(f"`permutations` (CLI --permutations) darf nicht negativ sein: {r}.")
+        raise InputError(f"--permutations darf nicht negativ sein: {r}.")
     if r and n_tested and n_tested / (r + 1) > alpha * (1 + 1e-12):
         need = minimum_permutations(n_tested, alpha=alpha)
         q = _fmt_num(n_tested / (r + 1), 3)
@@ -238,7 +238,8 @@ def _prepare(
     smoothing: str | None,
 ) -> _Prepared:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"`gdf` must be a GeoDataFrame, got {type(gdf).__name__}.")
+        raise InputError(f"Die Hotspot-Analyse braucht eine Ebene mit Geometrien "
+                         f"(GeoDataFrame), nicht {type(gdf).__name__}.")
     require_projected(gdf, name="gdf")
     cols = [column] + [c for c in (rate_denominator, population) if c is not None]
     require_numeric(gdf, cols, name="gdf")
@@ -246,11 +247,13 @@ def _prepare(
         nan = gdf[c].isna().to_numpy()
         if nan.any():
             raise InputError(
-                f"`gdf` column {c!r} has {int(nan.sum())} missing values (e.g. index "
-                f"{list(gdf.index[nan][:5])}); fill them (0 for counts) or drop those units."
+                f"Die Spalte {c!r} hat {int(nan.sum())} fehlende Werte (z. B. Zeilen "
+                f"{list(gdf.index[nan][:5])}); füllen Sie sie (0 bei Anzahlen) oder lassen "
+                f"Sie diese Einheiten weg."
             )
     if smoothing not in (None, "eb"):
-        raise InputError(f"`smoothing` must be None or 'eb', got {smoothing!r}.")
+        raise InputError(f"Glättung muss keine oder 'eb' (empirisch-bayessch) sein, nicht "
+                         f"{smoothing!r}.")
     x = gdf[column].to_numpy(dtype=float)
     rate = lo = hi = None
     interval = None
@@ -258,7 +261,7 @@ def _prepare(
         base = gdf[rate_denominator].to_numpy(dtype=float)
         zero = base <= 0
         if base.sum() <= 0:
-            raise InputError(f"`gdf` column {rate_denominator!r} sums to 0.")
+            raise InputError(f"Die Nenner-Spalte {rate_denominator!r} ist insgesamt 0.")
         rate = np.divide(x, base, out=np.full_like(x, np.nan), where=~zero)
         if (x >= 0).all() and (x <= base).all():
             lo, hi = wilson_interval(x, base)
@@ -273,16 +276,17 @@ def _prepare(
             if zero.any():
                 value[zero] = x.sum() / base.sum()
                 warnings.warn(
-                    f"{int(zero.sum())} units have {rate_denominator!r} = 0; their rate is set "
-                    f"to the global rate. Consider `smoothing='eb'`.",
+                    f"{int(zero.sum())} Einheiten haben {rate_denominator!r} = 0; ihr Anteil "
+                    f"wird auf den Gesamtanteil gesetzt. Eine empirisch-bayessche Glättung "
+                    f"vermeidet das.",
                     UserWarning,
                     stacklevel=3,
                 )
     else:
         if smoothing == "eb":
             raise InputError(
-                "`smoothing='eb'` smooths rates and needs `rate_denominator=` (the population "
-                "column), e.g. rate_denominator='einwohner'."
+                "Die empirisch-bayessche Glättung glättet Anteile und braucht eine "
+                "Nenner-Spalte mit der Bevölkerung (--denominator, z. B. 'einwohner')."
             )
         value = x
     pop_col = population if population is not None else rate_denominator
@@ -293,8 +297,8 @@ def _prepare(
     w = as_weights(gdf, weights, k=k, distance=distance)
     if not isinstance(weights, str) and len(w.islands):
         warnings.warn(
-            f"{len(w.islands)} units have no neighbours, e.g. index {list(w.islands[:5])}; "
-            f"they are classed '{NO_NEIGHBOURS}' and not tested.",
+            f"{len(w.islands)} Einheiten haben keine Nachbarn, z. B. {list(w.islands[:5])}; "
+            f"sie heißen '{NO_NEIGHBOURS}' und werden nicht getestet.",
             UserWarning,
             stacklevel=3,
         )
@@ -307,7 +311,8 @@ def _assemble(gdf: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
     clash = [c for c in new if c in out.columns]
     if clash:
         warnings.warn(
-            f"`gdf` already has the column(s) {clash}; they are replaced by the results.",
+            f"Die Ebene hat schon die Spalte(n) {', '.join(map(repr, clash))}; sie werden "
+            f"durch die Ergebnisse ersetzt.",
             UserWarning,
             stacklevel=3,
         )
@@ -318,7 +323,8 @@ def _assemble(gdf: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
 
 def _check_alpha(alpha: float) -> None:
     if not (0 < alpha < 1):
-        raise InputError(f"`alpha` must lie strictly between 0 and 1, got {alpha!r}.")
+        raise InputError(f"Die Fehlerrate (FDR) muss echt zwischen 0 und 1 liegen, nicht "
+                         f"{alpha!r}.")
 
 
 @dataclass(frozen=True)
@@ -360,8 +366,8 @@ def _inference(
         q_min = 0.0 if n_tested else float("nan")
         method = "Normalapproximation (analytisch)"
     if r == 0 and permutations == "auto" and n_tested:
-        logger.info("%d units tested: permutations impractical, normal approximation used",
-                    n_tested)
+        logger.info("%d getestete Einheiten: Permutationen zu aufwendig, "
+                    "Normalapproximation verwendet", n_tested)
     return _Inference(r, permutations, n_tested, q_min, method)
 
 
@@ -418,6 +424,7 @@ def getis_ord(
     min_population: float = 300,
     rate_denominator: str | None = None,
     smoothing: Literal["eb"] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hotspots and cold spots with FDR-controlled classes.
 
@@ -452,6 +459,9 @@ def getis_ord(
         Analyse ``column / rate_denominator`` (e.g. group residents / all residents).
     smoothing : {{None, "eb"}}, default None
         ``"eb"``: global empirical-Bayes smoothing of the rate (:func:`empirical_bayes_rates`).
+    progress : callable, optional
+        ``progress(iterable, desc=..., total=..., unit=...)`` wraps the permutation loop
+        (the CLI passes a progress bar); default: plain iteration.
 
     Returns
     -------
@@ -504,6 +514,7 @@ def getis_ord(
         permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
+        progress=progress,
     )
     p = res.p_sim if inf.permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
@@ -531,7 +542,7 @@ def getis_ord(
         },
     )
     out.attrs["hotspots"] = {
-        "method": "Getis-Ord Gi* (binary, self included)",
+        "method": "Getis-Ord Gi* (binär, Einheit selbst eingeschlossen)",
         "column": column,
         **_weights_attrs(prep, k, distance),
         **inf.attrs(),
@@ -545,7 +556,7 @@ def getis_ord(
         "n_kaeltepunkt": int((sig & (res.z < 0)).sum()),
     }
     logger.info(
-        "Gi*: %d hotspots, %d cold spots of %d units",
+        "Gi*: %d Hotspots, %d Kältepunkte unter %d Einheiten",
         out.attrs["hotspots"]["n_hotspot"],
         out.attrs["hotspots"]["n_kaeltepunkt"],
         len(out),
@@ -568,6 +579,7 @@ def local_moran(
     min_population: float = 300,
     rate_denominator: str | None = None,
     smoothing: Literal["eb"] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> gpd.GeoDataFrame:
     """Local Moran's I (LISA) clusters and outliers with FDR-controlled classes.
 
@@ -612,6 +624,7 @@ def local_moran(
         permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
+        progress=progress,
     )
     p = res.p_sim if inf.permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
@@ -643,7 +656,7 @@ def local_moran(
         },
     )
     out.attrs["hotspots"] = {
-        "method": "local Moran's I (row-standardised)",
+        "method": "lokales Moran's I (zeilenstandardisiert)",
         "column": column,
         **_weights_attrs(prep, k, distance),
         **inf.attrs(),
