@@ -17,7 +17,7 @@ To add a result, write a function ``(catalog) -> DataFrame | GeoDataFrame`` and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -124,11 +124,13 @@ def _segregation_input(cat: Catalog, group: str | None = None) -> tuple[gpd.GeoD
 def segregation_table(
     cat: Catalog, *, group: str | None = None, by: str | None = "bezirk",
     distance: float | None = None, n_simulations: int = 199, seed: int = 0,
+    progress: Callable[..., Iterable] | None = None,
 ) -> pd.DataFrame:
     """Global segregation indices of ``group``, city-wide and per ``by``.
 
     Built on the group's unit table (estimated where the pack says so: the ``hinweis`` column
-    then names the estimate). With ``n_simulations`` a seeded interval and a null are added.
+    then names the estimate). With ``n_simulations`` a seeded interval and a null are added;
+    ``progress`` wraps the simulation loop.
     """
     from .analysis.segregation import global_indices
 
@@ -136,7 +138,7 @@ def segregation_table(
     data, groups = _segregation_input(cat, g.name)
     out = global_indices(
         data, group=g.count, total=g.total, groups=groups,
-        by=by, distance=distance, n_simulations=n_simulations, seed=seed,
+        by=by, distance=distance, n_simulations=n_simulations, seed=seed, progress=progress,
     )
     tm = _group_table(cat, g.name)
     note = estimate_note(cat, g.name)
@@ -194,6 +196,7 @@ def hotspot_layer(
     min_population: float = 300,
     smoothing: str | None = "eb",
     cell_size: float | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> gpd.GeoDataFrame:
     """Gi* (``method="gi"``) or local Moran (``"lisa"``) hotspots of a group's share.
 
@@ -237,6 +240,7 @@ def hotspot_layer(
         frame, column, weights=weights, k=k, distance=distance, permutations=permutations,
         seed=seed, rate_denominator=denominator, population=denominator,
         min_population=min_population, smoothing=smoothing if denominator else None,
+        progress=progress,
     )
     out["klasse"] = out["klasse"].astype(str)
     if note:
@@ -258,10 +262,12 @@ def status_table(
     outliers: list[str] | None = None,
     id_column: str | None = None,
     frame: pd.DataFrame | None = None,
+    group: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Status index of ``source`` with ``indicators`` as ``(column, direction, weight)``.
 
-    Default: the first group's unit table and its share as the one indicator. With
+    Default: the unit table of ``group`` (default: the first group) and its share as the one
+    indicator. With
     ``preset="mss2021"`` the Berlin MSS 2021 method is used instead
     (:func:`gis_planning.analysis.status_index.mss_index`): ``status_indicators`` (default
     S1, S3, S4), ``dynamik_indicators`` (default D1, D3, D4), units under ``min_population``
@@ -274,7 +280,7 @@ def status_table(
     note = None
     default: list[tuple[str, int, float]] = []
     if frame is None and source is None and preset is None:
-        g = cat.group()
+        g = cat.group(group)
         frame = cat.group_frame(g.name, what="Der Statusindex")
         population = population or g.total
         note = estimate_note(cat, g.name)

@@ -80,15 +80,15 @@ def test_plain_polygons_without_grid_centres():
 
 def test_validation_errors():
     cells, units = _hand_grid(), _units()
-    with pytest.raises(InputError, match="rule"):
+    with pytest.raises(InputError, match="Zuordnungsregel"):
         aggregate_cells(cells, units, columns=["personen"], unit_id="nr", rule="nearest")
-    with pytest.raises(InputError, match="total"):
+    with pytest.raises(InputError, match="Gesamtspalte"):
         aggregate_cells(cells, units, columns=["gruppe"], unit_id="nr")
     with pytest.raises(SchemaError, match="doppelte"):
         aggregate_cells(cells, units.assign(nr=1), columns=["personen"], unit_id="nr")
     with pytest.raises(SchemaError, match="fehlt|lacks"):
         aggregate_cells(cells, units, columns=["personen", "x"], unit_id="nr")
-    with pytest.raises(InputError, match="leer"):
+    with pytest.raises(InputError, match="Keine Zählspalten"):
         aggregate_cells(cells, units, columns=[], unit_id="nr", total=None)
 
 

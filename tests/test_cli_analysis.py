@@ -1,5 +1,9 @@
 """CLI commands over the analysis results (segregation, hotspots, siting, budget)."""
 
+import io
+import json
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -34,7 +38,7 @@ def test_segregation_cli_prints_and_writes(run, tmp_path):
     assert run("segregation", "--simulations", "0", "-o", str(out)).exit_code == 0
     assert len(pd.read_csv(out)) == 10
     bad = run("segregation", "-o", str(tmp_path / "seg.geojson"))
-    assert bad.exit_code == 2 and "only be written as .csv" in bad.output
+    assert bad.exit_code == 2 and "nur als .csv" in bad.output
 
 
 def test_segregation_lokal_geojson(run, tmp_path):
@@ -133,7 +137,7 @@ def test_status_cli(run, tmp_path):
     bad = run("status", "--indicator", "nope:+1")
     assert bad.exit_code == 2 and "'nope'" in bad.output
     bad = run("status", "--indicator", "herkunft12_anteil_prozent:2")
-    assert bad.exit_code == 2 and "direction" in bad.output
+    assert bad.exit_code == 2 and "Richtung muss +1 oder -1" in bad.output
 
 
 def test_siting_demand_from_the_group_keeps_the_seed_total(catalog):
@@ -292,3 +296,126 @@ def test_site_summary_line_is_honest_and_survives_quiet(run):
     assert first.startswith("LSCP, beweisbar optimal") and "erreicht kein Kandidat" in first
     helptext = run("site", "--help").output
     assert "Solved to proven optimality" not in helptext and "heuristisch" in helptext
+
+
+# -- one voice: --group, -q, -o -, German help -------------------------------------------------
+
+def test_status_on_a_second_group_of_the_pack(run, tmp_path):
+    out = tmp_path / "status_nd.geojson"
+    res = run("status", "--group", "nichtdeutsche", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    got = gpd.read_file(out)
+    # the index of the second group is built on its own table (Zensus 2011) and share
+    assert "z_nichtdeutsche_anteil_prozent" in got and "z_herkunft12_anteil_prozent" not in got
+    assert len(got) == 50 and got["status_index"].notna().sum() > 40
+    first = run("status", "-o", str(tmp_path / "status.geojson"))
+    assert first.exit_code == 0, first.output
+    assert "z_herkunft12_anteil_prozent" in gpd.read_file(tmp_path / "status.geojson")
+    bad = run("status", "--group", "gibtsnicht")
+    assert bad.exit_code == 2 and "gibtsnicht" in bad.output
+    bad = run("status", "--group", "nichtdeutsche", "--preset", "mss2021")
+    assert bad.exit_code == 2 and "--group" in bad.output
+
+
+@pytest.mark.parametrize("args", [
+    ("segregation", "--simulations", "9", "-o", "{tmp}/seg.csv"),
+    ("segregation", "--lokal", "-o", "{tmp}/lq.geojson"),
+    ("hotspots", "--group", "nichtdeutsche", "-o", "{tmp}/hs.geojson"),
+    ("status", "-o", "{tmp}/status.geojson"),
+])
+def test_quiet_prints_nothing_when_writing_a_file(args, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in args]
+    res = CliRunner().invoke(cli, ["-q", *args], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "" and res.stderr == ""
+    assert (tmp_path / args[-1].rsplit("/", 1)[-1]).stat().st_size > 0
+    # without -q the same command says what it wrote
+    loud = CliRunner().invoke(cli, [*args, "--overwrite"], catch_exceptions=False)
+    assert loud.exit_code == 0 and "geschrieben:" in loud.stdout
+
+
+def test_output_dash_writes_csv_or_geojson_to_stdout(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(cli, ["segregation", "--simulations", "0", "-o", "-"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.stderr
+    table = pd.read_csv(io.StringIO(res.stdout))
+    assert len(table) == 10 and table.loc[0, "scope"] == "Stadt"
+    assert "geschrieben" not in res.stdout
+    res = runner.invoke(cli, ["hotspots", "--group", "nichtdeutsche", "-o", "-"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)  # only GeoJSON on stdout; the summary went to stderr
+    assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 50
+    assert "crs" not in doc  # RFC 7946: WGS84 without a crs member
+    lon, lat = doc["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 6.8 < lon < 7.2 and 51.3 < lat < 51.6
+    assert "Inferenz:" in res.stderr
+    got = gpd.read_file(io.StringIO(res.stdout))
+    assert "gi_q" in got and got.crs.to_epsg() == 4326
+    res = runner.invoke(cli, ["-q", "status", "--group", "nichtdeutsche", "-o", "-"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0 and res.stderr == ""
+    assert len(json.loads(res.stdout)["features"]) == 50
+
+
+def test_output_dash_still_runs_the_privacy_guard(monkeypatch):
+    from gis_planning import privacy
+    from gis_planning.cli import _tables
+
+    seen = []
+    monkeypatch.setattr(privacy, "guard", lambda frame, what="": seen.append(what))
+    _tables.write_frame(pd.DataFrame({"a": [1]}), "-", overwrite=False)
+    assert seen == ["Ausgabe auf die Standardausgabe"]
+
+
+_ENGLISH = re.compile(r"\b(the|and|with|of|write|writes|file|default|instead|random|seed "
+                      r"for|per unit|local|also|units|column|layer|table|for none)\b")
+
+
+@pytest.mark.parametrize("command", ["segregation", "hotspots", "status"])
+def test_help_has_no_english_words(run, command):
+    text = run(command, "--help").output
+    # click's own frame (usage line, section title, the --help line) is not ours
+    body = text.split("Options:", 1)
+    head, options = body[0], body[1]
+    head = "\n".join(line for line in head.splitlines() if not line.startswith("Usage:")
+                     and not line.strip().startswith("gis-planning"))
+    options = "\n".join(line for line in options.splitlines() if "--help" not in line)
+    options = re.sub(r"^\s*(-\w, )?--[\w-]+( [A-Z|\[\]:]+)?", "", options, flags=re.M)
+    # option names and choices quoted in the text (--layer, 'auto') are names, not words
+    found = _ENGLISH.findall(re.sub(r"--[\w-]+|\[[\w|]+\]", "", head + "\n" + options))
+    assert not found, f"English in '{command} --help': {found}"
+    assert "Beispiele:" in text and "Standard" in text
+
+
+def test_library_loops_report_progress_through_the_callable():
+    from shapely.geometry import box
+
+    from gis_planning.analysis._permutation import permutation_pvalues
+    from gis_planning.analysis.segregation import global_indices
+    from gis_planning.analysis.weights import as_weights
+
+    calls = []
+
+    def spy(iterable, *, desc="", total=None, unit=""):
+        calls.append((desc, total, unit))
+        return iterable
+
+    cells = gpd.GeoDataFrame(
+        {"a": [8, 2, 5, 5], "t": [10, 10, 10, 10], "bz": [1, 1, 2, 2]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs="EPSG:25832")
+    global_indices(cells, group="a", total="t", by="bz", n_simulations=9, seed=0,
+                   progress=spy)
+    assert calls == [("Simulationen", 3, "Gebiet")]
+    calls.clear()
+    global_indices(cells, group="a", total="t", by="bz", progress=spy)
+    assert calls == []  # nothing slow to report without simulations
+    grid = gpd.GeoDataFrame(geometry=[box(x, y, x + 1, y + 1) for x in range(6)
+                                      for y in range(6)], crs="EPSG:25832")
+    w = as_weights(grid, "queen")
+    values = np.arange(36, dtype=float)
+    plain = permutation_pvalues(values, w, permutations=99, method="direct")
+    seen = permutation_pvalues(values, w, permutations=99, method="direct", progress=spy)
+    assert calls and calls[0][0] == "Permutationen"
+    np.testing.assert_array_equal(plain, seen)  # progress never changes the result

@@ -291,14 +291,14 @@ def test_schaetzung_warns_and_raises() -> None:
     e = pd.DataFrame({"stadtteil_nr": [1, 2], "einwohner": [1000, 1000]})
     bz = pd.DataFrame({"bezirk": [1], "einwohner": [2000], "herkunft12_anzahl": [300]})
     low = pd.DataFrame({"stadtteil_nr": [1], "herkunft12_anteil_prozent": [1.0]})
-    with pytest.warns(UserWarning, match="exceeds the lowest printed share"):
+    with pytest.warns(UserWarning, match="übersteigt den kleinsten gedruckten Anteil"):
         est.stadtteil_schaetzung(e, g, bezirk_statistik=bz, betroffene=low)
     high = pd.DataFrame({"stadtteil_nr": [1], "herkunft12_anteil_prozent": [40.0]})
-    with pytest.raises(InputError, match="more than the Bezirk"):
+    with pytest.raises(InputError, match="mehr als die Zahl des Bezirks"):
         est.stadtteil_schaetzung(e, g, bezirk_statistik=bz, betroffene=high)
     with pytest.raises(CRSError):
         est.stadtteil_schaetzung(e, g.to_crs("EPSG:4326"), bezirk_statistik=bz, betroffene=low)
-    with pytest.raises(InputError, match="no row for Bezirk"):
+    with pytest.raises(InputError, match="keine Zeile für Bezirk"):
         est.stadtteil_schaetzung(e, g.assign(bezirk=[1, 2]), bezirk_statistik=bz, betroffene=low)
 
 
@@ -306,14 +306,14 @@ def test_validate_stadtteil_table_branches(schaetzung: pd.DataFrame) -> None:
     s = schaetzung
     cases = [
         (s.drop(columns="label"), "lacks the column"),
-        (s.assign(einwohner=s["einwohner"].astype(float)), "must be integer"),
-        (s.assign(geschaetzt="ja"), "must be boolean"),
-        (s.assign(herkunft12_anzahl=s["herkunft12_anzahl"] * -1), "negative"),
-        (s.assign(herkunft12_anzahl=s["einwohner"] + 1), "larger than einwohner"),
-        (s.assign(herkunft12_anteil_prozent=s["herkunft12_anteil_prozent"] + 0.2), "does not "),
+        (s.assign(einwohner=s["einwohner"].astype(float)), "muss ganze Zahlen"),
+        (s.assign(geschaetzt="ja"), "muss Wahrheitswerte"),
+        (s.assign(herkunft12_anzahl=s["herkunft12_anzahl"] * -1), "negative Werte"),
+        (s.assign(herkunft12_anzahl=s["einwohner"] + 1), "größer als einwohner"),
+        (s.assign(herkunft12_anteil_prozent=s["herkunft12_anteil_prozent"] + 0.2), "stimmt nicht"),
         (s.assign(label="amtlich"), "Schätzung"),
-        (pd.concat([s, s.iloc[:1]]), "duplicate"),
-        (s.assign(methode=""), "non-empty text"),
+        (pd.concat([s, s.iloc[:1]]), "doppelte"),
+        (s.assign(methode=""), "nicht leeren Text"),
     ]
     for df, msg in cases:
         with pytest.raises(SchemaError, match=msg):
@@ -327,9 +327,9 @@ def test_validate_stadtteil_table_branches(schaetzung: pd.DataFrame) -> None:
         * moved.loc[moved.index[0], "herkunft12_anzahl"]
         / moved.loc[moved.index[0], "einwohner"]
     )
-    with pytest.raises(SchemaError, match="Bezirk totals"):
+    with pytest.raises(SchemaError, match="nicht die Bezirkswerte"):
         est.validate_stadtteil_table(moved, bezirk_statistik=seed.bezirk_statistik())
-    with pytest.raises(SchemaError, match="missing"):
+    with pytest.raises(SchemaError, match="es fehlen"):
         est.validate_stadtteil_table(s.iloc[1:], stadtteile=s)
 
 

@@ -54,11 +54,11 @@ def test_einwohner_rules_by_hand():
     for table in (ratio, only):
         assert table["einwohner"].sum() == 600 and table["herkunft12_anzahl"].sum() == 60
         assert table.loc[table["stadtteil_nr"] == 1, "herkunft12_anteil_prozent"].iloc[0] == 20.0
-    with pytest.raises(InputError, match="braucht `einwohner_gewicht`"):
+    with pytest.raises(InputError, match="braucht ein Einwohnergewicht"):
         _run([100, 200, None], einwohner_regel="gewicht")
     with pytest.raises(NameMatchError, match="keinen Wert"):
         _run([100, 200, None], einwohner_gewicht={1: 1.0}, einwohner_regel="gewicht")
-    with pytest.raises(InputError, match="einwohner_regel"):
+    with pytest.raises(InputError, match="Einwohnerregel"):
         _run([100, 200, None], einwohner_regel="zensus")
 
 

@@ -86,7 +86,7 @@ def test_missing_crs_is_rejected():
 
 @pytest.mark.parametrize("kwargs", [{"cell_size": 0}, {"cell_size": -5}, {"shape": "tri"}])
 def test_bad_options(kwargs):
-    with pytest.raises(InputError, match=r"cell_size|shape"):
+    with pytest.raises(InputError, match=r"Zellgröße|Zellform"):
         grid(_boundary(shapely.box(0, 0, 100, 100)), **kwargs)
 
 

@@ -247,7 +247,7 @@ def test_empirical_bayes_negative_variance_and_zero_base():
     # equal crude rates -> s2 < 0 -> clamp to 0: everyone gets the global rate
     got = hs.empirical_bayes_rates([1.0, 2.0, 0.0], [10.0, 20.0, 0.0])
     np.testing.assert_allclose(got, [0.1, 0.1, 0.1])
-    with pytest.raises(InputError, match="non-negative"):
+    with pytest.raises(InputError, match="nicht negativ"):
         hs.empirical_bayes_rates([1.0, -1.0], [10.0, 10.0])
 
 
@@ -337,14 +337,14 @@ def test_islands_are_not_classified():
                            crs="EPSG:25832")
     g = pd.concat([g, far], ignore_index=True)
     g["y"] = np.arange(10.0) + 1
-    with pytest.warns(UserWarning, match="no neighbours"):
+    with pytest.warns(UserWarning, match="keine Nachbarn"):
         out = hs.getis_ord(g, "y")
     assert np.isnan(out.loc[9, "gi_z"]) and np.isnan(out.loc[9, "gi_q"])
     # no neighbours means no statistic: "keine Nachbarn", not "nicht signifikant"
     assert out.loc[9, "klasse"] == NONE
     assert (out.loc[:8, "klasse"] != NONE).all()
     assert out.attrs["hotspots"]["n_tested"] == 9 and out.attrs["hotspots"]["n_keine_nachbarn"] == 1
-    with pytest.warns(UserWarning, match="no neighbours"):
+    with pytest.warns(UserWarning, match="keine Nachbarn"):
         lisa = hs.local_moran(g, "y")
     assert lisa.loc[9, "klasse"] == NONE and np.isnan(lisa.loc[9, "lisa_q"])
 
@@ -354,18 +354,18 @@ def test_errors(block_grid):
         hs.getis_ord(block_grid.to_crs("EPSG:4326"), "gruppe")
     with pytest.raises(SchemaError, match="lacks the column"):
         hs.local_moran(block_grid, "missing")
-    with pytest.raises(InputError, match="rate_denominator"):
+    with pytest.raises(InputError, match="Nenner-Spalte"):
         hs.getis_ord(block_grid, "gruppe", smoothing="eb")
     neg = block_grid.assign(gruppe=block_grid["gruppe"] - 100)
-    with pytest.raises(InputError, match="non-negative"):
+    with pytest.raises(InputError, match="nicht negativ"):
         hs.getis_ord(neg, "gruppe")
     nan = block_grid.copy()
     nan.loc["z005", "gruppe"] = np.nan
-    with pytest.raises(InputError, match="missing values"):
+    with pytest.raises(InputError, match="fehlende Werte"):
         hs.getis_ord(nan, "gruppe")
-    with pytest.raises(InputError, match="alpha"):
+    with pytest.raises(InputError, match="Fehlerrate"):
         hs.getis_ord(block_grid, "gruppe", alpha=5)
-    with pytest.raises(InputError, match="alternative"):
+    with pytest.raises(InputError, match="Alternative"):
         hs.permutation_pvalues(np.ones(4), sparse.eye_array(4), alternative="two")
 
 

@@ -47,25 +47,26 @@ def three_stadtteile():
 
 
 def test_area_weighted_counts_by_hand(two_bezirke, three_stadtteile):
-    res = area_interpolate(
-        two_bezirke, three_stadtteile, extensive=["ew"], source_id="bezirk", target_id="stadtteil"
+    out, audit = area_interpolate(
+        two_bezirke, three_stadtteile, extensive=["ew"], source_id="bezirk", target_id="stadtteil",
+        audit=True,
     )
-    assert isinstance(res, InterpolationResult)
+    assert isinstance(audit, InterpolationResult)
     # S1 = half of A; S2 = half of A + half of B; S3 = quarter of B
-    assert res.result["ew"].tolist() == pytest.approx([500.0, 500.0 + 300.0, 150.0])
-    assert res.unallocated.loc["A", "share_unallocated"] == pytest.approx(0.0)
-    assert res.unallocated.loc["B", "share_unallocated"] == pytest.approx(0.25)
-    assert res.unallocated.loc["B", "ew"] == pytest.approx(150.0)
+    assert out["ew"].tolist() == pytest.approx([500.0, 500.0 + 300.0, 150.0])
+    assert audit.unallocated.loc["A", "share_unallocated"] == pytest.approx(0.0)
+    assert audit.unallocated.loc["B", "share_unallocated"] == pytest.approx(0.25)
+    assert audit.unallocated.loc["B", "ew"] == pytest.approx(150.0)
     # totals preserved: allocated + unallocated == source
-    assert res.result["ew"].sum() + res.unallocated["ew"].sum() == pytest.approx(1600.0)
-    assert res.check_totals(two_bezirke[["ew"]].sum())["ok"].all()
-    cw = res.crosswalk.set_index(["source_id", "target_id"])
+    assert out["ew"].sum() + audit.unallocated["ew"].sum() == pytest.approx(1600.0)
+    assert audit.check_totals(two_bezirke[["ew"]].sum())["ok"].all()
+    cw = audit.crosswalk.set_index(["source_id", "target_id"])
     assert cw.loc[("A", "S1"), "share"] == pytest.approx(0.5)
     assert cw.loc[("B", "S2"), "share"] == pytest.approx(0.5)
     assert cw.loc[("B", "S3"), "share"] == pytest.approx(0.25)
     assert cw.loc[("A", "S2"), "target_share"] == pytest.approx(0.5)
     assert cw.loc[("A", "S2"), "area_m2"] == pytest.approx(10_000)
-    assert list(res.crosswalk.columns) == [
+    assert list(audit.crosswalk.columns) == [
         "source_id",
         "target_id",
         "share",
@@ -77,26 +78,39 @@ def test_area_weighted_counts_by_hand(two_bezirke, three_stadtteile):
 
 def test_result_keeps_target_index_and_columns(two_bezirke, three_stadtteile):
     tgt = three_stadtteile.set_index(pd.Index([7, 8, 9], name="nr"))
-    res = area_interpolate(two_bezirke, tgt, extensive=["ew"])
-    assert list(res.result.index) == [7, 8, 9]
-    assert res.result.index.name == "nr"
-    assert "stadtteil" in res.result.columns
-    assert res.result.crs == tgt.crs
+    out, audit = area_interpolate(two_bezirke, tgt, extensive=["ew"], audit=True)
+    assert list(out.index) == [7, 8, 9]
+    assert out.index.name == "nr"
+    assert "stadtteil" in out.columns
+    assert out.crs == tgt.crs
     assert "ew" not in tgt.columns  # not mutated
-    assert set(res.crosswalk["source_id"]) == {10, 20}
+    assert set(audit.crosswalk["source_id"]) == {10, 20}
+
+
+def test_default_returns_target_geodataframe_like_tobler(two_bezirke, three_stadtteile):
+    out = area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], intensive=["quote"])
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert out.geometry.equals(three_stadtteile.geometry)
+    assert list(out.columns) == [*three_stadtteile.columns, "ew", "quote"]
+    same, audit = area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"],
+                                   intensive=["quote"], audit=True)
+    assert audit.result is same
+    pd.testing.assert_frame_equal(pd.DataFrame(out), pd.DataFrame(same))
+    assert audit.unallocated["ew"].sum() == pytest.approx(150.0)
 
 
 def test_intensive_is_area_weighted_mean(two_bezirke, three_stadtteile):
-    res = area_interpolate(two_bezirke, three_stadtteile, intensive=["quote"])
-    assert res.result["quote"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    out = area_interpolate(two_bezirke, three_stadtteile, intensive=["quote"])
+    assert out["quote"].tolist() == pytest.approx([0.1, 0.2, 0.3])
 
 
 def test_renormalize_allocates_everything(two_bezirke, three_stadtteile):
-    res = area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], renormalize=True)
-    assert res.result["ew"].sum() == pytest.approx(1600.0)
-    assert res.unallocated["ew"].sum() == pytest.approx(0.0)
+    out, audit = area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"],
+                                  renormalize=True, audit=True)
+    assert out["ew"].sum() == pytest.approx(1600.0)
+    assert audit.unallocated["ew"].sum() == pytest.approx(0.0)
     # B: 3/4 covered, S2 gets 0.5/0.75 of 600
-    assert res.result["ew"].iloc[2] == pytest.approx(600 * 0.25 / 0.75)
+    assert out["ew"].iloc[2] == pytest.approx(600 * 0.25 / 0.75)
 
 
 def test_population_weighted_with_polygon_cells(two_bezirke, three_stadtteile):
@@ -107,12 +121,13 @@ def test_population_weighted_with_polygon_cells(two_bezirke, three_stadtteile):
         crs=CRS,
     )
     # cells 50..200 of A carry 0 weight
-    res = area_interpolate(
-        two_bezirke, three_stadtteile, extensive=["ew"], weights=cells, weight_column="pop"
+    out, audit = area_interpolate(
+        two_bezirke, three_stadtteile, extensive=["ew"], weights=cells, weight_column="pop",
+        audit=True,
     )
-    assert res.result["ew"].tolist() == pytest.approx([1000.0, 300.0, 150.0])
-    assert res.unallocated["ew"].tolist() == pytest.approx([0.0, 150.0])
-    assert res.result["ew"].sum() + res.unallocated["ew"].sum() == pytest.approx(1600.0)
+    assert out["ew"].tolist() == pytest.approx([1000.0, 300.0, 150.0])
+    assert audit.unallocated["ew"].tolist() == pytest.approx([0.0, 150.0])
+    assert out["ew"].sum() + audit.unallocated["ew"].sum() == pytest.approx(1600.0)
 
 
 def test_population_weighted_with_points(two_bezirke, three_stadtteile):
@@ -126,32 +141,33 @@ def test_population_weighted_with_points(two_bezirke, three_stadtteile):
         ],
         crs=CRS,
     )
-    res = area_interpolate(
+    out, audit = area_interpolate(
         two_bezirke.drop(columns="quote"),
         three_stadtteile,
         extensive=["ew"],
         weights=pts,
         weight_column="ew",
+        audit=True,
     )
-    assert res.result["ew"].tolist() == pytest.approx([750.0, 250.0 + 300.0, 0.0])
-    assert res.unallocated["ew"].tolist() == pytest.approx([0.0, 300.0])
+    assert out["ew"].tolist() == pytest.approx([750.0, 250.0 + 300.0, 0.0])
+    assert audit.unallocated["ew"].tolist() == pytest.approx([0.0, 300.0])
 
 
 def test_point_on_shared_edge_counted_once(two_bezirke, three_stadtteile):
     pts = gpd.GeoDataFrame({"w": [1.0]}, geometry=[shapely.Point(100, 50)], crs=CRS)
-    res = area_interpolate(
+    out = area_interpolate(
         two_bezirke.iloc[:1], three_stadtteile, extensive=["ew"], weights=pts, weight_column="w"
     )
-    assert res.result["ew"].sum() == pytest.approx(1000.0)
+    assert out["ew"].sum() == pytest.approx(1000.0)
 
 
 def test_zero_weight_source_falls_back_to_area(two_bezirke, three_stadtteile):
     cells = gpd.GeoDataFrame({"pop": [5.0]}, geometry=[shapely.box(0, 0, 200, 100)], crs=CRS)
-    with pytest.warns(UserWarning, match="zero auxiliary weight"):
-        res = area_interpolate(
+    with pytest.warns(UserWarning, match="Hilfsgewicht 0"):
+        out = area_interpolate(
             two_bezirke, three_stadtteile, extensive=["ew"], weights=cells, weight_column="pop"
         )
-    assert res.result["ew"].tolist() == pytest.approx([500.0, 800.0, 150.0])
+    assert out["ew"].tolist() == pytest.approx([500.0, 800.0, 150.0])
 
 
 def test_grid_target_preserves_total_on_irregular_polygon():
@@ -160,16 +176,16 @@ def test_grid_target_preserves_total_on_irregular_polygon():
     poly = shapely.Point(1234, 987).buffer(555)
     src = gpd.GeoDataFrame({"ew": [12345.0]}, geometry=[poly], crs=CRS)
     cells = grid(src, cell_size=100)
-    res = area_interpolate(src, cells, extensive=["ew"])
-    assert res.result["ew"].sum() == pytest.approx(12345.0, rel=1e-12)
-    assert res.unallocated["ew"].sum() == pytest.approx(0.0, abs=1e-6)
+    out, audit = area_interpolate(src, cells, extensive=["ew"], audit=True)
+    assert out["ew"].sum() == pytest.approx(12345.0, rel=1e-12)
+    assert audit.unallocated["ew"].sum() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_overlapping_targets_warn(two_bezirke):
     tgt = gpd.GeoDataFrame(
         geometry=[shapely.box(0, 0, 400, 100), shapely.box(0, 0, 100, 100)], crs=CRS
     )
-    with pytest.warns(UserWarning, match="targets overlap"):
+    with pytest.warns(UserWarning, match="Zieleinheiten überlappen"):
         area_interpolate(two_bezirke, tgt, extensive=["ew"])
 
 
@@ -194,17 +210,17 @@ def test_schema_errors(two_bezirke, three_stadtteile):
     with pytest.raises(SchemaError, match="lacks the column"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["nope"])
     bad = two_bezirke.assign(ew=[1.0, np.nan])
-    with pytest.raises(SchemaError, match="missing value"):
+    with pytest.raises(SchemaError, match="fehlende\\(n\\) Wert"):
         area_interpolate(bad, three_stadtteile, extensive=["ew"])
-    with pytest.raises(SchemaError, match="already has column"):
+    with pytest.raises(SchemaError, match="hat schon die Spalte"):
         area_interpolate(two_bezirke, three_stadtteile.assign(ew=1), extensive=["ew"])
-    with pytest.raises(SchemaError, match="uniquely"):
+    with pytest.raises(SchemaError, match="eindeutig"):
         area_interpolate(two_bezirke.assign(bezirk="A"), three_stadtteile, source_id="bezirk")
-    with pytest.raises(InputError, match="weight_column"):
+    with pytest.raises(InputError, match="Spalte mit dem Gewicht"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], weights=three_stadtteile)
-    with pytest.raises(InputError, match="both extensive and intensive"):
+    with pytest.raises(InputError, match="zugleich als Anzahl und als Anteil"):
         area_interpolate(two_bezirke, three_stadtteile, extensive=["ew"], intensive=["ew"])
-    with pytest.raises(InputError, match="lists of column names"):
+    with pytest.raises(InputError, match="Listen von Spaltennamen"):
         area_interpolate(two_bezirke, three_stadtteile, extensive="ew")
 
 
@@ -251,14 +267,14 @@ def test_membership_matrix_and_errors():
         ["a", "J2"],
         ["b", "J1"],
     ]
-    with pytest.raises(InputError, match="more than 1"):
+    with pytest.raises(InputError, match="mehr als 1"):
         crosswalk_from_membership(pd.DataFrame({"J1": [0.7], "J2": [0.5]}, index=["a"]))
-    with pytest.raises(SchemaError, match="between 0 and 1"):
+    with pytest.raises(SchemaError, match="zwischen 0 und 1"):
         crosswalk_from_membership(pd.DataFrame({"J1": [1.5]}, index=["a"]))
     dup = pd.DataFrame({"s": ["a", "a"], "t": ["J", "J"]})
-    with pytest.raises(SchemaError, match="twice"):
+    with pytest.raises(SchemaError, match="doppelt"):
         crosswalk_from_membership(dup, source_id="s", target_id="t")
-    with pytest.raises(InputError, match="both"):
+    with pytest.raises(InputError, match="beide Kennspalten"):
         crosswalk_from_membership(dup, source_id="s")
-    with pytest.raises(SchemaError, match="not in `source`"):
+    with pytest.raises(SchemaError, match="Quelleinheiten, die es nicht gibt"):
         apply_crosswalk(pd.DataFrame({"ew": [1.0]}, index=["zz"]), cw, extensive=["ew"])

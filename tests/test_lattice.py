@@ -43,7 +43,7 @@ def test_lattice_weights_equal_queen_weights_on_the_squares():
     assert lattice.lattice_weights(far).cardinalities.tolist() == [1, 1, 1, 1]
     with pytest.raises(InputError, match="mehrfach"):
         lattice.lattice_weights(["100mN1E1", "100mN1E1", "100mN1E2"])
-    with pytest.raises(InputError, match="contiguity"):
+    with pytest.raises(InputError, match="Nachbarschaft \\(contiguity\\)"):
         lattice.lattice_weights(cells, contiguity="bishop")
     with pytest.raises(SchemaError, match="gitter_id"):
         lattice.lattice_weights(cells.drop(columns="gitter_id"))

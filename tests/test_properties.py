@@ -129,14 +129,14 @@ def test_area_interpolate_preserves_totals(nx, ny, values, dx, dy, size):
     tgt = gpd.GeoDataFrame(geometry=[
         shapely.box(-dx + a * size, -dy + b * size, -dx + (a + 1) * size, -dy + (b + 1) * size)
         for a in range(cols) for b in range(rows)], crs="EPSG:25832")
-    res = area_interpolate(src, tgt, extensive=["ew"])
-    assert res.result["ew"].sum() == pytest.approx(src["ew"].sum(), rel=1e-9, abs=1e-6)
+    out = area_interpolate(src, tgt, extensive=["ew"])
+    assert out["ew"].sum() == pytest.approx(src["ew"].sum(), rel=1e-9, abs=1e-6)
     # only part of the targets: counts plus unallocated still add up
     part = tgt.iloc[: max(1, len(tgt) // 2)]
-    res2 = area_interpolate(src, part, extensive=["ew"])
-    unalloc = res2.unallocated
+    out2, audit2 = area_interpolate(src, part, extensive=["ew"], audit=True)
+    unalloc = audit2.unallocated
     col = "ew" if "ew" in unalloc else unalloc.select_dtypes("number").columns[-1]
-    assert res2.result["ew"].sum() + unalloc[col].sum() == pytest.approx(
+    assert out2["ew"].sum() + unalloc[col].sum() == pytest.approx(
         src["ew"].sum(), rel=1e-9, abs=1e-6)
 
 

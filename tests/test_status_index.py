@@ -108,9 +108,9 @@ def test_classify_boundaries():
     c = classify(s)
     assert c.tolist()[:6] == ["hoch", "mittel", "mittel", "niedrig", "niedrig", "sehr niedrig"]
     assert pd.isna(c.iloc[6])
-    with pytest.raises(InputError, match="one entry more"):
+    with pytest.raises(InputError, match="genau eine Klasse mehr"):
         classify(s, thresholds=[0.0], labels=["a"])
-    with pytest.raises(InputError, match="increase"):
+    with pytest.raises(InputError, match="aufsteigen"):
         classify(s, thresholds=[1.0, 0.0], labels=["a", "b", "c"])
 
 
@@ -120,24 +120,24 @@ def test_dynamik_index(units):
     out = dynamik_index(before, after, {"sgb2": 1}, population="ew")
     assert out["dynamik_class"].tolist() == ["stabil"] * 4 + ["negativ"]
     assert out["dynamik_index"].iloc[4] == pytest.approx(2.0)  # one outlier of 5: z = 2
-    with pytest.raises(SchemaError, match="same units"):
+    with pytest.raises(SchemaError, match="dieselben Einheiten"):
         dynamik_index(before, after.iloc[::-1], {"sgb2": 1})
 
 
 def test_validation(units):
     with pytest.raises(SchemaError, match="lacks the column"):
         status_index(units, {"nope": 1})
-    with pytest.raises(InputError, match="direction"):
+    with pytest.raises(InputError, match="Richtung"):
         status_index(units, [Indicator("sgb2", 2)])
-    with pytest.raises(InputError, match="needs `population`"):
+    with pytest.raises(InputError, match="--population"):
         status_index(units, {"sgb2": 1}, weighted=True)
-    with pytest.raises(InputError, match="no variation"):
+    with pytest.raises(InputError, match="keine Streuung"):
         status_index(units.assign(c=1.0), {"c": 1})
-    with pytest.raises(SchemaError, match="at least two"):
+    with pytest.raises(SchemaError, match="mindestens zwei"):
         status_index(units, {"sgb2": 1}, population="ew", min_population=5000)
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="Keine Indikatoren"):
         status_index(units, {})
-    with pytest.raises(InputError, match="direction"):
+    with pytest.raises(InputError, match="Richtung"):
         status_index(units, {"sgb2": "hoch"})
 
 

@@ -95,5 +95,5 @@ def test_validation():
         poisson_interval([-1])
     with pytest.raises(InputError, match="Konfidenzniveau"):
         wilson_interval([1], [2], confidence=95)
-    with pytest.raises(InputError, match="braucht `base`"):
+    with pytest.raises(InputError, match="braucht die Spalte mit der Bevölkerung"):
         add_intervals(pd.DataFrame({"x": [1]}), "x", kind="wilson")

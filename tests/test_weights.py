@@ -54,7 +54,7 @@ def test_queen_irregular_polygons_vertex_contact_and_tolerance():
     tri_c = shapely.Polygon([(0, 200.3), (100, 200.3), (50, 280)])  # 120 m away
     sq_d = shapely.box(0, 80.2, 100, 200)  # 0.2 m gap above tri_a's apex
     g = gpd.GeoDataFrame(geometry=[tri_a, tri_b, tri_c, sq_d], crs="EPSG:25832")
-    with pytest.warns(UserWarning, match="no neighbours"):
+    with pytest.warns(UserWarning, match="keine Nachbarn"):
         w = queen_weights(g)
     assert w.sparse[0, 1] == 1 and w.sparse[1, 0] == 1
     assert w.sparse[0, 3] == 0
@@ -66,7 +66,7 @@ def test_queen_irregular_polygons_vertex_contact_and_tolerance():
 def test_grid_true_on_non_grid_raises():
     g = box_grid(2, 2)
     g.loc[0, "geometry"] = shapely.box(362_000, 5_700_000, 362_050, 5_700_100)
-    with pytest.raises(GeometryError, match="not a regular grid"):
+    with pytest.raises(GeometryError, match="kein regelmäßiges Gitter"):
         queen_weights(g, grid=True)
     assert queen_weights(g).n == 4  # auto falls back to the spatial index
 
@@ -79,9 +79,9 @@ def test_knn_rows_and_errors():
     assert w.cardinalities.tolist() == [2, 2, 2, 2]
     assert np.flatnonzero(w.sparse.toarray()[0]).tolist() == [1, 2]
     assert np.flatnonzero(w.sparse.toarray()[3]).tolist() == [1, 2]
-    with pytest.raises(InputError, match="smaller than the number"):
+    with pytest.raises(InputError, match="kleiner sein als die Zahl"):
         knn_weights(pts, k=4)
-    with pytest.raises(InputError, match="positive integer"):
+    with pytest.raises(InputError, match="positive ganze Zahl"):
         knn_weights(pts, k=0)
 
 
@@ -97,12 +97,12 @@ def test_distance_band_rook_and_island_warning():
         index=["a", "b", "c"],
         crs="EPSG:25832",
     )
-    with pytest.warns(UserWarning, match=r"1 of 3 units have no neighbours.*'c'"):
+    with pytest.warns(UserWarning, match=r"1 von 3 Einheiten haben keine Nachbarn.*'c'"):
         w = distance_band_weights(far, distance=100)
     assert w.islands.tolist() == ["c"]
     with pytest.raises(InputError, match="distance"):
         distance_band_weights(far, distance=-1)
-    with pytest.raises(InputError, match="needs `distance=`"):
+    with pytest.raises(InputError, match="braucht den Umkreis"):
         build_weights(far, "distance")
 
 
@@ -117,7 +117,7 @@ def test_crs_checks():
 def test_empty_geometry_raises():
     g = box_grid(2, 2)
     g.loc[1, "geometry"] = shapely.Polygon()
-    with pytest.raises(GeometryError, match="missing or empty"):
+    with pytest.raises(GeometryError, match="fehlende oder leere"):
         queen_weights(g)
 
 
@@ -137,9 +137,9 @@ def test_as_weights_accepts_sparse_and_checks_alignment():
     m = sparse.csr_array(w.sparse + sparse.eye_array(6))  # diagonal is dropped
     got = as_weights(g, m)
     assert isinstance(got, SpatialWeights) and (got.sparse != w.sparse).nnz == 0
-    with pytest.raises(InputError, match="shape"):
+    with pytest.raises(InputError, match="Gewichtsmatrix hat"):
         as_weights(g.iloc[:5], m)
-    with pytest.raises(InputError, match="another layer"):
+    with pytest.raises(InputError, match="anderen Ebene"):
         as_weights(g.iloc[:5], w)
-    with pytest.raises(InputError, match="'queen', 'knn', 'distance'"):
+    with pytest.raises(InputError, match="möglich sind 'queen', 'knn'"):
         as_weights(g, "rook")

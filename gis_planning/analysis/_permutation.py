@@ -8,6 +8,7 @@ handful of sparse matrix-vector products, whatever the number of permutations. S
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,7 +32,8 @@ def _as_csr(w: SpatialWeights | Any) -> sparse.csr_array:
     """Weights as float64 CSR without diagonal or explicit zeros (no copy when already so)."""
     m = w.sparse if hasattr(w, "sparse") else w
     if not sparse.issparse(m):
-        raise InputError(f"`w` must be SpatialWeights or a sparse matrix, got {type(w).__name__}.")
+        raise InputError(f"Die Nachbarschaft muss eine Gewichtsmatrix sein, nicht "
+                         f"{type(w).__name__}.")
     return clean_csr(m)
 
 
@@ -68,6 +70,7 @@ def _general_pvalues(
     rng: np.random.Generator,
     alternative: Alternative,
     eps: float,
+    progress: Callable[..., Iterable] | None = None,
 ) -> np.ndarray:
     """Exact esda-style scheme: one set of draws from the n-1 others, shared by all units."""
     n = len(v)
@@ -81,7 +84,10 @@ def _general_pvalues(
     p = np.full(n, np.nan)
     chunk = max(1, int(4_000_000 // (permutations * kmax)))
     todo = np.flatnonzero(card > 0)
-    for start in range(0, len(todo), chunk):
+    starts = range(0, len(todo), chunk)
+    if progress is not None:
+        starts = progress(starts, desc="Permutationen", total=len(starts), unit="Block")
+    for start in starts:
         ii = todo[start : start + chunk]
         idx = draws[None, :, :] + (draws[None, :, :] >= ii[:, None, None])
         t = np.einsum("cpk,ck->cp", v[idx], wpad[ii])
@@ -221,6 +227,7 @@ def permutation_pvalues(
     seed: int | None = 0,
     alternative: Alternative = "folded",
     method: Literal["auto", "sorted", "direct"] = "auto",
+    progress: Callable[..., Iterable] | None = None,
 ) -> np.ndarray:
     """Conditional permutation p-values of local statistics affine in the spatial lag.
 
@@ -249,6 +256,9 @@ def permutation_pvalues(
     method : {"auto", "sorted", "direct"}, default "auto"
         ``"sorted"`` needs equal weights within each row; ``"auto"`` uses it when possible and
         ``n >= 50 * max cardinality``.
+    progress : callable, optional
+        ``progress(iterable, desc=..., total=..., unit=...)`` wraps the blocks of the direct
+        scheme (the slow one), e.g. a progress bar; the sorted scheme is fast and not wrapped.
 
     Returns
     -------
@@ -276,11 +286,14 @@ def permutation_pvalues(
     m = _as_csr(w)
     n = len(v)
     if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `values` has {n} entries.")
+        raise InputError(f"Die Nachbarschaftsmatrix hat {m.shape[0]} Zeilen, die Werte aber "
+                         f"{n} Einheiten.")
     if alternative not in ("folded", "directed"):
-        raise InputError(f"`alternative` must be 'folded' or 'directed', got {alternative!r}.")
+        raise InputError(f"Die Alternative muss 'folded' (zweiseitig) oder 'directed' sein, "
+                         f"nicht {alternative!r}.")
     if not isinstance(permutations, (int, np.integer)) or permutations < 1:
-        raise InputError(f"`permutations` must be a positive integer, got {permutations!r}.")
+        raise InputError(f"Die Zahl der Permutationen (--permutations) muss eine positive "
+                         f"ganze Zahl sein, nicht {permutations!r}.")
     sg = np.ones(n) if sign is None else np.sign(np.asarray(sign, dtype=float).ravel())
     card = np.diff(m.indptr)
     if card.max(initial=0) == 0:
@@ -295,7 +308,8 @@ def permutation_pvalues(
         rmin = np.minimum.reduceat(m.data, starts)
         equal_rows = bool(np.all(rmax - rmin <= 1e-12 * rmax))
     if method == "sorted" and not equal_rows:
-        raise InputError("`method='sorted'` needs positive, equal weights within each row.")
+        raise InputError("Das sortierte Verfahren braucht positive, gleiche Gewichte in jeder "
+                         "Zeile der Nachbarschaft.")
     use_sorted = method == "sorted" or (method == "auto" and equal_rows and n >= 50 * kmax)
     scale = float(np.abs(v).max(initial=0.0))
     if use_sorted:
@@ -304,6 +318,6 @@ def permutation_pvalues(
         return _fast_pvalues(v, b, sg, permutations, rng, alternative, eps)
     rowsum = float(np.abs(m).sum(axis=1).max())
     eps = 1e-10 * max(scale * rowsum, 1e-300)
-    return _general_pvalues(v, m, sg, permutations, rng, alternative, eps)
+    return _general_pvalues(v, m, sg, permutations, rng, alternative, eps, progress)
 
 

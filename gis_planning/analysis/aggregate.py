@@ -156,24 +156,30 @@ def aggregate_cells(
     ([10, 50], 0)
     """
     if not isinstance(cells, gpd.GeoDataFrame) or not isinstance(units, gpd.GeoDataFrame):
-        raise InputError("`cells` und `units` müssen GeoDataFrames sein.")
+        raise InputError("Zellen und Einheiten müssen Ebenen mit Geometrien sein.")
     if rule not in ("centre", "area"):
-        raise InputError(f"`rule` muss 'centre' oder 'area' sein, nicht {rule!r}.")
+        raise InputError(f"Die Zuordnungsregel muss 'centre' (Zellmittelpunkt) oder 'area' "
+                         f"(Flächenanteil) sein, nicht {rule!r}.")
     if multiple not in ("all", "first"):
-        raise InputError(f"`multiple` muss 'all' oder 'first' sein, nicht {multiple!r}.")
+        raise InputError(f"Bei mehreren Einheiten je Zelle gilt 'all' oder 'first', nicht "
+                         f"{multiple!r}.")
     columns = list(columns)
     if not columns:
-        raise InputError("`columns` ist leer; nenne die zu summierenden Zählspalten.")
+        raise InputError("Keine Zählspalten angegeben; nennen Sie die zu summierenden "
+                         "Spalten.")
     require_numeric(cells, columns, name="cells")
     if total is not None and total not in columns:
-        raise InputError(f"`total` {total!r} muss unter `columns` sein ({columns}).")
+        raise InputError(f"Die Gesamtspalte {total!r} muss unter den Zählspalten sein "
+                         f"({', '.join(columns)}).")
     require_columns(units, [unit_id, *keep], name="units")
     require_crs(units, name="units")
     if units[unit_id].duplicated().any():
         dup = units.loc[units[unit_id].duplicated(), unit_id].iloc[0]
-        raise SchemaError(f"`units` Spalte {unit_id!r} hat doppelte Werte (z. B. {dup!r}).")
+        raise SchemaError(f"Die Kennspalte {unit_id!r} der Einheiten hat doppelte Werte "
+                          f"(z. B. {dup!r}).")
     if cells[columns].isna().any().any():
-        raise SchemaError("`cells` hat fehlende Werte in den Zählspalten; 0 eintragen.")
+        raise SchemaError("Die Zellen haben fehlende Werte in den Zählspalten; tragen Sie 0 "
+                          "ein.")
 
     member = _membership(cells, units, rule)
     if multiple == "first":
@@ -238,7 +244,8 @@ def aggregate_cells(
             out.attrs["audit"][key] = round(out.attrs["audit"][key])
     a = out.attrs["audit"]
     if a["zellen_ohne_einheit"] or a["zellen_mehrfach"]:
-        logger.info("aggregate_cells: %d cells (%s persons) in no unit, %d in several",
+        logger.info("Zellen je Einheit: %d Zellen (%s Personen) in keiner Einheit, %d in "
+                    "mehreren",
                     a["zellen_ohne_einheit"], a["personen_ohne_einheit"], a["zellen_mehrfach"])
     return out
 

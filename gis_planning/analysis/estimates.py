@@ -12,6 +12,8 @@ module builds a documented estimate in two steps, and says so in every row:
    the 12 main countries of origin so that the Bezirk counts are met exactly (integers) and
    every Stadtteil share the seed names is reproduced to its printed 0.1 %.
 
+Step 1 lives in :mod:`gis_planning.analysis.estimate_sources` (re-exported here).
+
 An official table can replace the estimate: :func:`validate_stadtteil_table` checks that it
 has the same schema (:data:`STADTTEIL_SCHEMA`).
 """
@@ -19,7 +21,6 @@ has the same schema (:data:`STADTTEIL_SCHEMA`).
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Mapping
 from typing import Literal
@@ -29,9 +30,16 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, NameMatchError, SchemaError
-from .._validate import require_columns, require_projected
+from .._validate import require_columns
 from ..data.sources import essen_seed as _seed
 from ..rounding import largest_remainder
+from .estimate_sources import (
+    DEFAULT_AUSSCHLUESSE,
+    METHODEN,
+    _check_stadtteile,
+    quellen_pruefung,
+    stadtteil_einwohner,
+)
 
 __all__ = [
     "DEFAULT_AUSSCHLUESSE",
@@ -56,30 +64,6 @@ logger = logging.getLogger(__name__)
 #: Label shown on maps for every estimated value.
 SCHAETZUNG_LABEL = "Schätzung"
 
-#: Source rows known to be wrong (PROVENANCE.md), set aside with status and reason.
-DEFAULT_AUSSCHLUESSE: tuple[dict[str, object], ...] = (
-    {
-        "stadtteil_nr": 19,
-        "einwohner_jahr": 2022,
-        "einwohner": 11933,
-        "status": "kopierfehler",
-        "grund": "Dellwig 2022: gleicher Wert (11.933) und falsche Stadtteilnummer 17 wie "
-        "Bedingrade 2022 - Kopierfehler der Quelle",
-    },
-)
-
-#: Codes of ``methode`` in :func:`stadtteil_einwohner` with their German meaning.
-METHODEN = {
-    "eigene_angabe": "eigene Angabe des Stadtteils, dem Zieljahr am nächsten",
-    "mittel_gleich_naher_angaben": "Mittelwert mehrerer eigener Angaben desselben Jahres",
-    "interpoliert": "Mittelwert der gleich weit vor und nach dem Zieljahr liegenden Angaben "
-    "(lineare Interpolation)",
-    "ohne_jahr": "einzige Angabe ohne Stichtag",
-    "kombiniert_minus_nachbar": "kombinierte Angabe minus eigene Angabe des Nachbarn",
-    "kombiniert_flaechenanteil": "kombinierte Angabe nach Flächenanteil aufgeteilt",
-    "keine_angabe": "keine Angabe gefunden",
-}
-
 #: Columns (and kinds) of a Stadtteil table that can replace :func:`stadtteil_schaetzung`.
 STADTTEIL_SCHEMA = {
     "stadtteil_nr": "int",
@@ -93,304 +77,7 @@ STADTTEIL_SCHEMA = {
     "label": "str",
 }
 
-_QUELLEN_COLUMNS = ("stadtteil_nr", "stadtteil", "einwohner", "einwohner_jahr", "source")
 
-
-# --- step 1: choose a figure per Stadtteil ---------------------------------------------------
-def _parse_nr(value: object) -> tuple[int, ...]:
-    text = str(value).strip()
-    try:
-        return tuple(int(float(p)) for p in text.split("+"))
-    except ValueError as exc:
-        raise SchemaError(
-            f"`quellen` has stadtteil_nr {text!r}; use a number 0-50 or 'a+b' for a combined "
-            f"figure."
-        ) from exc
-
-
-def _check_stadtteile(stadtteile: gpd.GeoDataFrame) -> None:
-    if not isinstance(stadtteile, gpd.GeoDataFrame):
-        raise InputError(
-            f"`stadtteile` must be a GeoDataFrame, got {type(stadtteile).__name__}; load it "
-            f"with `gis_planning.data.catalog.load('stadtteile')`."
-        )
-    require_columns(stadtteile, ("stadtteil_nr", "stadtteil", "bezirk"), name="stadtteile")
-    require_projected(stadtteile, name="stadtteile")
-    if stadtteile["stadtteil_nr"].duplicated().any():
-        raise InputError("`stadtteile` has duplicate stadtteil_nr; keep one row per Stadtteil.")
-
-
-def quellen_pruefung(
-    quellen: pd.DataFrame,
-    *,
-    ausschluesse: tuple[Mapping[str, object], ...] = DEFAULT_AUSSCHLUESSE,
-    ausreisser_schwelle: float = 0.05,
-) -> pd.DataFrame:
-    """Classify every source row as usable or set aside, with the reason.
-
-    Parameters
-    ----------
-    quellen : pandas.DataFrame
-        Collected figures, one row per Stadtteil, source and date, with columns
-        ``stadtteil_nr`` (number 1-50, 0 = city total, ``"24+25"`` = combined figure),
-        ``stadtteil``, ``einwohner``, ``einwohner_jahr`` (may be empty) and ``source``
-        (``layers/essen/raw/stadtteil_einwohner_quellen.csv``).
-    ausschluesse : tuple of mappings
-        Known bad rows, each with ``stadtteil_nr``, ``einwohner_jahr``, ``einwohner``,
-        ``status`` and ``grund``; default :data:`DEFAULT_AUSSCHLUESSE`.
-    ausreisser_schwelle : float
-        Relative deviation from the linear interpolation between the same Stadtteil's nearest
-        earlier and later years above which a row is an outlier (default 0.05 = 5 %).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``quellen`` (same index) plus ``nr_liste`` (tuple of Stadtteil numbers), ``status``
-        (``verwendbar``, ``stadt_gesamt``, ``kombiniert``, ``kein_jahr``, ``kopierfehler`` or
-        the status given in ``ausschluesse``, ``ausreisser``) and ``grund`` (German text).
-
-    Notes
-    -----
-    Outlier rule: for a row of year ``t`` with usable rows of the same Stadtteil at years
-    ``t0 < t < t1`` (nearest on each side, means per year), the expected value is
-    ``v0 + (v1 - v0) (t - t0) / (t1 - t0)``; the row is an outlier if it deviates by more than
-    ``ausreisser_schwelle`` relative to that. Rows at the ends of a series are not tested.
-    """
-    require_columns(quellen, _QUELLEN_COLUMNS, name="quellen")
-    q = quellen.copy()
-    q["nr_liste"] = [_parse_nr(v) for v in q["stadtteil_nr"]]
-    jahr = pd.to_numeric(q["einwohner_jahr"], errors="coerce")
-    ew = pd.to_numeric(q["einwohner"], errors="coerce")
-    status = pd.Series("verwendbar", index=q.index, dtype=object)
-    grund = pd.Series("", index=q.index, dtype=object)
-
-    for i in q.index:
-        nrs = q.at[i, "nr_liste"]
-        if nrs == (0,):
-            status[i], grund[i] = "stadt_gesamt", "Angabe für die ganze Stadt"
-        elif len(nrs) > 1:
-            status[i] = "kombiniert"
-            grund[i] = f"gemeinsame Angabe für die Stadtteile {'+'.join(map(str, nrs))}"
-        elif pd.isna(ew[i]):
-            status[i], grund[i] = "kein_wert", "keine Einwohnerzahl"
-        elif pd.isna(jahr[i]):
-            status[i], grund[i] = "kein_jahr", "Stichtag nicht angegeben"
-    for a in ausschluesse:
-        hit = (
-            (status == "verwendbar")
-            & q["nr_liste"].map(lambda t, n=int(a["stadtteil_nr"]): t == (n,))
-            & (jahr == a["einwohner_jahr"])
-            & (ew == a["einwohner"])
-        )
-        status[hit] = str(a["status"])
-        grund[hit] = str(a["grund"])
-
-    usable = status == "verwendbar"
-    single = q["nr_liste"].map(lambda t: t[0])
-    for nr in sorted(set(single[usable])):
-        # flag the worst outlier, then judge the rest without it, until none is left, so a
-        # bad figure never makes its good neighbours look like outliers
-        while True:
-            rows = q.index[(status == "verwendbar") & usable & (single == nr)]
-            per_year = ew[rows].groupby(jahr[rows]).mean()
-            worst, worst_dev, worst_text = None, 0.0, ""
-            for i in rows:
-                t = jahr[i]
-                before = per_year[per_year.index < t]
-                after = per_year[per_year.index > t]
-                if before.empty or after.empty:
-                    continue
-                t0, v0 = before.index[-1], before.iloc[-1]
-                t1, v1 = after.index[0], after.iloc[0]
-                expected = v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-                dev = ew[i] / expected - 1.0
-                if abs(dev) > ausreisser_schwelle and abs(dev) > abs(worst_dev):
-                    worst, worst_dev = i, dev
-                    worst_text = (
-                        f"weicht {dev:+.1%} von der Interpolation {int(t0)}-{int(t1)} "
-                        f"({expected:.0f}) ab"
-                    ).replace(".", ",")
-            if worst is None:
-                break
-            status[worst] = "ausreisser"
-            grund[worst] = worst_text
-    q["status"] = status.astype(str)
-    q["grund"] = grund.astype(str)
-    return q
-
-
-def stadtteil_einwohner(
-    quellen: pd.DataFrame,
-    stadtteile: gpd.GeoDataFrame,
-    *,
-    target_year: int = 2016,
-    ausschluesse: tuple[Mapping[str, object], ...] = DEFAULT_AUSSCHLUESSE,
-    ausreisser_schwelle: float = 0.05,
-) -> pd.DataFrame:
-    """Choose per Stadtteil the published inhabitant figure nearest to ``target_year``.
-
-    Parameters
-    ----------
-    quellen : pandas.DataFrame
-        Collected figures (see :func:`quellen_pruefung`).
-    stadtteile : geopandas.GeoDataFrame
-        The Stadtteile in a projected CRS with ``stadtteil_nr``, ``stadtteil``, ``bezirk``;
-        areas are used to split combined figures.
-    target_year : int
-        Year the figures should be nearest to (default 2016, the seed's Stand 30.09.2016).
-    ausschluesse, ausreisser_schwelle
-        Passed to :func:`quellen_pruefung`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per Stadtteil, index of ``stadtteile``: ``stadtteil_nr``, ``stadtteil``,
-        ``bezirk``, ``einwohner`` (Int64, <NA> where nothing was found), ``einwohner_jahr``
-        (Int64; for ``interpoliert`` the target year), ``abstand_jahre`` (Int64,
-        ``abs(year - target_year)``), ``einwohner_jahre`` (years of the figures used, text),
-        ``einwohner_quelle``
-        (source text(s), " | "-joined), ``methode`` (code, see :data:`METHODEN`),
-        ``hinweis`` (German text).
-
-    Notes
-    -----
-    Rules, in order:
-
-    1. Own usable rows (status ``verwendbar``): the smallest ``|year - target_year|`` wins;
-       several rows of that year are averaged and rounded (``mittel_gleich_naher_angaben``);
-       rows equally far before and after the target year are averaged, which is the linear
-       interpolation to the target year (``interpoliert``).
-    2. Else, if only rows without a year exist, the first of them (``ohne_jahr``).
-    3. Else a combined figure (e.g. "24+25") nearest to ``target_year``: if the partner
-       Stadtteile have own figures, the Stadtteil gets the combined figure minus the
-       partners' own figures nearest to the combined figure's year
-       (``kombiniert_minus_nachbar``); otherwise the combined figure is split by polygon area
-       (``kombiniert_flaechenanteil``, areal weighting with largest-remainder rounding).
-    4. Else ``keine_angabe`` (<NA>); :func:`stadtteil_schaetzung` fills it from the Bezirk
-       total.
-    """
-    _check_stadtteile(stadtteile)
-    q = quellen_pruefung(
-        quellen, ausschluesse=ausschluesse, ausreisser_schwelle=ausreisser_schwelle
-    )
-    q["_jahr"] = pd.to_numeric(q["einwohner_jahr"], errors="coerce")
-    q["_ew"] = pd.to_numeric(q["einwohner"], errors="coerce")
-    q["_nr"] = q["nr_liste"].map(lambda t: t[0])
-    area = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile.area, strict=True))
-    names = dict(zip(stadtteile["stadtteil_nr"].astype(int), stadtteile["stadtteil"], strict=True))
-
-    def own(nr: int, year: float) -> tuple[float, float, list[str], str, list[int]] | None:
-        rows = q[(q["status"] == "verwendbar") & (q["_nr"] == nr)]
-        if rows.empty:
-            return None
-        dist = (rows["_jahr"] - year).abs()
-        best = rows[dist == dist.min()]
-        # mean per year first, so a year with two sources does not count twice
-        value = float(np.round(best.groupby("_jahr")["_ew"].mean().mean()))
-        years = sorted(set(best["_jahr"].astype(int)))
-        if len(years) > 1:
-            meth = "interpoliert"
-        else:
-            meth = "eigene_angabe" if len(best) == 1 else "mittel_gleich_naher_angaben"
-        yr = float(np.mean(years))
-        return value, yr, best["source"].astype(str).tolist(), meth, years
-
-    out = []
-    for nr in stadtteile["stadtteil_nr"].astype(int):
-        rec: dict[str, object] = {
-            "einwohner": pd.NA,
-            "einwohner_jahr": pd.NA,
-            "jahre": "",
-            "quelle": "",
-        }
-        hit = own(nr, target_year)
-        if hit is not None:
-            value, yr, src, meth, years = hit
-            rec.update(einwohner=int(value), einwohner_jahr=yr, quelle=" | ".join(src))
-            rec["jahre"] = ", ".join(map(str, years))
-            detail = "Angabe" if len(years) == 1 else "Angaben"
-            rec["methode"] = meth
-            rec["hinweis"] = f"{METHODEN[meth]} ({detail} {' und '.join(map(str, years))})"
-            out.append(rec)
-            continue
-        nojahr = q[(q["status"] == "kein_jahr") & (q["_nr"] == nr)]
-        if not nojahr.empty:
-            r = nojahr.iloc[0]
-            rec.update(einwohner=int(r["_ew"]), quelle=str(r["source"]), methode="ohne_jahr")
-            rec["hinweis"] = METHODEN["ohne_jahr"]
-            out.append(rec)
-            continue
-        comb = q[(q["status"] == "kombiniert") & q["nr_liste"].map(lambda t, n=nr: n in t)]
-        comb = comb.dropna(subset=["_jahr", "_ew"])
-        if not comb.empty:
-            r = comb.loc[(comb["_jahr"] - target_year).abs().idxmin()]
-            partners = [p for p in r["nr_liste"] if p != nr]
-            partner_hits = [own(p, r["_jahr"]) for p in partners]
-            rec["einwohner_jahr"] = float(r["_jahr"])
-            rec["jahre"] = str(int(r["_jahr"]))
-            if partner_hits and all(h is not None for h in partner_hits):
-                rest = float(r["_ew"]) - sum(h[0] for h in partner_hits)
-                if rest > 0:
-                    rec["einwohner"] = int(rest)
-                    rec["quelle"] = " | ".join(
-                        [str(r["source"])] + [s for h in partner_hits for s in h[2]]
-                    )
-                    rec["methode"] = "kombiniert_minus_nachbar"
-                    rec["hinweis"] = (
-                        f"{METHODEN['kombiniert_minus_nachbar']}: {int(r['_ew'])} "
-                        f"({int(r['_jahr'])}) minus "
-                        + ", ".join(
-                            f"{names.get(p, p)} {int(h[0])} ({h[1]:.0f})"
-                            for p, h in zip(partners, partner_hits, strict=True)
-                        )
-                    )
-                    out.append(rec)
-                    continue
-            members = list(r["nr_liste"])
-            shares = largest_remainder(
-                np.array([area[m] for m in members])
-                / sum(area[m] for m in members)
-                * float(r["_ew"]),
-                int(r["_ew"]),
-            )
-            rec["einwohner"] = int(shares[members.index(nr)])
-            rec["quelle"] = str(r["source"])
-            rec["methode"] = "kombiniert_flaechenanteil"
-            rec["hinweis"] = (
-                f"{METHODEN['kombiniert_flaechenanteil']}: {int(r['_ew'])} ({int(r['_jahr'])}) "
-                f"für {'+'.join(map(str, members))}"
-            )
-            out.append(rec)
-            continue
-        rec["methode"], rec["hinweis"] = "keine_angabe", METHODEN["keine_angabe"]
-        out.append(rec)
-
-    res = pd.DataFrame(out, index=stadtteile.index)
-    jahr = pd.to_numeric(res["einwohner_jahr"], errors="coerce")
-    result = pd.DataFrame(
-        {
-            "stadtteil_nr": stadtteile["stadtteil_nr"].astype("int64"),
-            "stadtteil": stadtteile["stadtteil"].astype(str),
-            "bezirk": stadtteile["bezirk"].astype("int64"),
-            "einwohner": pd.array(res["einwohner"].tolist(), dtype="Int64"),
-            "einwohner_jahr": pd.array(
-                [pd.NA if pd.isna(v) else math.floor(v) for v in jahr], dtype="Int64"
-            ),
-            "abstand_jahre": pd.array(
-                [pd.NA if pd.isna(v) else math.ceil(abs(v - target_year)) for v in jahr],
-                dtype="Int64",
-            ),
-            "einwohner_jahre": res["jahre"].astype(str),
-            "einwohner_quelle": res["quelle"].astype(str),
-            "methode": res["methode"].astype(str),
-            "hinweis": res["hinweis"].astype(str),
-        },
-        index=stadtteile.index,
-    )
-    n_missing = int(result["einwohner"].isna().sum())
-    if n_missing:
-        logger.info("no inhabitant figure for %d Stadtteile", n_missing)
-    return result
 
 
 # --- step 2: rake to the seed's Bezirk totals --------------------------------------------------
@@ -541,8 +228,8 @@ def stadtteil_schaetzung(
     unknown = sorted(set(ew.index) - set(st["stadtteil_nr"]))
     if unknown:
         raise NameMatchError(
-            f"`einwohner` has stadtteil_nr {unknown} not in `stadtteile`; compute it with "
-            f"`stadtteil_einwohner(quellen, stadtteile)` on the same layer."
+            f"Die Einwohnertabelle nennt Stadtteilnummern, die es in den Stadtteilen nicht "
+            f"gibt: {unknown}; bilden Sie sie aus derselben Stadtteil-Ebene."
         )
     for c in ("einwohner_jahr", "einwohner_quelle"):
         if c not in ew.columns:
@@ -551,41 +238,43 @@ def stadtteil_schaetzung(
     shares = dict(zip(bt["stadtteil_nr"].astype(int), bt["herkunft12_anteil_prozent"], strict=True))
     bad = sorted(set(shares) - set(st["stadtteil_nr"]))
     if bad:
-        raise NameMatchError(f"`betroffene` has stadtteil_nr {bad} not in `stadtteile`.")
+        raise NameMatchError(f"Die Tabelle der besonders betroffenen Stadtteile nennt "
+                             f"Stadtteilnummern, die es nicht gibt: {bad}.")
     prior = {} if prior_anteil is None else {int(k): float(v) for k, v in prior_anteil.items()}
     if einwohner_regel not in ("quellen", "quellen_gewicht", "quellen_verhaeltnis", "gewicht"):
         raise InputError(
-            f"`einwohner_regel` muss 'quellen', 'quellen_gewicht', 'quellen_verhaeltnis' oder "
-            f"'gewicht' sein, nicht {einwohner_regel!r}."
+            f"Die Einwohnerregel muss 'quellen', 'quellen_gewicht', 'quellen_verhaeltnis' "
+            f"oder 'gewicht' sein, nicht {einwohner_regel!r}."
         )
     gewicht: dict[int, float] = {}
     if einwohner_regel != "quellen":
         if einwohner_gewicht is None:
             raise InputError(
-                f"`einwohner_regel={einwohner_regel!r}` braucht `einwohner_gewicht` (z. B. die "
-                f"Zensus-2011-Einwohner je Stadtteil aus zensus_gewicht())."
+                f"Die Einwohnerregel {einwohner_regel!r} braucht ein Einwohnergewicht je "
+                f"Stadtteil (z. B. die Einwohner des Zensus 2011)."
             )
         gewicht = {int(k): float(v) for k, v in einwohner_gewicht.items()}
         lacking = sorted(set(st["stadtteil_nr"]) - set(gewicht))
         if lacking:
             raise NameMatchError(
-                f"`einwohner_gewicht` hat keinen Wert für stadtteil_nr {lacking}; jedem "
-                f"Stadtteil ein Gewicht geben (0 erlaubt)."
+                f"Das Einwohnergewicht hat keinen Wert für die Stadtteile {lacking}; geben "
+                f"Sie jedem Stadtteil ein Gewicht (0 erlaubt)."
             )
         if any(v < 0 or not np.isfinite(v) for v in gewicht.values()):
-            raise InputError("`einwohner_gewicht` muss endlich und nicht negativ sein.")
+            raise InputError("Das Einwohnergewicht muss endlich und nicht negativ sein.")
 
     e_out = pd.Series(0, index=st.index, dtype="int64")
     h_out = pd.Series(0, index=st.index, dtype="int64")
     ew_meth = pd.Series("skaliert", index=st.index, dtype=object)
     missing_bz = sorted(set(st["bezirk"]) - set(bz["bezirk"].astype(int)))
     if missing_bz:
-        raise InputError(f"`bezirk_statistik` has no row for Bezirk(e) {missing_bz}.")
+        raise InputError(f"Die Bezirksstatistik hat keine Zeile für Bezirk(e) {missing_bz}.")
     for b in bz.itertuples(index=False):
         idx = st.index[st["bezirk"] == int(b.bezirk)]
         if len(idx) == 0:
             raise InputError(
-                f"`stadtteile` has no Stadtteil in Bezirk {b.bezirk}; pass the full layer."
+                f"Die Stadtteil-Ebene hat keinen Stadtteil in Bezirk {b.bezirk}; nutzen Sie "
+                f"die vollständige Ebene."
             )
         total_e, total_h = int(b.einwohner), int(b.herkunft12_anzahl)
         p = st.loc[idx, "_prior"].astype(float).to_numpy().copy()
@@ -595,8 +284,8 @@ def stadtteil_schaetzung(
             g = np.array([gewicht[int(n)] for n in st.loc[idx, "stadtteil_nr"]])
             if g.sum() <= 0:
                 raise InputError(
-                    f"Bezirk {b.bezirk}: `einwohner_gewicht` ist in Summe 0; keine Grundlage, "
-                    f"die Einwohner zu verteilen."
+                    f"Bezirk {b.bezirk}: das Einwohnergewicht ist in Summe 0; keine "
+                    f"Grundlage, die Einwohner zu verteilen."
                 )
             if einwohner_regel == "gewicht":
                 p = g.astype(float).copy()
@@ -633,31 +322,31 @@ def stadtteil_schaetzung(
                     break
             else:
                 raise InputError(
-                    f"the printed share {s} % of Stadtteil {nrs[k]} cannot be met with "
-                    f"{e[k]} estimated inhabitants."
+                    f"Der gedruckte Anteil {s} % von Stadtteil {nrs[k]} ist mit {e[k]} "
+                    f"geschätzten Einwohnern nicht zu erreichen."
                 )
             h[k] = hk
         rest_h = total_h - int(h[named].sum())
         if rest_h < 0:
             raise InputError(
-                f"Bezirk {b.bezirk}: the printed Stadtteil shares already give "
-                f"{int(h[named].sum())} people from the 12 countries, more than the Bezirk "
-                f"count {total_h}."
+                f"Bezirk {b.bezirk}: die gedruckten Stadtteil-Anteile ergeben schon "
+                f"{int(h[named].sum())} Menschen aus den 12 Ländern, mehr als die Zahl des "
+                f"Bezirks ({total_h})."
             )
         others = np.flatnonzero(~named)
         if len(others) == 0:
             if rest_h:
                 raise InputError(
-                    f"Bezirk {b.bezirk}: {rest_h} people left over but every Stadtteil has a "
-                    f"printed share."
+                    f"Bezirk {b.bezirk}: {rest_h} Menschen bleiben übrig, aber jeder "
+                    f"Stadtteil hat einen gedruckten Anteil."
                 )
         else:
             e_o = e[others].astype(float)
             if rest_h > e_o.sum():
                 raise InputError(
-                    f"Bezirk {b.bezirk}: {rest_h} people from the 12 countries are left for "
-                    f"Stadtteile with only {int(e_o.sum())} estimated inhabitants; check the "
-                    f"inhabitant figures or the printed shares."
+                    f"Bezirk {b.bezirk}: {rest_h} Menschen aus den 12 Ländern bleiben für "
+                    f"Stadtteile mit nur {int(e_o.sum())} geschätzten Einwohnern; prüfen Sie "
+                    f"die Einwohnerzahlen oder die gedruckten Anteile."
                 )
             base = rest_h / e_o.sum() if e_o.sum() else 0.0
             rate = np.array([prior.get(int(nrs[k]), 100.0 * base) / 100.0 for k in others])
@@ -668,9 +357,9 @@ def stadtteil_schaetzung(
                 share_o = 100.0 * h[others] / np.maximum(e[others], 1)
                 if (share_o > low).any():
                     warnings.warn(
-                        f"Bezirk {b.bezirk}: an estimated share of a Stadtteil not named by "
-                        f"the seed ({share_o.max():.1f} %) exceeds the lowest printed share "
-                        f"({low} %).",
+                        f"Bezirk {b.bezirk}: ein geschätzter Anteil eines in der Vorlage "
+                        f"nicht genannten Stadtteils ({share_o.max():.1f} %) übersteigt den "
+                        f"kleinsten gedruckten Anteil ({low} %).",
                         stacklevel=2,
                     )
         h_out[idx] = h
@@ -756,8 +445,8 @@ def _by_stadtteil(table: pd.DataFrame) -> pd.DataFrame:
         table = table.set_index("stadtteil_nr")
     if table.index.name != "stadtteil_nr" and not pd.api.types.is_integer_dtype(table.index):
         raise SchemaError(
-            "`zensus` braucht den Index oder die Spalte stadtteil_nr (Ergebnis von "
-            "aggregate_cells(zellen, stadtteile, unit_id='stadtteil_nr'))."
+            "Die Zensus-Tabelle braucht die Stadtteilnummer als Index oder als Spalte "
+            "'stadtteil_nr' (Zensus-Zellen je Stadtteil summiert)."
         )
     out = table.copy()
     out.index = out.index.astype(int)
@@ -833,7 +522,7 @@ def schaetz_varianten(zensus: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 def _schaetzung_quiet(*args: object, **kwargs: object) -> pd.DataFrame:
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*exceeds the lowest printed share.*")
+        warnings.filterwarnings("ignore", message=".*übersteigt den kleinsten gedruckten Anteil.*")
         return stadtteil_schaetzung(*args, **kwargs)
 
 
@@ -1001,51 +690,54 @@ def validate_stadtteil_table(
     for col, kind in STADTTEIL_SCHEMA.items():
         s = df[col]
         if s.isna().any():
-            raise SchemaError(f"`df` column {col!r} has missing values; fill every row.")
+            raise SchemaError(f"Spalte {col!r} hat fehlende Werte; füllen Sie jede Zeile.")
         if kind == "int" and not pd.api.types.is_integer_dtype(s):
             raise SchemaError(
-                f"`df` column {col!r} must be integer, has {s.dtype}; use `.astype('int64')`."
+                f"Spalte {col!r} muss ganze Zahlen enthalten, hat aber {s.dtype}."
             )
         if kind == "float" and not pd.api.types.is_numeric_dtype(s):
-            raise SchemaError(f"`df` column {col!r} must be numeric, has {s.dtype}.")
+            raise SchemaError(f"Spalte {col!r} muss Zahlen enthalten, hat aber {s.dtype}.")
         if kind == "bool" and not pd.api.types.is_bool_dtype(s):
-            raise SchemaError(f"`df` column {col!r} must be boolean (True/False), has {s.dtype}.")
+            raise SchemaError(f"Spalte {col!r} muss Wahrheitswerte (True/False) enthalten, "
+                              f"hat aber {s.dtype}.")
         if kind == "str" and not s.map(lambda v: isinstance(v, str) and v != "").all():
-            raise SchemaError(f"`df` column {col!r} must hold non-empty text in every row.")
+            raise SchemaError(f"Spalte {col!r} braucht in jeder Zeile einen nicht leeren Text.")
     for col in ("einwohner", "herkunft12_anzahl", "herkunft12_anteil_prozent"):
         if (df[col] < 0).any():
-            raise SchemaError(f"`df` column {col!r} has negative values.")
+            raise SchemaError(f"Spalte {col!r} hat negative Werte.")
     if df["stadtteil_nr"].duplicated().any():
-        raise SchemaError("`df` has duplicate stadtteil_nr; keep one row per Stadtteil.")
+        raise SchemaError("Die Tabelle hat doppelte Stadtteilnummern (stadtteil_nr); eine "
+                          "Zeile je Stadtteil.")
     if (df["herkunft12_anzahl"] > df["einwohner"]).any():
-        raise SchemaError("`df` has herkunft12_anzahl larger than einwohner.")
+        raise SchemaError("In der Tabelle ist herkunft12_anzahl größer als einwohner.")
     calc = 100.0 * df["herkunft12_anzahl"] / df["einwohner"].where(df["einwohner"] > 0)
     off = (calc - df["herkunft12_anteil_prozent"]).abs() > 0.05 + 1e-9
     if off.any():
         nr = df.loc[off, "stadtteil_nr"].tolist()
         raise SchemaError(
-            f"`df` herkunft12_anteil_prozent does not equal 100 * herkunft12_anzahl / "
-            f"einwohner for stadtteil_nr {nr}."
+            f"Spalte herkunft12_anteil_prozent stimmt nicht mit 100 * herkunft12_anzahl / "
+            f"einwohner überein für die Stadtteile {nr}."
         )
     est = df["geschaetzt"].astype(bool)
     if (est & ~df["label"].astype(str).str.contains(SCHAETZUNG_LABEL)).any():
         raise SchemaError(
-            f"estimated rows (geschaetzt=True) must carry the label {SCHAETZUNG_LABEL!r}."
+            f"Geschätzte Zeilen (geschaetzt=True) müssen in 'label' {SCHAETZUNG_LABEL!r} "
+            f"tragen."
         )
     if stadtteile is not None:
         ref = stadtteile.set_index(stadtteile["stadtteil_nr"].astype(int))
         got = df.set_index(df["stadtteil_nr"].astype(int))
         if set(ref.index) != set(got.index):
             raise SchemaError(
-                f"`df` Stadtteile differ from `stadtteile`: missing "
-                f"{sorted(set(ref.index) - set(got.index))}, extra "
+                f"Die Stadtteile der Tabelle weichen von der Stadtteil-Ebene ab: es fehlen "
+                f"{sorted(set(ref.index) - set(got.index))}, zusätzlich sind "
                 f"{sorted(set(got.index) - set(ref.index))}."
             )
         for col in ("stadtteil", "bezirk"):
             diff = got[col].astype(str) != ref.loc[got.index, col].astype(str)
             if diff.any():
                 raise SchemaError(
-                    f"`df` column {col!r} differs from `stadtteile` for stadtteil_nr "
+                    f"Spalte {col!r} weicht von der Stadtteil-Ebene ab für die Stadtteile "
                     f"{sorted(got.index[diff])}."
                 )
     if bezirk_statistik is not None:
@@ -1055,6 +747,6 @@ def validate_stadtteil_table(
             diff = sums[col].reindex(ref.index, fill_value=0) != ref[col]
             if diff.any():
                 raise SchemaError(
-                    f"`df` {col} does not sum to the Bezirk totals for Bezirk(e) "
+                    f"Spalte {col!r} ergibt in Summe nicht die Bezirkswerte für Bezirk(e) "
                     f"{sorted(ref.index[diff])}."
                 )

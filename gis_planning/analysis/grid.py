@@ -32,15 +32,19 @@ _SQRT3 = float(np.sqrt(3.0))
 def _check(boundary: gpd.GeoDataFrame, cell_size: float, shape: str) -> None:
     if not isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InputError(
-            f"`boundary` must be a GeoDataFrame or GeoSeries, got {type(boundary).__name__}."
+            f"Das Gebiet des Rasters muss eine Ebene mit Geometrien sein, nicht "
+            f"{type(boundary).__name__}."
         )
     require_projected(boundary, name="boundary")
     if len(boundary) == 0 or boundary.geometry.is_empty.all():
-        raise GeometryError("`boundary` has no geometry; pass at least one polygon.")
+        raise GeometryError("Das Gebiet des Rasters hat keine Geometrie; nötig ist mindestens "
+                            "ein Polygon.")
     if not np.isfinite(cell_size) or cell_size <= 0:
-        raise InputError(f"`cell_size` must be a positive number of metres, got {cell_size!r}.")
+        raise InputError(f"Die Zellgröße (--cell-size) muss eine positive Zahl von Metern "
+                         f"sein, nicht {cell_size!r}.")
     if shape not in ("square", "hex"):
-        raise InputError(f"`shape` must be 'square' or 'hex', got {shape!r}.")
+        raise InputError(f"Die Zellform muss 'square' (Quadrat) oder 'hex' (Sechseck) sein, "
+                         f"nicht {shape!r}.")
 
 
 def _estimate(width: float, height: float, s: float, shape: str) -> int:

@@ -6,7 +6,8 @@ Two layers of API:
   projected CRS) and return a new GeoDataFrame with the statistics, a q-value per unit and a
   German class label (column ``klasse``) ready for maps.
 * :func:`gi_star_statistics`, :func:`local_moran_statistics`, :func:`benjamini_hochberg` and
-  :func:`empirical_bayes_rates` work on plain arrays and sparse weights.
+  :func:`empirical_bayes_rates` work on plain arrays and sparse weights; they live in
+  :mod:`gis_planning.analysis.hotspot_statistics` and are re-exported here.
 
 The conditional permutation test is vectorised with NumPy (no numba, no compile wait) and for
 weights with equal weights within each row (binary or row-standardised contiguity, knn,
@@ -29,17 +30,27 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from .._errors import InputError
 from .._validate import require_numeric, require_projected
-from ._permutation import _as_csr, _binary, permutation_pvalues
+from ._permutation import permutation_pvalues
+from .hotspot_statistics import (
+    Alternative,
+    GiStarResult,
+    LocalMoranResult,
+    benjamini_hochberg,
+    empirical_bayes_rates,
+    gi_star_statistics,
+    local_moran_statistics,
+)
 from .uncertainty import poisson_interval, wilson_interval
 from .weights import SpatialWeights, WeightsKind, as_weights
 
@@ -64,8 +75,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-Alternative = Literal["folded", "directed"]
 
 #: Quadrant codes of local Moran's I (PySAL scheme) and their German labels.
 LISA_LABELS: dict[int, str] = {
@@ -169,8 +178,8 @@ def _resolve_permutations(
     if isinstance(permutations, str):
         if permutations != "auto":
             raise InputError(
-                f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
-                f"nicht {permutations!r}."
+                f"--permutations muss 'auto' oder eine ganze Zahl sein, nicht "
+                f"{permutations!r}."
             )
         r = auto_permutations(n_tested, alpha=alpha)
         if r and direct and n * r * max(kmax, 1) > _DIRECT_BUDGET:
@@ -178,12 +187,11 @@ def _resolve_permutations(
         return r
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
         raise InputError(
-            f"`permutations` (CLI --permutations) muss 'auto' oder eine ganze Zahl sein, "
-            f"nicht {permutations!r}."
+            f"--permutations muss 'auto' oder eine ganze Zahl sein, nicht {permutations!r}."
         )
     r = int(permutations)
     if r < 0:
-        raise InputError(f"`permutations` (CLI --permutations) darf nicht negativ sein: {r}.")
+        raise InputError(f"--permutations darf nicht negativ sein: {r}.")
     if r and n_tested and n_tested / (r + 1) > alpha * (1 + 1e-12):
         need = minimum_permutations(n_tested, alpha=alpha)
         q = _fmt_num(n_tested / (r + 1), 3)
@@ -199,333 +207,6 @@ def _resolve_permutations(
 
 def _fmt_num(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace(".", ",")
-
-
-# ---------------------------------------------------------------------------------------------
-# Result containers
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GiStarResult:
-    """Arrays of :func:`gi_star_statistics` (all of length n, NaN for islands).
-
-    Attributes
-    ----------
-    g : G*_i statistic, ``sum_j w*_ij y_j / sum_j y_j`` (self included).
-    z : analytical z-score (normality assumption), identical to ``esda.G_Local(...).Zs``.
-    p_norm : two-sided normal p-value ``2 * (1 - Phi(|z|))``.
-    p_sim : conditional permutation pseudo p-value (NaN if ``permutations=0``).
-    """
-
-    g: np.ndarray
-    z: np.ndarray
-    p_norm: np.ndarray
-    p_sim: np.ndarray
-
-
-@dataclass(frozen=True)
-class LocalMoranResult:
-    """Arrays of :func:`local_moran_statistics` (all of length n).
-
-    Attributes
-    ----------
-    i : local Moran's I_i, identical to ``esda.Moran_Local(...).Is``.
-    quadrant : 1 HH, 2 LH, 3 LL, 4 HL (PySAL scheme, ``esda.Moran_Local(...).q``).
-    lag : spatial lag of the standardised value (row-standardised weights).
-    p_sim : conditional permutation pseudo p-value (NaN for islands or ``permutations=0``).
-    z_norm : z-score of I_i under conditional randomisation (normal approximation).
-    p_norm : two-sided normal p-value ``2 * (1 - Phi(|z_norm|))`` (NaN for islands).
-    """
-
-    i: np.ndarray
-    quadrant: np.ndarray
-    lag: np.ndarray
-    p_sim: np.ndarray
-    z_norm: np.ndarray | None = None
-    p_norm: np.ndarray | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Multiple testing and smoothing
-# ---------------------------------------------------------------------------------------------
-
-
-def benjamini_hochberg(p: Any) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), one per unit.
-
-    Parameters
-    ----------
-    p : array-like of float
-        p-values; NaN entries are not part of the family and stay NaN.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``q`` with ``q_i <= alpha`` exactly for the units the BH step-up procedure rejects at
-        false discovery rate ``alpha``.
-
-    Notes
-    -----
-    With the ``m`` finite p-values sorted, ``p_(1) <= ... <= p_(m)``::
-
-        q_(i) = min(1, min_{j >= i} m * p_(j) / j)
-
-    (the step-up minimum makes ``q`` monotone in ``p``). This is the ``fdr_bh`` method of
-    ``statsmodels.stats.multitest.multipletests`` and R's ``p.adjust(p, "BH")``. Unlike
-    ``esda.fdr`` (one cut-off for the whole map) every unit gets its own q-value.
-
-    Examples
-    --------
-    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
-    [0.04, 0.0533, 0.0533, 0.2]
-    """
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    if (pv < 0).any() or (pv > 1).any():
-        raise InputError("`p` must lie in [0, 1].")
-    order = np.argsort(pv, kind="stable")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    stepped = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
-    q[ok] = out
-    return q
-
-
-def empirical_bayes_rates(events: Any, base: Any) -> np.ndarray:
-    """Global empirical-Bayes smoothed rates (Marshall 1991).
-
-    Parameters
-    ----------
-    events : array-like
-        Event counts ``e_i`` (e.g. residents of a group).
-    base : array-like
-        Population at risk ``b_i`` (e.g. all residents), non-negative.
-
-    Returns
-    -------
-    numpy.ndarray
-        Smoothed rates; units with ``b_i = 0`` get the global rate.
-
-    Notes
-    -----
-    Method-of-moments estimator of Marshall (1991), as in ``esda.smoothing.Empirical_Bayes``::
-
-        r_i = e_i / b_i,   m = sum e / sum b,   bbar = sum b / n
-        s2  = sum b_i (r_i - m)^2 / sum b  -  m / bbar
-        w_i = s2 / (s2 + m / b_i)
-        EB_i = w_i r_i + (1 - w_i) m
-
-    Small units are pulled strongly towards the global rate ``m``, large ones keep their
-    crude rate. Unlike esda, a negative variance estimate ``s2`` is set to 0 (Marshall's rule;
-    every unit then gets ``m``) instead of giving weights outside [0, 1].
-
-    References
-    ----------
-    Marshall, R. J. (1991). Mapping disease and mortality rates using empirical Bayes
-    estimators. Applied Statistics 40(2), 283-294.
-    """
-    e = np.asarray(events, dtype=float).ravel()
-    b = np.asarray(base, dtype=float).ravel()
-    if e.shape != b.shape:
-        raise InputError(f"`events` ({e.size}) and `base` ({b.size}) must have equal length.")
-    if not (np.isfinite(e).all() and np.isfinite(b).all()):
-        raise InputError("`events` and `base` must be finite (no NaN); fill or drop those rows.")
-    if (b < 0).any() or (e < 0).any():
-        raise InputError("`events` and `base` must be non-negative counts.")
-    if b.sum() <= 0:
-        raise InputError("`base` sums to 0; the global rate is undefined.")
-    m = e.sum() / b.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(b > 0, e / b, m)
-        s2 = (b * (r - m) ** 2).sum() / b.sum() - m / b.mean()
-        s2 = max(s2, 0.0)
-        w = np.where(b > 0, s2 / (s2 + m / b), 0.0) if (s2 > 0 or m > 0) else np.ones_like(b)
-    w = np.nan_to_num(w, nan=1.0)
-    return w * r + (1.0 - w) * m
-
-
-# ---------------------------------------------------------------------------------------------
-# Statistics on arrays
-# ---------------------------------------------------------------------------------------------
-
-
-def gi_star_statistics(
-    y: Any,
-    w: SpatialWeights | Any,
-    *,
-    permutations: int = 999,
-    seed: int | None = 0,
-    alternative: Alternative = "folded",
-) -> GiStarResult:
-    """Classic binary Getis-Ord Gi* (self included) with analytical and permutation inference.
-
-    Parameters
-    ----------
-    y : array-like
-        Non-negative values (counts, shares, rates), one per unit.
-    w : SpatialWeights or sparse matrix
-        Contiguity/neighbour structure; it is binarised and the self-weight set to 1.
-    permutations : int, default 999
-        0 skips the permutation test.
-    seed : int or None, default 0
-    alternative : {"folded", "directed"}, default "folded"
-        See :func:`permutation_pvalues`.
-
-    Returns
-    -------
-    GiStarResult
-
-    Notes
-    -----
-    With binary ``w*_ij`` (``w*_ii = 1``), ``W_i = sum_j w*_ij`` (neighbours + 1),
-    ``ybar = sum y / n`` and ``s^2 = sum y^2 / n - ybar^2`` (Getis & Ord 1992; Ord & Getis
-    1995)::
-
-        G*_i  = sum_j w*_ij y_j / sum_j y_j
-        E     = W_i / n
-        Var   = W_i (n - W_i) / (n - 1) / n^2 * s^2 / ybar^2
-        z_i   = (G*_i - E) / sqrt(Var)
-
-    which equals the textbook ``(sum_j w*_ij y_j - ybar W_i) / (s sqrt((n W_i - W_i^2) /
-    (n - 1)))`` and ``esda.G_Local(y, w, transform="B", star=True).Zs``. A unit whose window
-    contains every unit has Var = 0: its z is set to 0 (p = 1). Islands get NaN.
-    The permutation statistic keeps ``y_i`` and permutes the neighbours' values (esda's
-    ``_g_local_star_crand``).
-    """
-    y = np.asarray(y, dtype=float).ravel()
-    m = _as_csr(w)
-    n = len(y)
-    if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `y` has {n} entries.")
-    if not np.isfinite(y).all():
-        raise InputError("`y` contains NaN or infinite values; fill or drop those units.")
-    if (y < 0).any():
-        raise InputError(
-            "Gi* needs non-negative values (counts, shares, rates); use local Moran's I "
-            "for values that can be negative."
-        )
-    total = y.sum()
-    if total <= 0:
-        raise InputError("`y` sums to 0; Gi* is undefined for an all-zero variable.")
-    b = _binary(m)
-    card = np.diff(b.indptr)
-    wi = card + 1.0
-    g = (y + b @ y) / total
-    ybar = total / n
-    s2 = (y**2).sum() / n - ybar**2
-    expected = wi / n
-    var = wi * (n - wi) / (n - 1) / n**2 * s2 / ybar**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(var > 0, (g - expected) / np.sqrt(var), 0.0)
-    p_norm = 2.0 * stats.norm.sf(np.abs(z))
-    if permutations:
-        p_sim = permutation_pvalues(
-            y, b, permutations=permutations, seed=seed, alternative=alternative
-        )
-        p_sim = np.where(var > 0, p_sim, 1.0)
-    else:
-        p_sim = np.full(n, np.nan)
-    island = card == 0
-    for arr in (g, z, p_norm, p_sim):
-        arr[island] = np.nan
-    return GiStarResult(g=g, z=z, p_norm=p_norm, p_sim=p_sim)
-
-
-def local_moran_statistics(
-    y: Any,
-    w: SpatialWeights | Any,
-    *,
-    permutations: int = 999,
-    seed: int | None = 0,
-    alternative: Alternative = "folded",
-) -> LocalMoranResult:
-    """Local Moran's I with row-standardised weights and conditional permutation inference.
-
-    Parameters
-    ----------
-    y : array-like
-        Values, one per unit.
-    w : SpatialWeights or sparse matrix
-        Weights; they are row-standardised (each row sums to 1).
-    permutations : int, default 999
-        0 skips the permutation test (``p_norm`` is always computed).
-    seed : int or None, default 0
-    alternative : {"folded", "directed"}, default "folded"
-
-    Returns
-    -------
-    LocalMoranResult
-
-    Notes
-    -----
-    Anselin (1995), in esda's scaling: ``z = (y - ybar) / sd(y)`` (population sd),
-    ``lag_i = sum_j w_ij z_j`` with row-standardised ``w``::
-
-        I_i = (n - 1) z_i lag_i / sum_j z_j^2
-
-    Quadrants (PySAL, ``esda.Moran_Local(...).q``): 1 HH (z > 0, lag > 0), 2 LH
-    (z <= 0, lag > 0), 3 LL (z <= 0, lag <= 0), 4 HL (z > 0, lag <= 0). Islands have lag 0,
-    I = 0 and no p-value.
-
-    Normal approximation (``z_norm``, ``p_norm``): under conditional randomisation (``z_i``
-    fixed, the others a random permutation) the lag is a weighted sample without replacement
-    from the ``N = n - 1`` other values, with mean ``mu_i = -z_i / N`` and population variance
-    ``s_i^2 = (sum z^2 - z_i^2) / N - mu_i^2``::
-
-        E[lag_i]   = W_i mu_i,         W_i = sum_j w_ij
-        Var[lag_i] = s_i^2 N / (N - 1) (sum_j w_ij^2 - W_i^2 / N)
-
-    (Sokal, Oden & Thomson 1998, eq. A7-A8, written for the lag), and ``z_norm = sign(z_i)
-    (lag_i - E) / sd``. It is the z of I_i itself, since I_i is ``z_i`` times the lag.
-    The permutation distribution is skewed for units with few neighbours, so the normal
-    p-value is an approximation, used only where enough permutations are impractical.
-    """
-    y = np.asarray(y, dtype=float).ravel()
-    m = _as_csr(w)
-    n = len(y)
-    if m.shape != (n, n):
-        raise InputError(f"`w` has shape {m.shape} but `y` has {n} entries.")
-    if not np.isfinite(y).all():
-        raise InputError("`y` contains NaN or infinite values; fill or drop those units.")
-    sd = y.std()
-    if not sd > 0:
-        raise InputError("`y` is constant; local Moran's I is undefined.")
-    z = (y - y.mean()) / sd
-    card = np.diff(m.indptr)
-    r = SpatialWeights(m, pd.RangeIndex(n), "custom", "custom").row_standardised().sparse
-    lag = r @ z
-    den = (z * z).sum()
-    li = (n - 1) * z * lag / den
-    zp, lp = z > 0, lag > 0
-    quadrant = np.select([zp & lp, ~zp & lp, ~zp & ~lp], [1, 2, 3], default=4).astype(np.int64)
-    if permutations:
-        p_sim = permutation_pvalues(
-            z, r, sign=z, permutations=permutations, seed=seed, alternative=alternative
-        )
-    else:
-        p_sim = np.full(n, np.nan)
-    p_sim[card == 0] = np.nan
-    # conditional randomisation moments of the lag (normal approximation)
-    big_n = n - 1
-    wi = np.asarray(r.sum(axis=1)).ravel()
-    wi2 = np.asarray(r.multiply(r).sum(axis=1)).ravel()
-    mu = -z / big_n
-    s2 = (den - z * z) / big_n - mu * mu
-    var = s2 * big_n / max(big_n - 1, 1) * (wi2 - wi * wi / big_n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_norm = np.where(var > 0, np.sign(z) * (lag - wi * mu) / np.sqrt(var), 0.0)
-    p_norm = 2.0 * stats.norm.sf(np.abs(z_norm))
-    z_norm[card == 0] = np.nan
-    p_norm[card == 0] = np.nan
-    return LocalMoranResult(i=li, quadrant=quadrant, lag=lag, p_sim=p_sim, z_norm=z_norm,
-                            p_norm=p_norm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +238,8 @@ def _prepare(
     smoothing: str | None,
 ) -> _Prepared:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"`gdf` must be a GeoDataFrame, got {type(gdf).__name__}.")
+        raise InputError(f"Die Hotspot-Analyse braucht eine Ebene mit Geometrien "
+                         f"(GeoDataFrame), nicht {type(gdf).__name__}.")
     require_projected(gdf, name="gdf")
     cols = [column] + [c for c in (rate_denominator, population) if c is not None]
     require_numeric(gdf, cols, name="gdf")
@@ -565,11 +247,13 @@ def _prepare(
         nan = gdf[c].isna().to_numpy()
         if nan.any():
             raise InputError(
-                f"`gdf` column {c!r} has {int(nan.sum())} missing values (e.g. index "
-                f"{list(gdf.index[nan][:5])}); fill them (0 for counts) or drop those units."
+                f"Die Spalte {c!r} hat {int(nan.sum())} fehlende Werte (z. B. Zeilen "
+                f"{list(gdf.index[nan][:5])}); füllen Sie sie (0 bei Anzahlen) oder lassen "
+                f"Sie diese Einheiten weg."
             )
     if smoothing not in (None, "eb"):
-        raise InputError(f"`smoothing` must be None or 'eb', got {smoothing!r}.")
+        raise InputError(f"Glättung muss keine oder 'eb' (empirisch-bayessch) sein, nicht "
+                         f"{smoothing!r}.")
     x = gdf[column].to_numpy(dtype=float)
     rate = lo = hi = None
     interval = None
@@ -577,7 +261,7 @@ def _prepare(
         base = gdf[rate_denominator].to_numpy(dtype=float)
         zero = base <= 0
         if base.sum() <= 0:
-            raise InputError(f"`gdf` column {rate_denominator!r} sums to 0.")
+            raise InputError(f"Die Nenner-Spalte {rate_denominator!r} ist insgesamt 0.")
         rate = np.divide(x, base, out=np.full_like(x, np.nan), where=~zero)
         if (x >= 0).all() and (x <= base).all():
             lo, hi = wilson_interval(x, base)
@@ -592,16 +276,17 @@ def _prepare(
             if zero.any():
                 value[zero] = x.sum() / base.sum()
                 warnings.warn(
-                    f"{int(zero.sum())} units have {rate_denominator!r} = 0; their rate is set "
-                    f"to the global rate. Consider `smoothing='eb'`.",
+                    f"{int(zero.sum())} Einheiten haben {rate_denominator!r} = 0; ihr Anteil "
+                    f"wird auf den Gesamtanteil gesetzt. Eine empirisch-bayessche Glättung "
+                    f"vermeidet das.",
                     UserWarning,
                     stacklevel=3,
                 )
     else:
         if smoothing == "eb":
             raise InputError(
-                "`smoothing='eb'` smooths rates and needs `rate_denominator=` (the population "
-                "column), e.g. rate_denominator='einwohner'."
+                "Die empirisch-bayessche Glättung glättet Anteile und braucht eine "
+                "Nenner-Spalte mit der Bevölkerung (--denominator, z. B. 'einwohner')."
             )
         value = x
     pop_col = population if population is not None else rate_denominator
@@ -612,8 +297,8 @@ def _prepare(
     w = as_weights(gdf, weights, k=k, distance=distance)
     if not isinstance(weights, str) and len(w.islands):
         warnings.warn(
-            f"{len(w.islands)} units have no neighbours, e.g. index {list(w.islands[:5])}; "
-            f"they are classed '{NO_NEIGHBOURS}' and not tested.",
+            f"{len(w.islands)} Einheiten haben keine Nachbarn, z. B. {list(w.islands[:5])}; "
+            f"sie heißen '{NO_NEIGHBOURS}' und werden nicht getestet.",
             UserWarning,
             stacklevel=3,
         )
@@ -626,7 +311,8 @@ def _assemble(gdf: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
     clash = [c for c in new if c in out.columns]
     if clash:
         warnings.warn(
-            f"`gdf` already has the column(s) {clash}; they are replaced by the results.",
+            f"Die Ebene hat schon die Spalte(n) {', '.join(map(repr, clash))}; sie werden "
+            f"durch die Ergebnisse ersetzt.",
             UserWarning,
             stacklevel=3,
         )
@@ -637,7 +323,8 @@ def _assemble(gdf: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
 
 def _check_alpha(alpha: float) -> None:
     if not (0 < alpha < 1):
-        raise InputError(f"`alpha` must lie strictly between 0 and 1, got {alpha!r}.")
+        raise InputError(f"Die Fehlerrate (FDR) muss echt zwischen 0 und 1 liegen, nicht "
+                         f"{alpha!r}.")
 
 
 @dataclass(frozen=True)
@@ -679,8 +366,8 @@ def _inference(
         q_min = 0.0 if n_tested else float("nan")
         method = "Normalapproximation (analytisch)"
     if r == 0 and permutations == "auto" and n_tested:
-        logger.info("%d units tested: permutations impractical, normal approximation used",
-                    n_tested)
+        logger.info("%d getestete Einheiten: Permutationen zu aufwendig, "
+                    "Normalapproximation verwendet", n_tested)
     return _Inference(r, permutations, n_tested, q_min, method)
 
 
@@ -737,6 +424,7 @@ def getis_ord(
     min_population: float = 300,
     rate_denominator: str | None = None,
     smoothing: Literal["eb"] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hotspots and cold spots with FDR-controlled classes.
 
@@ -771,6 +459,9 @@ def getis_ord(
         Analyse ``column / rate_denominator`` (e.g. group residents / all residents).
     smoothing : {{None, "eb"}}, default None
         ``"eb"``: global empirical-Bayes smoothing of the rate (:func:`empirical_bayes_rates`).
+    progress : callable, optional
+        ``progress(iterable, desc=..., total=..., unit=...)`` wraps the permutation loop
+        (the CLI passes a progress bar); default: plain iteration.
 
     Returns
     -------
@@ -823,6 +514,7 @@ def getis_ord(
         permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
+        progress=progress,
     )
     p = res.p_sim if inf.permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
@@ -850,7 +542,7 @@ def getis_ord(
         },
     )
     out.attrs["hotspots"] = {
-        "method": "Getis-Ord Gi* (binary, self included)",
+        "method": "Getis-Ord Gi* (binär, Einheit selbst eingeschlossen)",
         "column": column,
         **_weights_attrs(prep, k, distance),
         **inf.attrs(),
@@ -864,7 +556,7 @@ def getis_ord(
         "n_kaeltepunkt": int((sig & (res.z < 0)).sum()),
     }
     logger.info(
-        "Gi*: %d hotspots, %d cold spots of %d units",
+        "Gi*: %d Hotspots, %d Kältepunkte unter %d Einheiten",
         out.attrs["hotspots"]["n_hotspot"],
         out.attrs["hotspots"]["n_kaeltepunkt"],
         len(out),
@@ -887,6 +579,7 @@ def local_moran(
     min_population: float = 300,
     rate_denominator: str | None = None,
     smoothing: Literal["eb"] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> gpd.GeoDataFrame:
     """Local Moran's I (LISA) clusters and outliers with FDR-controlled classes.
 
@@ -931,6 +624,7 @@ def local_moran(
         permutations=inf.permutations,
         seed=seed,
         alternative=alternative,
+        progress=progress,
     )
     p = res.p_sim if inf.permutations else res.p_norm
     tested = ~prep.small & np.isfinite(p)
@@ -962,7 +656,7 @@ def local_moran(
         },
     )
     out.attrs["hotspots"] = {
-        "method": "local Moran's I (row-standardised)",
+        "method": "lokales Moran's I (zeilenstandardisiert)",
         "column": column,
         **_weights_attrs(prep, k, distance),
         **inf.attrs(),

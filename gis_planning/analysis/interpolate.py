@@ -3,8 +3,10 @@
 Bezirk -> Stadtteil, Stadtteil <-> JobCenter area, polygons -> grid: counts (extensive variables)
 are split by the share of each source unit that falls into each target unit, either by area or by
 an auxiliary weight layer (e.g. residents per 100 m cell or per building); rates (intensive
-variables) are averaged. Every call returns the crosswalk it used and the part of each source that
-no target received, so totals can be checked:
+variables) are averaged. :func:`area_interpolate` returns, like ``tobler.area_weighted
+.area_interpolate``, the target GeoDataFrame with the interpolated columns; with ``audit=True``
+it also returns its audit, the crosswalk it used and the part of each source that no target
+received, so totals can be checked:
 
 ``sum(result[v]) + sum(unallocated[v]) == sum(source[v])`` for every extensive ``v``.
 """
@@ -15,6 +17,7 @@ import logging
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +37,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _TOL = 1e-9
+#: How messages name the layers of an interpolation.
+_WHAT = {"source": "Quell-Ebene", "target": "Ziel-Ebene", "weights": "Gewichtsebene"}
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,8 @@ class InterpolationResult:
     ----------
     result : geopandas.GeoDataFrame or pandas.DataFrame
         The targets (index and columns kept) with one new column per interpolated variable.
-        A GeoDataFrame for :func:`area_interpolate`, a DataFrame indexed by target id for
-        :func:`apply_crosswalk`.
+        A GeoDataFrame for :func:`area_interpolate` (the same frame it returns first with
+        ``audit=True``), a DataFrame indexed by target id for :func:`apply_crosswalk`.
     crosswalk : pandas.DataFrame
         One row per (source, target) pair with a positive share: ``source_id``, ``target_id``,
         ``share`` (fraction of the source's measure that lies in the target, 0-1),
@@ -94,17 +99,19 @@ def _ids(df: pd.DataFrame, column: str | None, *, name: str) -> pd.Index:
         ids = pd.Index(df[column])
     if not ids.is_unique:
         dup = ids[ids.duplicated()].unique()[:5].tolist()
-        which = f"column {column!r}" if column else "index"
+        which = f"Spalte {column!r}" if column else "Zeilenkennung"
         raise SchemaError(
-            f"`{name}` {which} must identify units uniquely; duplicated: {dup}. "
-            "Dissolve the duplicates or pass another id column."
+            f"{_WHAT.get(name, name)}: {which} muss jede Einheit eindeutig benennen; doppelt: "
+            f"{dup}. Fassen Sie die doppelten Einheiten zusammen oder nennen Sie eine andere "
+            f"Kennspalte."
         )
     return ids
 
 
 def _as_lists(extensive: Sequence[str], intensive: Sequence[str]) -> tuple[list[str], list[str]]:
     if isinstance(extensive, str) or isinstance(intensive, str):
-        raise InputError("`extensive` and `intensive` must be lists of column names, not a str.")
+        raise InputError("Anzahl- und Anteilsspalten müssen als Listen von Spaltennamen "
+                         "angegeben werden, nicht als ein Text.")
     return list(extensive), list(intensive)
 
 
@@ -113,14 +120,16 @@ def _check_variables(
 ) -> None:
     both = set(extensive) & set(intensive)
     if both:
-        raise InputError(f"column(s) {sorted(both)} are both extensive and intensive; pick one.")
+        raise InputError(f"Spalte(n) {sorted(both)} sind zugleich als Anzahl und als Anteil "
+                         f"angegeben; wählen Sie eins.")
     require_numeric(source, [*extensive, *intensive], name=name)
     for col in extensive:
         values = source[col].to_numpy(dtype=float)
         if np.isnan(values).any():
             raise SchemaError(
-                f"`{name}` column {col!r} has {int(np.isnan(values).sum())} missing value(s); "
-                "counts cannot be split. Fill them (`fillna(0)`) or drop those units first."
+                f"{_WHAT.get(name, name)}: Spalte {col!r} hat {int(np.isnan(values).sum())} "
+                f"fehlende(n) Wert(e); Anzahlen lassen sich so nicht aufteilen. Füllen Sie sie "
+                f"(0) oder lassen Sie diese Einheiten weg."
             )
 
 
@@ -159,8 +168,8 @@ def _aux_measure(
         return piece_measure, src_measure
     if not kinds <= {3, 6}:
         raise GeometryError(
-            "`weights` must hold only points or only polygons (e.g. a grid with residents); "
-            f"found geometry type ids {sorted(kinds)}."
+            "Die Gewichtsebene muss nur Punkte oder nur Polygone enthalten (z. B. ein Gitter "
+            f"mit Einwohnern); gefunden: Geometrietypen {sorted(kinds)}."
         )
     cell_area = shapely.area(geoms)
     density = np.divide(w, cell_area, out=np.zeros_like(w), where=cell_area > 0)
@@ -174,6 +183,24 @@ def _aux_measure(
     return _measure(pieces), _measure(src_geoms)
 
 
+@overload
+def area_interpolate(
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, extensive: Sequence[str] = ...,
+    intensive: Sequence[str] = ..., weights: gpd.GeoDataFrame | None = ...,
+    weight_column: str | None = ..., source_id: str | None = ..., target_id: str | None = ...,
+    renormalize: bool = ..., audit: Literal[False] = ...,
+) -> gpd.GeoDataFrame: ...
+
+
+@overload
+def area_interpolate(
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, extensive: Sequence[str] = ...,
+    intensive: Sequence[str] = ..., weights: gpd.GeoDataFrame | None = ...,
+    weight_column: str | None = ..., source_id: str | None = ..., target_id: str | None = ...,
+    renormalize: bool = ..., audit: Literal[True],
+) -> tuple[gpd.GeoDataFrame, InterpolationResult]: ...
+
+
 def area_interpolate(
     source: gpd.GeoDataFrame,
     target: gpd.GeoDataFrame,
@@ -185,7 +212,8 @@ def area_interpolate(
     source_id: str | None = None,
     target_id: str | None = None,
     renormalize: bool = False,
-) -> InterpolationResult:
+    audit: bool = False,
+) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, InterpolationResult]:
     """Interpolate counts and rates from source polygons to target polygons.
 
     Parameters
@@ -211,13 +239,17 @@ def area_interpolate(
     renormalize : bool, default False
         If True, a source only partly covered by the targets gives all of its count to the
         covered part (shares divided by the covered share), so nothing is unallocated.
+    audit : bool, default False
+        If True, return ``(result, audit)``: the audit is an :class:`InterpolationResult`
+        with the crosswalk, the unallocated totals and :meth:`~InterpolationResult.check_totals`.
 
     Returns
     -------
-    InterpolationResult
-        ``.result``: a copy of ``target`` (index, columns, CRS kept) plus one column per
-        variable; targets not touched get 0 for counts and NaN for rates. ``.crosswalk`` and
-        ``.unallocated`` as described in :class:`InterpolationResult`.
+    geopandas.GeoDataFrame or (geopandas.GeoDataFrame, InterpolationResult)
+        A copy of ``target`` (index, columns, CRS kept) plus one column per variable; targets
+        not touched get 0 for counts and NaN for rates (as ``tobler``'s
+        ``area_interpolate``). With ``audit=True`` also the audit (``.crosswalk``,
+        ``.unallocated``, ``.result`` is the same frame).
 
     Raises
     ------
@@ -257,12 +289,16 @@ def area_interpolate(
     ...                        crs="EPSG:25832")
     >>> tgt = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100),
     ...                                  shapely.box(100, 0, 300, 100)], crs="EPSG:25832")
-    >>> area_interpolate(src, tgt, extensive=["ew"]).result["ew"].tolist()
+    >>> area_interpolate(src, tgt, extensive=["ew"])["ew"].tolist()
     [50.0, 50.0]
+    >>> out, audit = area_interpolate(src, tgt.iloc[:1], extensive=["ew"], audit=True)
+    >>> audit.unallocated["ew"].tolist()
+    [50.0]
     """
     for name, gdf in (("source", source), ("target", target)):
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise InputError(f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}.")
+            raise InputError(f"{_WHAT[name]}: eine Ebene mit Geometrien (GeoDataFrame) "
+                             f"nötig, nicht {type(gdf).__name__}.")
         require_projected(gdf, name=name)
     require_same_crs(("source", source), ("target", target))
     extensive, intensive = _as_lists(extensive, intensive)
@@ -270,20 +306,24 @@ def area_interpolate(
     clash = [c for c in [*extensive, *intensive] if c in target.columns]
     if clash:
         raise SchemaError(
-            f"`target` already has column(s) {clash}; drop or rename them before interpolating."
+            f"Die Ziel-Ebene hat schon die Spalte(n) {clash}; entfernen oder benennen Sie sie "
+            f"vor der Übertragung um."
         )
     if weights is not None:
         if weight_column is None:
-            raise InputError("`weights` needs `weight_column`, the column with the weight.")
+            raise InputError("Zur Gewichtsebene fehlt die Spalte mit dem Gewicht (z. B. "
+                             "'einwohner').")
         require_projected(weights, name="weights")
         require_same_crs(("source", source), ("weights", weights))
         require_numeric(weights, [weight_column], name="weights")
         wv = weights[weight_column].to_numpy(dtype=float)
         if not np.isfinite(wv).all() or (wv < 0).any():
             raise SchemaError(
-                f"`weights` column {weight_column!r} has missing, infinite or negative values "
-                f"(first at row {int(np.flatnonzero(~np.isfinite(wv) | (wv < 0))[0]) + 1}); "
-                f"fill or drop them: a missing weight would silently drop its source's counts."
+                f"Die Gewichtsspalte {weight_column!r} hat fehlende, unendliche oder negative "
+                f"Werte (zuerst in Zeile "
+                f"{int(np.flatnonzero(~np.isfinite(wv) | (wv < 0))[0]) + 1}); füllen oder "
+                f"entfernen Sie sie: ein fehlendes Gewicht ließe Anzahlen stillschweigend "
+                f"verschwinden."
             )
     src_ids = _ids(source, source_id, name="source")
     tgt_ids = _ids(target, target_id, name="target")
@@ -291,7 +331,8 @@ def area_interpolate(
     src_geoms = np.asarray(source.geometry.array, dtype=object)
     tgt_geoms = np.asarray(target.geometry.array, dtype=object)
     if shapely.is_missing(src_geoms).any() or shapely.is_missing(tgt_geoms).any():
-        raise GeometryError("`source` and `target` must not contain missing geometries.")
+        raise GeometryError("Quell- und Ziel-Ebene dürfen keine fehlenden Geometrien "
+                            "enthalten.")
     tree = shapely.STRtree(tgt_geoms)
     s_idx, t_idx = tree.query(src_geoms, predicate="intersects")
     pieces = shapely.intersection(src_geoms[s_idx], tgt_geoms[t_idx])
@@ -310,8 +351,9 @@ def area_interpolate(
         empty = (src_measure <= 0) & (np.abs(values).sum(axis=1) > 0) & (src_area > 0)
         if empty.any():
             warnings.warn(
-                f"{int(empty.sum())} source unit(s) have counts but zero auxiliary weight "
-                f"({list(src_ids[empty][:5])}); they are split by area instead.",
+                f"{int(empty.sum())} Quelleinheit(en) haben Anzahlen, aber das Hilfsgewicht "
+                f"0 ({list(src_ids[empty][:5])}); sie werden stattdessen nach Fläche "
+                f"aufgeteilt.",
                 stacklevel=2,
             )
             fallback = empty[s_idx]
@@ -326,8 +368,8 @@ def area_interpolate(
     if (covered > 1 + 1e-6).any():
         bad = list(src_ids[covered > 1 + 1e-6][:5])
         warnings.warn(
-            f"targets overlap: source unit(s) {bad} are allocated more than once "
-            f"(max {covered.max():.4f} of their measure); totals will not be preserved.",
+            f"Die Zieleinheiten überlappen: Quelleinheit(en) {bad} werden mehrfach verteilt "
+            f"(bis {covered.max():.4f} ihres Maßes); die Summen bleiben nicht erhalten.",
             stacklevel=2,
         )
     unalloc_share = np.clip(1.0 - covered, 0.0, None)
@@ -370,10 +412,13 @@ def area_interpolate(
         unallocated[col] = unalloc_share * source[col].to_numpy(dtype=float)
     if (unalloc_share > 0).any():
         logger.info(
-            "area_interpolate: %d source unit(s) not fully covered by targets",
+            "Flächenübertragung: %d Quelleinheit(en) nicht ganz von Zieleinheiten bedeckt",
             int((unalloc_share > 0).sum()),
         )
-    return InterpolationResult(result=result, crosswalk=crosswalk, unallocated=unallocated)
+    if not audit:
+        return result
+    return result, InterpolationResult(result=result, crosswalk=crosswalk,
+                                       unallocated=unallocated)
 
 
 def crosswalk_from_membership(
@@ -432,7 +477,8 @@ def crosswalk_from_membership(
     else:
         if source_id is None or target_id is None:
             raise InputError(
-                "give both `source_id` and `target_id` (long form) or neither (matrix)."
+                "Für die lange Form beide Kennspalten (Quelle und Ziel) nennen, für die "
+                "Matrixform keine."
             )
         require_columns(membership, [source_id, target_id], name="membership")
         long = pd.DataFrame(
@@ -452,17 +498,18 @@ def crosswalk_from_membership(
             long["share"] = 1.0
     long["share"] = pd.to_numeric(long["share"], errors="raise").astype(float)
     if ((long["share"] < 0) | (long["share"] > 1)).any():
-        raise SchemaError("`membership` shares must lie between 0 and 1.")
+        raise SchemaError("Die Anteile der Zuordnung müssen zwischen 0 und 1 liegen.")
     dup = long.duplicated(["source_id", "target_id"])
     if dup.any():
         pairs = long.loc[dup, ["source_id", "target_id"]].to_numpy().tolist()[:5]
-        raise SchemaError(f"`membership` lists pair(s) twice: {pairs}.")
+        raise SchemaError(f"Die Zuordnung nennt Paare doppelt: {pairs}.")
     total = long.groupby("source_id")["share"].sum()
     over = total[total > 1 + 1e-9]
     if len(over):
         raise InputError(
-            f"shares of source(s) {over.index.tolist()[:5]} sum to more than 1 "
-            f"(max {over.max():.3f}); a unit cannot be split into more than its whole."
+            f"Die Anteile der Quelleinheit(en) {over.index.tolist()[:5]} ergeben mehr als 1 "
+            f"(bis {over.max():.3f}); eine Einheit lässt sich nicht in mehr als ihr Ganzes "
+            f"teilen."
         )
     long["target_share"] = np.nan
     return long.sort_values(["source_id", "target_id"]).reset_index(drop=True)
@@ -516,7 +563,8 @@ def apply_crosswalk(
     unknown = sorted(set(crosswalk["source_id"]) - set(ids), key=str)
     if unknown:
         raise SchemaError(
-            f"`crosswalk` names source(s) not in `source`: {unknown[:5]}; check the spelling."
+            f"Die Zuordnung nennt Quelleinheiten, die es nicht gibt: {unknown[:5]}; prüfen "
+            f"Sie die Schreibweise."
         )
     pos = pd.Series(np.arange(len(ids)), index=ids)
     s_idx = pos.loc[crosswalk["source_id"].to_numpy()].to_numpy()
@@ -526,7 +574,8 @@ def apply_crosswalk(
     missing = set(crosswalk["target_id"]) - set(tgt_index)
     if missing:
         raise SchemaError(
-            f"`crosswalk` names target(s) not in `targets`: {sorted(missing, key=str)[:5]}."
+            f"Die Zuordnung nennt Zieleinheiten, die es nicht gibt: "
+            f"{sorted(missing, key=str)[:5]}."
         )
     t_idx = t_pos.loc[crosswalk["target_id"].to_numpy()].to_numpy()
     share = crosswalk["share"].to_numpy(dtype=float)

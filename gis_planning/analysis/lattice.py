@@ -16,6 +16,9 @@ cells of Germany's 100 m grid:
   from 100 m to 4 km (the indices of :func:`gis_planning.analysis.segregation.global_indices`
   on kernel-smoothed counts; the smoothing is done on the lattice by direct sums for small
   kernels and by FFT convolution for large ones).
+
+It stays one module (about 830 lines) because all four parts rest on the same integer
+lattice positions decoded from the cell ids; splitting them would scatter that arithmetic.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 import geopandas as gpd
@@ -87,7 +90,7 @@ def lattice_positions(
     if isinstance(cells, pd.DataFrame):
         if id_column not in cells.columns:
             raise SchemaError(
-                f"`cells` braucht die Spalte {id_column!r} mit den Gitterzellen-IDs "
+                f"Die Zellen brauchen die Spalte {id_column!r} mit den Gitterzellen-IDs "
                 f"(z. B. 100mN31556E41137)."
             )
         ids = cells[id_column]
@@ -100,9 +103,11 @@ def lattice_positions(
 
 def _offsets(contiguity: str, order: int) -> list[tuple[int, int]]:
     if contiguity not in ("queen", "rook"):
-        raise InputError(f"`contiguity` muss 'queen' oder 'rook' sein, nicht {contiguity!r}.")
+        raise InputError(f"Die Nachbarschaft (contiguity) muss 'queen' (mit Ecken) oder "
+                         f"'rook' (nur Kanten) sein, nicht {contiguity!r}.")
     if not isinstance(order, int | np.integer) or order < 1:
-        raise InputError(f"`order` muss eine ganze Zahl >= 1 sein, nicht {order!r}.")
+        raise InputError(f"Die Ordnung der Nachbarschaft muss eine ganze Zahl ab 1 sein, "
+                         f"nicht {order!r}.")
     out = []
     for dr in range(-order, order + 1):
         for dc in range(-order, order + 1):
@@ -216,7 +221,7 @@ def lattice_weights(
     col, row, _ = lattice_positions(cells, id_column=id_column)
     index = cells.index if isinstance(cells, pd.DataFrame) else pd.RangeIndex(len(col))
     if len(col) == 0:
-        raise InputError("`cells` ist leer.")
+        raise InputError("Die Zellen-Ebene ist leer.")
     m = _neighbour_csr(col, row, offsets)
     kind = f"{contiguity} (Zell-IDs)" if order == 1 else f"{contiguity} Ordnung {order} (Zell-IDs)"
     return SpatialWeights(m, pd.Index(index), kind, "B")
@@ -231,7 +236,8 @@ def _coarsen_arrays(
     """Corners, source-cell counts and summed values of the coarse cells (sorted y, x)."""
     if s < s0:
         raise InputError(
-            f"`cell_size` {s} m ist kleiner als die Zellen ({s0} m); nur vergröbern."
+            f"Die Zellgröße {s} m ist kleiner als die der Zellen ({s0} m); Zellen lassen "
+            f"sich nur vergröbern."
         )
     nested = s % s0 == 0
     if nested:
@@ -331,7 +337,7 @@ def coarsen_cells(
     columns = list(columns)
     require_numeric(cells, columns, name="cells")
     if id_column not in cells.columns:
-        raise SchemaError(f"`cells` braucht die Spalte {id_column!r} mit den Zell-IDs.")
+        raise SchemaError(f"Die Zellen brauchen die Spalte {id_column!r} mit den Zell-IDs.")
     x, y, s0 = parse_cell_ids(cells[id_column])
     s = int(cell_size)
     values = cells[columns].to_numpy(dtype=float)
@@ -373,14 +379,15 @@ def fdr_permutations(n_tested: int, *, alpha: float = 0.05) -> int:
     (1719, 199999)
     """
     if n_tested < 0 or not 0 < alpha < 1:
-        raise InputError("`n_tested` >= 0 und 0 < `alpha` < 1 nötig.")
+        raise InputError("Die Zahl der getesteten Zellen darf nicht negativ sein und die "
+                         "Fehlerrate (FDR) muss zwischen 0 und 1 liegen.")
     return max(999, math.ceil(n_tested / alpha) - 1)
 
 
 def _quiet(fn, *args, **kwargs):
     """Call a hotspot function; islands are reported in attrs instead of a warning."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*have no neighbours.*")
+        warnings.filterwarnings("ignore", message=".*haben keine Nachbarn.*")
         return fn(*args, **kwargs)
 
 
@@ -424,8 +431,8 @@ def _hotspots_one(
     elif isinstance(permutations, int | np.integer) and permutations >= 0:
         perms = int(permutations)
     else:
-        raise InputError(f"`permutations` muss 'fdr' oder eine ganze Zahl >= 0 sein, nicht "
-                         f"{permutations!r}.")
+        raise InputError(f"Die Permutationen (--permutations) müssen 'fdr' oder eine ganze "
+                         f"Zahl ab 0 sein, nicht {permutations!r}.")
     note = ""
     gi_perms, lisa_perms = perms, max(perms, 1)
     if perms == 0:
@@ -496,6 +503,7 @@ def grid_hotspots(
     geometry: bool = True,
     statistics: Sequence[Literal["gi", "lisa"]] = ("gi", "lisa"),
     id_column: str = "gitter_id",
+    progress: Callable[..., Iterable] | None = None,
 ) -> dict[int, gpd.GeoDataFrame]:
     """Gi* and local Moran's I of a group share on real grid cells, at several cell sizes.
 
@@ -530,6 +538,9 @@ def grid_hotspots(
         (national runs).
     statistics : sequence, default ("gi", "lisa")
     id_column : str, default "gitter_id"
+    progress : callable, optional
+        ``progress(iterable, desc=..., total=..., unit=...)`` wraps the loop over the cell
+        sizes (the CLI passes a progress bar).
 
     Returns
     -------
@@ -556,17 +567,21 @@ def grid_hotspots(
 
     cell_sizes = [int(c) for c in cell_sizes]
     if not cell_sizes:
-        raise InputError("`cell_sizes` ist leer.")
+        raise InputError("Keine Zellgröße angegeben.")
     require_numeric(cells, [group, total], name="cells")
     if id_column not in cells.columns:
-        raise SchemaError(f"`cells` braucht die Spalte {id_column!r} mit den Zell-IDs.")
+        raise SchemaError(f"Die Zellen brauchen die Spalte {id_column!r} mit den Zell-IDs.")
     if len(cells) == 0:
-        raise InputError("`cells` ist leer.")
+        raise InputError("Die Zellen-Ebene ist leer.")
     x0, y0, s0 = parse_cell_ids(cells[id_column])
     values = cells[[total, group]].to_numpy(dtype=float)
     keep_attrs = {k: v for k, v in cells.attrs.items() if k in ("quelle", "lizenz", "stand")}
     results: dict[int, gpd.GeoDataFrame] = {}
-    for size in cell_sizes:
+    sizes: Iterable[int] = cell_sizes
+    if progress is not None:
+        sizes = progress(cell_sizes, desc="Gitter-Hotspots", total=len(cell_sizes),
+                         unit="Zellgröße")
+    for size in sizes:
         if size == s0:
             x, y, pop, grp = x0, y0, values[:, 0], values[:, 1]
             ids, index, rule = cells[id_column].array, cells.index, ""
@@ -595,7 +610,7 @@ def grid_hotspots(
         out.attrs = dict(keep_attrs)
         out.attrs["hotspots"] = attrs
         results[size] = out
-        logger.info("grid hotspots %d m: %d cells, %d tested", size, attrs["zellen"],
+        logger.info("Gitter-Hotspots %d m: %d Zellen, %d getestet", size, attrs["zellen"],
                     attrs["getestet"])
     return results
 
@@ -783,9 +798,11 @@ def segregation_profile(
 
     require_numeric(cells, [group, total], name="cells")
     if precision not in ("double", "single"):
-        raise InputError(f"`precision` muss 'double' oder 'single' sein, nicht {precision!r}.")
+        raise InputError(f"Die Rechengenauigkeit muss 'double' oder 'single' sein, nicht "
+                         f"{precision!r}.")
     if method not in ("auto", "direct", "fft"):
-        raise InputError(f"`method` muss 'auto', 'direct' oder 'fft' sein, nicht {method!r}.")
+        raise InputError(f"Das Glättungsverfahren muss 'auto', 'direct' oder 'fft' sein, "
+                         f"nicht {method!r}.")
     col, row, s = lattice_positions(cells)
     distances = [float(d) for d in distances]
     small = [d for d in distances if not d >= s]
@@ -797,7 +814,8 @@ def segregation_profile(
     x = cells[group].to_numpy(dtype=float)
     t = cells[total].to_numpy(dtype=float)
     if (x < 0).any() or (t < x).any() or np.isnan(x).any() or np.isnan(t).any():
-        raise SchemaError(f"`cells`: {group!r} muss zwischen 0 und {total!r} liegen.")
+        raise SchemaError(f"Die Spalte {group!r} muss in jeder Zelle zwischen 0 und {total!r} "
+                          f"liegen.")
     max_rad = int(np.floor(max(distances) / s + 1e-9)) if distances else 0
     smoother = _LatticeSmoother(col, row, np.column_stack([x, t]), max_radius=max_rad,
                                 precision=precision)

@@ -7,6 +7,10 @@ numpy, need no libpysal weights object and scale to 10^6 grid cells: the spatial
 units lie on a regular lattice (a :func:`gis_planning.analysis.grid.grid`) and by a sparse
 distance-band matrix otherwise.
 
+It stays one module (about 840 lines) because global, local and spatial indices share the
+kernel smoother and the scope logic; the interval machinery already lives in
+:mod:`gis_planning.analysis._segregation_ci`.
+
 Typical use (counts per 100 m cell or per Stadtteil)::
 
     glob = global_indices(cells, group="nichtdeutsch", total="ew", by="bezirk",
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -149,9 +153,10 @@ def kernel_smooth(
     """
     require_projected(data, name="data")
     if kernel not in _KERNELS:
-        raise InputError(f"`kernel` must be one of {_KERNELS}, got {kernel!r}.")
+        raise InputError(f"Unbekannter Kern {kernel!r}; möglich sind {', '.join(_KERNELS)}.")
     if not np.isfinite(distance) or distance <= 0:
-        raise InputError(f"`distance` must be a positive number of metres, got {distance!r}.")
+        raise InputError(f"Die Bandbreite muss eine positive Zahl von Metern sein, nicht "
+                         f"{distance!r}.")
     check_bandwidth(data, distance)
     columns = list(columns)
     require_numeric(data, columns, name="data")
@@ -236,12 +241,13 @@ def _prepare(
     t = data[total].to_numpy(dtype=float)
     if np.isnan(x).any() or np.isnan(t).any():
         raise SchemaError(
-            f"`data` columns {group!r}/{total!r} have missing values; fill or drop those units."
+            f"Die Spalten {group!r}/{total!r} haben fehlende Werte; füllen Sie sie oder "
+            f"lassen Sie diese Einheiten weg."
         )
     if (x < 0).any() or (t < x).any():
         raise SchemaError(
-            f"`data` column {group!r} must lie between 0 and {total!r} in every unit "
-            f"({int((t < x).sum())} unit(s) have more group members than inhabitants)."
+            f"Die Spalte {group!r} muss in jeder Einheit zwischen 0 und {total!r} liegen "
+            f"({int((t < x).sum())} Einheit(en) haben mehr Gruppenmitglieder als Einwohner)."
         )
     if groups:
         G = data[list(groups)].to_numpy(dtype=float)
@@ -250,7 +256,8 @@ def _prepare(
         G = np.column_stack([x, t - x])
         names = [group, f"not_{group}"]
     if np.isnan(G).any() or (G < 0).any():
-        raise SchemaError("`data` group columns must be non-negative counts without gaps.")
+        raise SchemaError("Die Gruppenspalten müssen nicht negative Anzahlen ohne Lücken "
+                          "enthalten.")
     return x, t, G, names
 
 
@@ -378,6 +385,7 @@ def global_indices(
     confidence: float = 0.95,
     seed: int | None = None,
     city_label: str = "Stadt",
+    progress: Callable[..., Iterable] | None = None,
 ) -> pd.DataFrame:
     """Global segregation indices for the whole city and for each ``by`` area (e.g. Bezirk).
 
@@ -417,6 +425,9 @@ def global_indices(
         Seed of the random generator (``numpy.random.default_rng``).
     city_label : str, default "Stadt"
         Label of the whole-city row.
+    progress : callable, optional
+        With ``n_simulations``, ``progress(iterable, desc=..., total=..., unit=...)`` wraps
+        the loop over the city and the ``by`` areas (the CLI passes a progress bar).
 
     Returns
     -------
@@ -497,30 +508,36 @@ def global_indices(
     PySAL segregation module. J. Comput. Soc. Sci. 3.
     """
     if n_simulations < 0 or int(n_simulations) != n_simulations:
-        raise InputError(f"`n_simulations` must be a whole number >= 0, got {n_simulations!r}.")
+        raise InputError(f"Die Zahl der Simulationen (--simulations) muss eine ganze Zahl "
+                         f"ab 0 sein, nicht {n_simulations!r}.")
     if not 0 < confidence < 1:
-        raise InputError(f"`confidence` must lie between 0 and 1, got {confidence!r}.")
+        raise InputError(f"Das Konfidenzniveau muss zwischen 0 und 1 liegen, nicht "
+                         f"{confidence!r}.")
     if distance is not None:
         if not isinstance(data, gpd.GeoDataFrame):
-            raise InputError("`distance` needs a GeoDataFrame (unit geometries) as `data`.")
+            raise InputError("Die räumliche Variante (--distance) braucht die Geometrien der "
+                             "Einheiten (eine GeoDataFrame-Tabelle).")
         require_projected(data, name="data")
         if kernel not in _KERNELS:
-            raise InputError(f"`kernel` must be one of {_KERNELS}, got {kernel!r}.")
+            raise InputError(f"Unbekannter Kern {kernel!r}; möglich sind {', '.join(_KERNELS)}.")
         if not np.isfinite(distance) or distance <= 0:
-            raise InputError(f"`distance` must be positive metres, got {distance!r}.")
+            raise InputError(f"Die Bandbreite (--distance) muss eine positive Zahl von Metern "
+                             f"sein, nicht {distance!r}.")
         check_bandwidth(data, distance)
     x, t, G, _ = _prepare(data, group, total, groups)
     two_group = not groups
     if w is not None:
         w = sparse.csr_matrix(w)
         if w.shape != (len(data), len(data)):
-            raise InputError(f"`w` must be {len(data)} x {len(data)}, got {w.shape}.")
+            raise InputError(f"Die Nachbarschaftsmatrix muss {len(data)} x {len(data)} groß "
+                             f"sein (eine Zeile je Einheit), nicht {w.shape[0]} x {w.shape[1]}.")
     xy = _centroids(data) if distance is not None else None
 
     scopes: list[tuple[str, str, np.ndarray]] = [(city_label, "stadt", np.arange(len(data)))]
     if by is not None:
         if by not in data.columns:
-            raise SchemaError(f"`data` lacks the `by` column {by!r}.")
+            raise SchemaError(f"Die Spalte {by!r} für die Gliederung (--by) fehlt in der "
+                              f"Tabelle.")
         codes = data[by].to_numpy()
         values = pd.unique(codes[pd.notna(codes)])
         numeric = all(isinstance(v, int | float | np.number) for v in values)
@@ -528,7 +545,10 @@ def global_indices(
             scopes.append((value, by, np.flatnonzero(codes == value)))
     rng = np.random.default_rng(seed)
     rows = []
-    for label, level, idx in scopes:
+    loop: Iterable[tuple[str, str, np.ndarray]] = scopes
+    if progress is not None and n_simulations:
+        loop = progress(scopes, desc="Simulationen", total=len(scopes), unit="Gebiet")
+    for label, level, idx in loop:
         xs, ts, Gs = x[idx], t[idx], G[idx]
         smoother = (
             _Smoother(xy[idx], distance=distance, kernel=kernel) if distance is not None else None
@@ -736,11 +756,12 @@ def local_indices(
     """
     groups = list(groups)
     if len(groups) < 2:
-        raise InputError("`groups` needs at least two group columns.")
+        raise InputError("Lokale Indizes brauchen mindestens zwei Gruppenspalten.")
     require_numeric(data, groups, name="data")
     G = data[groups].to_numpy(dtype=float)
     if np.isnan(G).any() or (G < 0).any():
-        raise SchemaError("`data` group columns must be non-negative counts without gaps.")
+        raise SchemaError("Die Gruppenspalten müssen nicht negative Anzahlen ohne Lücken "
+                          "enthalten.")
     if distance is not None:
         G = kernel_smooth(
             data, groups, distance=distance, kernel=kernel, round_counts=round_counts

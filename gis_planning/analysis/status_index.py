@@ -88,18 +88,19 @@ def _indicators(spec: Mapping[str, object] | Sequence[Indicator]) -> list[Indica
                 items.append(Indicator(col, int(np.sign(val)), abs(float(val))))
             else:
                 raise InputError(
-                    f"indicator {col!r}: give a direction (+1/-1), a (direction, weight) tuple "
-                    f"or an Indicator, not {val!r}."
+                    f"Indikator {col!r}: Richtung (+1/-1) oder Richtung und Gewicht angeben "
+                    f"(--indicator SPALTE:RICHTUNG:GEWICHT), nicht {val!r}."
                 )
     else:
         items = list(spec)
     if not items:
-        raise InputError("`indicators` is empty; give at least one column.")
+        raise InputError("Keine Indikatoren angegeben; nennen Sie mindestens eine Spalte "
+                         "(--indicator).")
     for ind in items:
         if ind.direction not in (1, -1):
-            raise InputError(f"indicator {ind.column!r}: direction must be +1 or -1.")
+            raise InputError(f"Indikator {ind.column!r}: die Richtung muss +1 oder -1 sein.")
         if not ind.weight > 0:
-            raise InputError(f"indicator {ind.column!r}: weight must be positive.")
+            raise InputError(f"Indikator {ind.column!r}: das Gewicht muss positiv sein.")
     return items
 
 
@@ -139,7 +140,8 @@ def standardize(
     if weights is not None:
         p = weights.astype(float).where(ok, 0.0).fillna(0.0)
         if p.sum() <= 0:
-            raise InputError("population weights of the reference units sum to 0.")
+            raise InputError("Die Bevölkerung der Bezugseinheiten ist insgesamt 0; gewichtete "
+                             "z-Werte sind nicht möglich.")
         mean = float((p * v.where(ok, 0.0)).sum() / p.sum())
         sd = float(np.sqrt((p * (v.where(ok, mean) - mean) ** 2).sum() / p.sum()))
     else:
@@ -147,7 +149,8 @@ def standardize(
         sd = float(v[ok].std(ddof=0))
     if not sd > 0:
         raise InputError(
-            f"column {values.name!r} has no variation among the reference units; drop it."
+            f"Spalte {values.name!r} hat unter den Bezugseinheiten keine Streuung; lassen "
+            f"Sie diesen Indikator weg."
         )
     return ((v - mean) / sd).where(ok)
 
@@ -177,9 +180,9 @@ def classify(
     """
     thresholds = list(thresholds)
     if len(labels) != len(thresholds) + 1:
-        raise InputError("`labels` needs exactly one entry more than `thresholds`.")
+        raise InputError("Es muss genau eine Klasse mehr als Schwellenwerte geben.")
     if any(b <= a for a, b in itertools.pairwise(thresholds)):
-        raise InputError("`thresholds` must increase.")
+        raise InputError("Die Schwellenwerte müssen aufsteigen.")
     cats = pd.cut(values.astype(float), [-np.inf, *thresholds, np.inf], labels=list(labels))
     return cats.astype(pd.CategoricalDtype(list(labels), ordered=True))
 
@@ -210,14 +213,15 @@ def composite_index(
         included = pop.fillna(0) >= min_population
     else:
         if weighted:
-            raise InputError("`weighted=True` needs `population`, the inhabitants column.")
+            raise InputError("Gewichtete z-Werte (--weighted) brauchen die Spalte mit der "
+                             "Bevölkerung (--population).")
         pop = None
         included = pd.Series(True, index=data.index)
     included &= data[cols].notna().all(axis=1)
     if included.sum() < 2:
         raise SchemaError(
-            f"only {int(included.sum())} unit(s) have all indicators and at least "
-            f"{min_population:g} inhabitants; an index needs at least two."
+            f"nur {int(included.sum())} Einheit(en) mit allen Indikatoren und mindestens "
+            f"{min_population:g} Einwohnern; ein Index braucht mindestens zwei."
         )
     w = pop if weighted else None
     out = pd.DataFrame(index=data.index)
@@ -237,7 +241,8 @@ def composite_index(
     out["included"] = included
     n_out = int((~included).sum())
     if n_out:
-        logger.info("%s index: %d unit(s) left out (population floor or gaps)", prefix, n_out)
+        logger.info("%s-Index: %d Einheit(en) ohne Index (zu wenige Einwohner oder Lücken)",
+                    prefix.capitalize(), n_out)
     return out
 
 
@@ -372,8 +377,9 @@ def dynamik_index(
     if not before.index.equals(after.index):
         common = before.index.intersection(after.index)
         raise SchemaError(
-            f"`before` and `after` must hold the same units in the same order "
-            f"({len(common)} of {len(after)} shared); align them with `.reindex(after.index)`."
+            f"Die Tabellen vorher und nachher müssen dieselben Einheiten in derselben "
+            f"Reihenfolge enthalten ({len(common)} von {len(after)} gemeinsam); ordnen Sie "
+            f"sie gleich."
         )
     change = after[cols].astype(float) - before[cols].astype(float)
     if population is not None:

@@ -232,7 +232,8 @@ def add_intervals(
     require_numeric(frame, [c for c in (column, base) if c], name="frame")
     if kind not in ("auto", "wilson", "exact", "poisson"):
         raise InputError(
-            f"`kind` muss 'auto', 'wilson', 'exact' oder 'poisson' sein, nicht {kind!r}."
+            f"Die Intervallart muss 'auto', 'wilson', 'exact' oder 'poisson' sein, nicht "
+            f"{kind!r}."
         )
     x = frame[column].to_numpy(dtype=float)
     n = frame[base].to_numpy(dtype=float) if base else None
@@ -243,7 +244,7 @@ def add_intervals(
     if use in ("wilson", "exact"):
         if n is None:
             raise InputError(
-                f"Ein Anteils-Intervall ({use}) braucht `base`, die Bevölkerungsspalte."
+                f"Ein Anteils-Intervall ({use}) braucht die Spalte mit der Bevölkerung."
             )
         fn = wilson_interval if use == "wilson" else exact_binomial_interval
         lo, hi = fn(x, n, confidence=confidence)

@@ -113,25 +113,27 @@ class SpatialWeights:
             from libpysal.graph import Graph
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "to_libpysal() needs libpysal; install the extra: pip install 'gis_planning[pysal]'"
+                "Für libpysal-Gewichte fehlt das Paket libpysal; installieren Sie das Extra: "
+                "pip install 'gis_planning[pysal]'"
             ) from exc
         return Graph.from_sparse(self.sparse, ids=self.ids.to_numpy())
 
 
 def _check_layer(gdf: gpd.GeoDataFrame, name: str) -> np.ndarray:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}.")
+        raise InputError(f"Nachbarschaften brauchen eine Ebene mit Geometrien (GeoDataFrame), "
+                         f"nicht {type(gdf).__name__}.")
     require_projected(gdf, name=name)
     if len(gdf) == 0:
-        raise InputError(f"`{name}` is empty; spatial weights need at least two units.")
+        raise InputError("Die Ebene ist leer; Nachbarschaften brauchen mindestens zwei "
+                         "Einheiten.")
     geoms = gdf.geometry.to_numpy()
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
         labels = list(gdf.index[bad][:5])
         raise GeometryError(
-            f"`{name}` has {int(bad.sum())} missing or empty geometries (e.g. index {labels}); "
-            f"drop them first, e.g. `{name}[~{name}.geometry.is_empty & "
-            f"{name}.geometry.notna()]`."
+            f"Die Ebene hat {int(bad.sum())} fehlende oder leere Geometrien (z. B. Zeilen "
+            f"{labels}); entfernen Sie diese Einheiten zuerst."
         )
     return geoms
 
@@ -154,9 +156,10 @@ def _wrap(m: sparse.csr_array, ids: pd.Index, kind: str, *, stacklevel: int) -> 
     isl = w.islands
     if len(isl):
         warnings.warn(
-            f"{len(isl)} of {n} units have no neighbours ({kind} weights), e.g. index "
-            f"{list(isl[:5])}; their local statistics are not defined and they are not "
-            f"classified. Use knn weights or a larger distance to connect them.",
+            f"{len(isl)} von {n} Einheiten haben keine Nachbarn (Nachbarschaft {kind}), "
+            f"z. B. {list(isl[:5])}; ihre lokalen Statistiken sind nicht definiert und sie "
+            f"werden nicht eingestuft. Mit --weights knn oder einem größeren --distance "
+            f"erhalten sie Nachbarn.",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -265,8 +268,8 @@ def queen_weights(
         pos = _grid_positions(geoms)
         if pos is None and grid is True:
             raise GeometryError(
-                "`gdf` is not a regular grid of equal axis-aligned rectangles; "
-                "pass `grid=None` or `grid=False` to use the spatial index."
+                "Die Ebene ist kein regelmäßiges Gitter gleich großer, achsenparalleler "
+                "Rechtecke; ohne Gitter-Annahme rechnen (räumlicher Index)."
             )
     if pos is not None:
         logger.debug("queen weights: regular grid fast path")
@@ -310,9 +313,11 @@ def knn_weights(gdf: gpd.GeoDataFrame, *, k: int = 8) -> SpatialWeights:
     geoms = _check_layer(gdf, "gdf")
     n = len(geoms)
     if not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"`k` must be a positive integer, got {k!r}.")
+        raise InputError(f"Die Zahl der Nachbarn (--k) muss eine positive ganze Zahl sein, "
+                         f"nicht {k!r}.")
     if k >= n:
-        raise InputError(f"`k`={k} must be smaller than the number of units ({n}).")
+        raise InputError(f"Die Zahl der Nachbarn (--k {k}) muss kleiner sein als die Zahl "
+                         f"der Einheiten ({n}).")
     xy = _centroid_xy(geoms)
     _, idx = cKDTree(xy).query(xy, k=k + 1)
     selfmask = idx == np.arange(n)[:, None]
@@ -344,7 +349,8 @@ def distance_band_weights(gdf: gpd.GeoDataFrame, *, distance: float) -> SpatialW
     """
     geoms = _check_layer(gdf, "gdf")
     if distance is None or not np.isfinite(distance) or distance <= 0:
-        raise InputError(f"`distance` must be a positive number of metres, got {distance!r}.")
+        raise InputError(f"Der Umkreis (--distance) muss eine positive Zahl von Metern sein, "
+                         f"nicht {distance!r}.")
     xy = _centroid_xy(geoms)
     pairs = cKDTree(xy).query_pairs(r=float(distance), output_type="ndarray")
     rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
@@ -367,10 +373,11 @@ def build_weights(
         return knn_weights(gdf, k=k)
     if kind == "distance":
         if distance is None:
-            raise InputError("`weights='distance'` needs `distance=` in metres, e.g. 500.")
+            raise InputError("--weights distance braucht den Umkreis in Metern: --distance, "
+                             "z. B. 500.")
         return distance_band_weights(gdf, distance=distance)
     raise InputError(
-        f"`weights` must be 'queen', 'knn', 'distance' or a SpatialWeights, got {kind!r}."
+        f"Unbekannte Nachbarschaft {kind!r}; möglich sind 'queen', 'knn' und 'distance'."
     )
 
 
@@ -410,20 +417,21 @@ def as_weights(
     if isinstance(weights, SpatialWeights):
         if weights.n != len(gdf) or not weights.ids.equals(gdf.index):
             raise InputError(
-                "`weights` were built for another layer (labels differ from `gdf.index`); "
-                "build them from this GeoDataFrame."
+                "Die Nachbarschaft gehört zu einer anderen Ebene (andere Einheiten); bilden "
+                "Sie sie aus dieser Ebene."
             )
         return weights
     m = weights.sparse if hasattr(weights, "sparse") else weights
     if not sparse.issparse(m):
         raise InputError(
-            f"`weights` must be 'queen', 'knn', 'distance', a SpatialWeights or a sparse "
-            f"matrix, got {type(weights).__name__}."
+            f"Unbekannte Nachbarschaft ({type(weights).__name__}); möglich sind 'queen', "
+            f"'knn', 'distance' oder eine Gewichtsmatrix."
         )
     m = sparse.csr_array(m, dtype=np.float64)
     if m.shape != (len(gdf), len(gdf)):
         raise InputError(
-            f"`weights` has shape {m.shape} but `gdf` has {len(gdf)} rows; they must match."
+            f"Die Gewichtsmatrix hat {m.shape[0]} x {m.shape[1]} Einträge, die Ebene aber "
+            f"{len(gdf)} Einheiten; beide müssen übereinstimmen."
         )
     m = clean_csr(m)
     transform = "B" if np.all(m.data == 1.0) else "custom"

@@ -39,7 +39,7 @@ def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
 
     from ..privacy import guard
 
-    guard(frame, what="table output")
+    guard(frame, what="Tabellenausgabe")
     table = pd.DataFrame(frame).drop(columns=[c for c in frame.columns if c == "geometry"])
     shown = table.head(max_rows)
     cells = [[_fmt(v) for v in row] for row in shown.itertuples(index=False)]
@@ -58,7 +58,12 @@ def _is_num(text: str) -> bool:
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool) -> Path:
-    """Write a result: spatial frames as GeoJSON/GeoPackage/CSV, tables as CSV."""
+    """Write a result: spatial frames as GeoJSON/GeoPackage/CSV, tables as CSV.
+
+    ``path`` ``"-"`` writes to standard output: GeoJSON (RFC 7946, WGS84) for a spatial
+    frame, CSV for a table. The privacy guard runs first either way. The command marks
+    standard output as data (``state.stdout_is_data()``) so its summaries go to stderr.
+    """
     import geopandas as gpd
     import pandas as pd
 
@@ -66,13 +71,27 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
     from ..data.io import write_layer
     from ..privacy import guard
 
-    guard(frame, what=f"writing {str(path)!r}")
+    spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any()
+    if str(path) == "-":
+        guard(frame, what="Ausgabe auf die Standardausgabe")
+        if spatial:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="gis-planning-") as tmp:
+                written = write_layer(frame, Path(tmp) / "ausgabe.geojson", overwrite=True)
+                click.echo(written.read_text(encoding="utf-8"), nl=False)
+        else:
+            table = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore")
+            click.echo(table.to_csv(index=False), nl=False)
+        return Path("-")
+    guard(frame, what=f"Schreiben von '{path}'")
     p = Path(path)
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+    if spatial:
         return write_layer(frame, p, overwrite=overwrite)
     if p.suffix.lower() != ".csv":
-        raise click.BadParameter(f"{p.name}: a table without geometry can only be written as .csv",
-                                 param_hint="-o")
+        raise click.BadParameter(f"{p.name}: eine Tabelle ohne Geometrie kann nur als .csv "
+                                 "geschrieben werden (oder mit -o - als CSV auf die "
+                                 "Standardausgabe).", param_hint="-o")
     with atomic_path(p, overwrite=overwrite) as tmp:
         pd.DataFrame(frame).to_csv(tmp, index=False)
     return p

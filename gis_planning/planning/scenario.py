@@ -64,7 +64,7 @@ def demand_grid(
         is_hot = source["stadtteil_nr"].map(hs).astype(str).str.startswith("Hotspot")
         source[column] = source[column] * np.where(is_hot, hotspot_factor, 1.0)
     cells = grid(source, cell_size=cell_size, clip=True)
-    moved = area_interpolate(source, cells, extensive=[column]).result
+    moved = area_interpolate(source, cells, extensive=[column])
     moved = moved[moved[column] > 0].rename(columns={column: "nachfrage"})
     pts = moved.set_geometry(moved.representative_point())
     joined = gpd.sjoin(pts[["geometry"]], source[["stadtteil", "bezirk", "geometry"]],
