@@ -22,6 +22,11 @@ polygons (the Stadtteile under several choropleths) share one copy. Points are o
 array per layer. Attribute columns are written once per layer, repeated texts
 dictionary-encoded. :attr:`Atlas.layer_sizes` records the bytes each layer adds to the page.
 
+The module stays one piece although it is long: nearly all of it is the one class
+:class:`Atlas`, whose methods share the page state (layers, legends, stores, search index);
+the parts that stand alone already live in :mod:`~gis_planning.outputs._webgeom`,
+:mod:`~gis_planning.outputs._webdata` and :mod:`~gis_planning.outputs._offline`.
+
 Examples
 --------
 Any catalogue (any city) gives the same atlas with :func:`gis_planning.outputs.atlas.build_atlas`;
