@@ -96,7 +96,8 @@ class Surface:
         """Return one band as a ``(height, width)`` array (by index or description)."""
         if isinstance(name_or_index, str):
             if name_or_index not in self.bands:
-                raise InputError(f"unknown band {name_or_index!r}; bands: {list(self.bands)}.")
+                raise InputError(f"unbekanntes Band {name_or_index!r}; die Fläche hat: "
+                                 f"{', '.join(map(repr, self.bands))}.")
             name_or_index = self.bands.index(name_or_index)
         return self.data[name_or_index]
 
@@ -218,8 +219,8 @@ def _density(mass: np.ndarray, rgrid: RasterGrid) -> np.ndarray:
 
 def _sigma(bandwidth: float, cell_size: float) -> float:
     if not np.isfinite(bandwidth) or bandwidth < 0:
-        raise InputError(f"`bandwidth` must be a non-negative number of metres, got "
-                         f"{bandwidth!r}.")
+        raise InputError(f"Bandbreite {bandwidth!r}: nötig ist eine Zahl von Metern, 0 oder "
+                         f"größer (--bandwidth).")
     return float(bandwidth) / float(cell_size)
 
 

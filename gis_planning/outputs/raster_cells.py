@@ -50,7 +50,8 @@ def cell_raster_grid(
 
     col, row, s = lattice_positions(cells, id_column=id_column)
     if len(col) == 0:
-        raise InputError("`cells` ist leer; keine Zellen für die Rasterfläche.")
+        raise InputError("keine Zensus-Zellen: die Ebene der Gitterzellen ist leer, es gibt "
+                         "keine Rasterfläche.")
     cols, rows = col, row
     if domain is not None:
         require_crs(domain, name="domain")
@@ -147,7 +148,8 @@ def population_density(
     if labels is None:
         labels = [f"{GROUP_LABELS.get(c, c)} je km²" for c in columns]
     if len(labels) != len(columns):
-        raise InputError("`labels` braucht eine deutsche Bezeichnung je Spalte.")
+        raise InputError(f"die Bandnamen passen nicht zu den Spalten: {len(labels)} Namen für "
+                         f"{len(columns)} Spalten ({', '.join(columns)}).")
     rgrid, pos = cell_raster_grid(cells, domain=domain)
     r = rgrid.cells["r"].to_numpy()[pos]
     c = rgrid.cells["c"].to_numpy()[pos]
