@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from tqdm.auto import tqdm
 
 from .. import __version__, privacy, results
 from .._atomic import atomic_folder, atomic_path, check_output_folder
@@ -345,8 +344,18 @@ def _atlas_place(cat: Catalog, layer: ExportLayer) -> tuple[str, bool, int]:
     return group, visible, rank
 
 
+def _tracker(progress: Callable[..., Iterable] | None) -> Callable[[list, str], Iterable]:
+    """``track(items, desc)``: ``items`` wrapped in ``progress`` (per layer), or as they are."""
+    def track(items: list, desc: str) -> Iterable:
+        if progress is None:
+            return items
+        return progress(items, desc=desc, total=len(items), unit="Ebene")
+    return track
+
+
 def export_layers(
-    cat: Catalog, *, names: Sequence[str] | None = None, verbose: bool = False
+    cat: Catalog, *, names: Sequence[str] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> list[ExportLayer]:
     """Return every catalogue layer and every available result, ready to export.
 
@@ -357,8 +366,9 @@ def export_layers(
     names
         Only these layer / result names (default: all). Confidential layers are always
         released as counts per Stadtteil (``<name>_anzahl``), never as points.
-    verbose
-        Show a progress bar (tqdm, on stderr) while layers are loaded and results computed.
+    progress
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loops over
+        the layers loaded and the results computed (the CLI passes its progress bar).
 
     Returns
     -------
@@ -371,9 +381,9 @@ def export_layers(
     wanted = None if names is None else set(names)
     out: list[ExportLayer] = []
     ctx = results.style_context(cat) if cat.pack.groups else None
-    for name in cat.names():
-        if wanted is not None and name not in wanted:
-            continue
+    track = _tracker(progress)
+    for name in track([n for n in cat.names() if wanted is None or n in wanted],
+                      "Ebenen laden"):
         if cat.schema(name).confidential:
             layer = _released(cat, name)
             if layer is not None:
@@ -387,10 +397,8 @@ def export_layers(
         if layer is not None:
             out.append(layer)
     taken = {layer.name for layer in out} | set(cat.names())
-    for name in tqdm(results.available(cat), desc="Ergebnisse", unit="Ebene",
-                     disable=not verbose, leave=False):
-        if wanted is not None and name not in wanted:
-            continue
+    for name in track([n for n in results.available(cat) if wanted is None or n in wanted],
+                      "Ergebnisse berechnen"):
         if name in taken:
             warnings.warn(f"Ergebnis {name!r} heißt wie eine Ebene; es fehlt im Export.",
                           UserWarning, stacklevel=2)
@@ -555,6 +563,7 @@ def write_gpkg(
     *,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[..., Iterable] | None = None,
 ) -> Path:
     """Write ``layers`` into one GeoPackage 1.2 with a default QGIS style per spatial layer.
 
@@ -569,6 +578,9 @@ def write_gpkg(
         Replace an existing file.
     inputs
         Input paths the output must not be.
+    progress
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loop over
+        the layers written; default: no progress shown.
 
     Returns
     -------
@@ -590,11 +602,11 @@ def write_gpkg(
     """
     _check_names(layers)
     for layer in layers:
-        privacy.guard(layer.frame, what=f"GeoPackage layer {layer.name!r}")
+        privacy.guard(layer.frame, what=f"GeoPackage-Ebene {layer.name!r}")
     labels = _unique_labels(layers)
     styles: dict[str, str] = {}
     with atomic_path(path, overwrite=overwrite, inputs=inputs) as tmp:
-        for i, layer in enumerate(layers):
+        for i, layer in enumerate(_tracker(progress)(layers, "GeoPackage schreiben")):
             frame = _writable(layer.frame)
             opts = {"IDENTIFIER": labels[layer.name],
                     "DESCRIPTION": layer.metadata.get("description", "")}
@@ -615,7 +627,7 @@ def write_gpkg(
                 styles[layer.name] = qml_text
         _add_styles(tmp, styles, labels)
         _add_qgis_metadata(tmp, {layer.name: layer.qmd() for layer in layers})
-    log.info("wrote %s: %d layers, %d styles", path, len(layers), len(styles))
+    log.info("GeoPackage geschrieben: %s (%d Ebenen, %d Stile)", path, len(layers), len(styles))
     return Path(path)
 
 
@@ -665,6 +677,7 @@ def write_geojson_dir(
     *,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[..., Iterable] | None = None,
 ) -> list[Path]:
     """Write one RFC 7946 GeoJSON (+ sidecar ``.qml``) per spatial layer, one CSV per table.
 
@@ -683,6 +696,8 @@ def write_geojson_dir(
         refused.
     inputs
         Input paths that must not lie in the folder.
+    progress
+        As for :func:`write_gpkg`.
 
     Returns
     -------
@@ -705,10 +720,10 @@ def write_geojson_dir(
     check_output_folder(directory, overwrite=overwrite, inputs=inputs,
                         names=[t.name for t in targets])
     for layer in layers:
-        privacy.guard(layer.frame, what=f"GeoJSON layer {layer.name!r}")
+        privacy.guard(layer.frame, what=f"GeoJSON-Ebene {layer.name!r}")
     with atomic_folder(directory, overwrite=overwrite, inputs=inputs,
                        names=[t.name for t in targets]) as tmp:
-        for layer in layers:
+        for layer in _tracker(progress)(layers, "GeoJSON schreiben"):
             frame = _writable(layer.frame)
             if layer.spatial:
                 pyogrio.write_dataframe(
@@ -725,5 +740,5 @@ def write_geojson_dir(
                 (tmp / f"{layer.name}.csvt").write_text(
                     ",".join(f'"{c}"' for c in csvt_types(table)), encoding="utf-8")
             (tmp / f"{layer.name}.qmd").write_text(layer.qmd(), encoding="utf-8")
-    log.info("wrote %d files to %s", len(targets), directory)
+    log.info("GeoJSON geschrieben: %d Dateien in %s", len(targets), directory)
     return targets

@@ -30,7 +30,7 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -94,6 +94,7 @@ __all__ = [
     "smooth_mass",
     "total_check",
     "write_cog",
+    "write_surfaces",
     "zonal_statistics",
 ]
 
@@ -124,7 +125,8 @@ def distance_surface(
     boundary) are not seen, so edge cells may overstate the distance.
     """
     if not facilities:
-        raise InputError("`facilities` is empty; pass e.g. {'Kita': kitas}.")
+        raise InputError("keine Einrichtungen für die Entfernungsfläche: es braucht mindestens "
+                         "eine Ebene mit Punkten (Kitas oder Schulen).")
     rgrid = raster_grid(domain, cell_size=cell_size)
     centres = rgrid.centres()
     bands, names = [], []
@@ -132,7 +134,8 @@ def distance_surface(
         require_same_crs(("domain", domain), (f"facilities[{label!r}]", pts))
         xy = shapely.get_coordinates(pts.geometry.values)
         if len(xy) == 0:
-            raise InputError(f"facilities[{label!r}] has no points.")
+            raise InputError(f"die Ebene {label!r} hat keine Punkte; ohne sie gibt es keine "
+                             f"Entfernungsfläche.")
         dist, _ = cKDTree(xy).query(centres)
         bands.append(rgrid.to_array(dist))
         names.append(f"Entfernung zur nächsten {label} (m)")
@@ -199,7 +202,8 @@ def total_check(surface: Surface, zones: gpd.GeoDataFrame | None = None, *, band
     another CRS are reprojected to the surface's CRS.
     """
     if surface.kinds[band] != "density":
-        raise InputError(f"band {band} of {surface.name!r} is not a density; no total.")
+        raise InputError(f"Band {band + 1} der Fläche {surface.name!r} ist keine Dichte; es hat "
+                         f"keine Summe.")
     if zones is not None and zones.crs is not None and not zones.crs.equals(surface.grid.crs):
         zones = zones.to_crs(surface.grid.crs)
     zonal = (float(zonal_statistics(surface, zones, band=band)["summe"].sum())
@@ -261,7 +265,7 @@ def catalog_surface(cat: object, name: str, *, cell_size: float = 100,
     boundary (``stadtgrenze``, else the dissolved Stadtteile) marks unpopulated cells as 0.
     """
     if name not in SURFACES:
-        raise InputError(f"unbekannte Fläche {name!r}; wähle eine von {', '.join(SURFACES)}.")
+        raise InputError(f"unbekannte Fläche {name!r}; möglich: {', '.join(SURFACES)}.")
     reason = available_surfaces(cat, cells_layer=cells_layer)[name]
     if reason:
         raise InputError(f"Fläche {name!r} nicht möglich: {reason}.")
@@ -298,7 +302,7 @@ def catalog_surface(cat: object, name: str, *, cell_size: float = 100,
             continue
         frame = cat.load(layer)
         # a distance surface pinpoints every facility: never for confidential layers
-        guard(frame, what=f"distance surface to {layer}")
+        guard(frame, what=f"Entfernungsfläche zu {layer!r}")
         if "in_betrieb" in frame.columns:
             frame = frame[frame["in_betrieb"].astype(bool)]
         if "ausserhalb" in frame.columns:
@@ -358,7 +362,7 @@ def write_cog(
     import rasterio.shutil
     from rasterio.io import MemoryFile
 
-    guard(surface, what=f"raster {str(path)!r}")  # never a confidential frame
+    guard(surface, what=f"Rasterdatei {str(path)!r}")  # never a confidential frame
     from .raster_style import write_raster_style  # QGIS .qml/.qmd, class GeoTIFFs (15.3)
 
     write_raster_style(surface, path, overwrite=overwrite, inputs=inputs)
@@ -398,6 +402,65 @@ def write_cog(
                                      BLOCKYSIZE="256")
         with rasterio.open(tmp) as check:  # libtiff only prints write errors: read it back
             if not np.array_equal(check.read(), data):
-                raise OSError(f"{tmp.name}: the written raster differs from the surface")
-    log.info("wrote %s (%d bands, %d x %d)", path, bands, width, height)
+                raise OSError(f"{tmp.name}: die geschriebene Rasterdatei weicht von der Fläche "
+                              f"ab (Datenträger voll?)")
+    log.info("Rasterdatei geschrieben: %s (%d Bänder, %d x %d Zellen)", path, bands, width,
+             height)
     return Path(path)
+
+
+def write_surfaces(
+    cat: object,
+    directory: str | os.PathLike,
+    *,
+    cell_size: float = 100,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[..., Iterable] | None = None,
+) -> dict[str, tuple[Surface, Path]]:
+    """Write every surface the catalogue allows, with default options, as ``<name>.tif``.
+
+    Parameters
+    ----------
+    cat
+        The catalogue (:func:`available_surfaces` says which surfaces it allows).
+    directory
+        Output folder: new, empty or (with ``overwrite``) an earlier output. All files are
+        written into a temporary folder and swapped in at the end: all or nothing.
+    cell_size
+        Cell side in metres; the census-grid surfaces use at least 100 m (whole cells), the
+        flats surface only :data:`FLATS_CELL_SIZES`.
+    overwrite
+        Replace an earlier output as a whole.
+    inputs
+        Input paths that must not lie in the folder.
+    progress
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loop over
+        the surfaces (e.g. the CLI's progress bar); default: no progress shown.
+
+    Returns
+    -------
+    dict
+        Surface name -> (surface, path of the written file), in build order.
+    """
+    from .._atomic import atomic_folder, check_output_folder
+
+    surfaces = [n for n, why in available_surfaces(cat).items() if not why]
+    if not surfaces:
+        raise InputError("keine Rasterfläche lässt sich aus diesem Katalog bilden: es fehlen "
+                         "Zensus-Zellen, Projektwohnungen, Kitas und Schulen.")
+    names = [f"{name}.tif" for name in surfaces]
+    inputs = list(inputs)
+    check_output_folder(directory, overwrite=overwrite, names=names, inputs=inputs)
+    if "projektwohnungen_dichte" in surfaces:
+        check_flats_options(cell_size)
+    steps = zip(surfaces, names, strict=True)
+    if progress is not None:
+        steps = progress(steps, desc="Rasterflächen", total=len(surfaces), unit="Fläche")
+    built: dict[str, Surface] = {}
+    with atomic_folder(directory, overwrite=overwrite, names=names, inputs=inputs) as tmp:
+        for name, file_name in steps:
+            size = (max(100, int(cell_size)) if name in _GRID_SURFACES else cell_size)
+            built[name] = catalog_surface(cat, name, cell_size=size)
+            write_cog(built[name], tmp / file_name, overwrite=False)
+    return {name: (surface, Path(directory) / f"{name}.tif") for name, surface in built.items()}
