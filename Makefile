@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 atlas: $(STAMP)
-	$(BIN)/gis-planning atlas --out maps/essen_atlas.html --overwrite
+	$(BIN)/gis-planning atlas -o maps/essen_atlas.html --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

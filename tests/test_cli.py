@@ -73,12 +73,12 @@ def test_export_confidential_only_aggregated(run, tmp_path):
 
 def test_atlas_written(run, tmp_path):
     out = tmp_path / "atlas.html"
-    res = run("atlas", "--out", str(out))
+    res = run("atlas", "-o", str(out))
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert "Integrationsatlas Essen" in html
     assert "synthetisch / Demonstrationsdaten" in html
-    res = run("atlas", "--out", str(out))
+    res = run("atlas", "--output", str(out))
     assert res.exit_code == 2 and "--overwrite" in res.output
 
 

@@ -255,7 +255,7 @@ def test_cli_export(tmp_path):
 
     runner = CliRunner()
     gpkg, gj = tmp_path / "e.gpkg", tmp_path / "gj"
-    args = ["export", "--gpkg", str(gpkg), "--geojson", str(gj), "--layer", "kitas",
+    args = ["export", "-o", str(gpkg), "--output-dir", str(gj), "--layer", "kitas",
             "--layer", "projektwohnungen", "--layer", "stadt_gesamt"]
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
@@ -272,18 +272,18 @@ def test_cli_export(tmp_path):
     assert res.exit_code == 2 and "overwrite" in res.output
     assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
     res = runner.invoke(cli, ["export"])
-    assert res.exit_code == 2 and "--gpkg" in res.output
+    assert res.exit_code == 2 and "-o/--output DATEI.gpkg" in res.output
     other = tmp_path / "o.gpkg"
-    res = runner.invoke(cli, ["export", "--gpkg", str(other), "--layer", "kitas",
+    res = runner.invoke(cli, ["export", "-o", str(other), "--layer", "kitas",
                               "--no-project"])
     assert res.exit_code == 0 and not other.with_suffix(".qgz").exists()
-    res = runner.invoke(cli, ["export", "--gpkg", str(tmp_path / "p.gpkg"), "--project",
+    res = runner.invoke(cli, ["export", "-o", str(tmp_path / "p.gpkg"), "--project",
                               str(tmp_path / "p.qgis")])
     assert res.exit_code == 2 and "--project" in res.output
     assert not (tmp_path / "p.gpkg").exists()
     sub = tmp_path / "projekt"
     sub.mkdir()
-    res = runner.invoke(cli, ["export", "--gpkg", str(tmp_path / "q.gpkg"), "--layer",
+    res = runner.invoke(cli, ["export", "-o", str(tmp_path / "q.gpkg"), "--layer",
                               "kitas", "--project", str(sub / "atlas.qgz")])
     assert res.exit_code == 0, res.output
     with zipfile.ZipFile(sub / "atlas.qgz") as zf:

@@ -171,10 +171,10 @@ def test_pruning_keeps_what_the_page_uses() -> None:
 def test_unknown_external_url_raises_in_offline_mode_only() -> None:
     m = folium.Map()
     m.get_root().header.add_child(JavascriptLink("https://example.org/lib.js"), name="x")
-    with pytest.raises(InputError, match=r"example\.org/lib\.js.*not vendored"):
+    with pytest.raises(InputError, match=r"example\.org/lib\.js.*nicht mitliefert"):
         render_html(m, mode="offline")
     assert "https://example.org/lib.js" in render_html(m, mode="cdn")
-    with pytest.raises(InputError, match="`mode` must be"):
+    with pytest.raises(InputError, match="Modus 'online': möglich sind"):
         render_html(m, mode="online")  # type: ignore[arg-type]
 
 
@@ -193,7 +193,7 @@ def test_external_image_is_detected() -> None:
 def test_bootstrap_need_raises_offline() -> None:
     m = folium.Map()
     m.get_root().html.add_child(branca.element.Element('<button data-bs-toggle="x">b</button>'))
-    with pytest.raises(InputError, match="bootstrap"):
+    with pytest.raises(InputError, match="Bootstrap"):
         render_html(m, mode="offline")
 
 

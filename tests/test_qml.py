@@ -34,14 +34,14 @@ def test_qgis_color():
     assert qgis_color("#ff8000") == "255,128,0,255"
     assert qgis_color("#f80", 0.0) == "255,136,0,0"
     assert qgis_color("#000000", 0.75) == "0,0,0,191"
-    with pytest.raises(InputError, match="hex colour"):
+    with pytest.raises(InputError, match="Hex-Farbe"):
         qgis_color("red")
 
 
 def test_geometry_kind():
     assert geometry_kind(POLY) == "polygon"
     assert geometry_kind({"Point"}) == "point"
-    with pytest.raises(InputError, match="only points"):
+    with pytest.raises(InputError, match="nur Punkte"):
         geometry_kind({"Point", "Polygon"})
 
 
@@ -134,11 +134,11 @@ def test_label_column_missing_disables_labels_and_none_style_is_single():
 
 
 def test_invalid_styles_raise():
-    with pytest.raises(InputError, match="graduated style needs"):
+    with pytest.raises(InputError, match="Stil mit Klassen braucht"):
         style_qml(LayerStyle(kind="graduated"), geometry_types=POLY)
-    with pytest.raises(InputError, match="categorized style needs"):
+    with pytest.raises(InputError, match="Stil mit Kategorien braucht"):
         style_qml(LayerStyle(kind="categorized"), geometry_types=POLY)
-    with pytest.raises(InputError, match="unknown style kind"):
+    with pytest.raises(InputError, match="unbekannte Stilart"):
         style_qml(LayerStyle(kind="heatmap"), geometry_types=POLY)
 
 

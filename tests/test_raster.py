@@ -237,7 +237,7 @@ def test_distance_surface_hand_computed():
     assert d[1, 0] == pytest.approx(0.0)  # bottom-left cell, centre (50, 50)
     assert d[0, 2] == pytest.approx(np.hypot(200, 100))  # top-right, centre (250, 150)
     assert s.bands == ("Entfernung zur nächsten Kita (m)",) and s.units == ("m",)
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="keine Einrichtungen"):
         raster.distance_surface(b, {})
 
 
@@ -351,7 +351,7 @@ def test_cli_raster_all_is_all_or_nothing(tmp_path, monkeypatch):
 
     runner = CliRunner()
     out = tmp_path / "raster"
-    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "200"])
+    res = runner.invoke(cli, ["raster", "all", "--output-dir", str(out), "--cell-size", "200"])
     assert res.exit_code == 2 and "--cell-size" in res.output and "Zellgröße 200 m" in res.output
     assert not out.exists()
     real = raster.catalog_surface
@@ -362,11 +362,11 @@ def test_cli_raster_all_is_all_or_nothing(tmp_path, monkeypatch):
         return real(cat, name, **kw)
 
     monkeypatch.setattr(raster, "catalog_surface", fails_last)
-    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "500"])
+    res = runner.invoke(cli, ["raster", "all", "--output-dir", str(out), "--cell-size", "500"])
     assert res.exit_code == 2 and "Gi* geht nicht" in res.output
     assert list(tmp_path.iterdir()) == []  # the three finished surfaces did not appear
     monkeypatch.setattr(raster, "catalog_surface", real)
-    res = runner.invoke(cli, ["raster", "all", "--dir", str(out), "--cell-size", "500"])
+    res = runner.invoke(cli, ["raster", "all", "--output-dir", str(out), "--cell-size", "500"])
     assert res.exit_code == 0, res.output
     names = {p.name for p in out.iterdir()}
     assert MANIFEST in names and {f"{n}.tif" for n in raster.SURFACES} <= names

@@ -62,7 +62,7 @@ def test_classify_errors():
 def test_groups_of_the_layer_control():
     gdf = _polys(["A"])
     atlas = Atlas(title="t", bounds=gdf)
-    with pytest.raises(InputError, match="group: der Name einer Gruppe"):
+    with pytest.raises(InputError, match="Gruppe: der Name einer Gruppe"):
         atlas.add_polygons(gdf, name="x", group=" ")
     atlas.add_polygons(gdf, name="p", group="Planung")
     atlas.add_polygons(gdf, name="z", group="Zensus 2011 (100-m-Gitter)")  # a further group
@@ -188,17 +188,17 @@ def test_cli_atlas_reports_sizes(tmp_path):
         json.dumps({"city": "Bochum", "layers": {"stadtteile": "st.gpkg"}}), encoding="utf-8")
     out = tmp_path / "maps" / "bochum.html"
     res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
-                                   "--out", str(out), "--sizes", "--no-basemap"])
+                                   "--output", str(out), "--sizes", "--no-basemap"])
     assert res.exit_code == 0, res.output
     assert "Atlas geschrieben" in res.output and "Stadtteile" in res.output
     assert "Flächen" in res.output and "kB" in res.output
     html = out.read_text(encoding="utf-8")
     assert "Integrationsatlas Bochum" in html and "https://cdn" not in html
     res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
-                                   "--out", str(out), "--cdn"])
+                                   "--output", str(out), "--cdn"])
     assert res.exit_code != 0  # exists: needs --overwrite
     res = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat.json"), "atlas",
-                                   "--out", str(out), "--cdn", "--overwrite"])
+                                   "--output", str(out), "--cdn", "--overwrite"])
     assert res.exit_code == 0 and out.stat().st_size < 200_000
     assert "https://cdn" in out.read_text(encoding="utf-8")
 

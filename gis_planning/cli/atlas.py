@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ..labels import fmt_number
+from ._options import CatalogState, output_option, overwrite_option, pass_catalog
 
 __all__ = ["atlas", "city_slug"]
 
@@ -26,48 +27,55 @@ def _kind(kind: str) -> str:
 
 
 @click.command()
-@click.option("--out", "-o", "out", type=click.Path(dir_okay=False), default=None,
-              help="Output HTML file (default: maps/<city>_atlas.html).")
+@output_option("HTML-Datei des Atlas (Standard: maps/<stadt>_atlas.html).", aliases=("--out",))
 @click.option("--offline/--cdn", default=True, show_default=True,
-              help="Inline Leaflet and plugins (works without network) or link CDNs.")
-@click.option("--no-basemap", is_flag=True, help="No OpenStreetMap background tiles.")
+              help="Leaflet und Erweiterungen einbetten (ohne Netz nutzbar) oder von CDNs "
+              "laden (kleine Datei).")
+@click.option("--no-basemap", is_flag=True, help="Ohne OpenStreetMap-Hintergrundkarte.")
 @click.option("--sizes", is_flag=True,
-              help="List the size of each layer in the page (features and kB).")
+              help="Die Größe jeder Ebene in der Seite auflisten (Objekte und kB).")
 @overwrite_option
 @pass_catalog
-def atlas(state: CatalogState, out: str | None, offline: bool, no_basemap: bool, sizes: bool,
-          overwrite: bool) -> None:
-    """Build the atlas HTML from the catalogue's layers.
+def atlas(state: CatalogState, output: str | None, offline: bool, no_basemap: bool,
+          sizes: bool, overwrite: bool) -> None:
+    """Den Atlas als HTML-Seite aus den Ebenen des Katalogs bauen.
 
-    Polygons are simplified (borders within 5 m of the source) and coordinates rounded
-    for the web; the summary line gives the file size, --sizes the size of every layer.
+    Flächen werden vereinfacht (Grenzen höchstens 5 m von der Quelle entfernt) und
+    Koordinaten für das Web gerundet; die Zusammenfassung nennt die Dateigröße, --sizes
+    die Größe jeder Ebene.
 
     \b
-    Example:
-      gis-planning atlas --out maps/essen_atlas.html --overwrite --sizes
+    Beispiel:
+      gis-planning atlas -o maps/essen_atlas.html --overwrite --sizes
       gis-planning --city berlin atlas --overwrite
-      gis-planning --city bochum.json atlas --cdn --out maps/bochum_atlas.html
+      gis-planning --city bochum.json atlas --cdn -o maps/bochum_atlas.html
     """
     from .._atomic import check_output_path
     from ..outputs.atlas import build_atlas
 
-    if out is None:
-        out = f"maps/{city_slug(state.catalog.city)}_atlas.html"
-    parent = Path(out).parent
+    if output == "-":
+        raise click.BadParameter("der Atlas ist eine HTML-Datei und geht nicht auf die "
+                                 "Standardausgabe; nennen Sie eine .html-Datei.",
+                                 param_hint="-o/--output")
+    if output is None:
+        output = f"maps/{city_slug(state.catalog.city)}_atlas.html"
+    parent = Path(output).parent
     if parent.exists() and not parent.is_dir():
-        raise click.BadParameter(f"{parent} is a file, not a folder", param_hint="--out")
+        raise click.BadParameter(f"{parent} ist eine Datei, kein Ordner.",
+                                 param_hint="-o/--output")
     parent.mkdir(parents=True, exist_ok=True)
 
-    check_output_path(out, overwrite=overwrite)
-    atl = build_atlas(state.catalog, basemap=not no_basemap, verbose=state.verbose)
-    path = atl.save(out, mode="offline" if offline else "cdn", overwrite=overwrite)
+    check_output_path(output, overwrite=overwrite)
+    atl = build_atlas(state.catalog, basemap=not no_basemap, progress=state.progress)
+    path = atl.save(output, mode="offline" if offline else "cdn", overwrite=overwrite)
     size = path.stat().st_size
     report = atl.size_report()
     data = int(report["bytes"].sum())
-    click.echo(f"Atlas geschrieben: {path} ({size / 1e6:.2f} MB; Ebenen {data / 1e3:.0f} kB, "
-               f"Bibliotheken und Bedienelemente {(size - data) / 1e3:.0f} kB)")
-    if sizes:
+    state.say(f"Atlas geschrieben: {path} ({fmt_number(size / 1e6, 2)} MB; Ebenen "
+              f"{fmt_number(data / 1e3, 0)} kB, Bibliotheken und Bedienelemente "
+              f"{fmt_number((size - data) / 1e3, 0)} kB)")
+    if sizes:  # asked for: the result itself, also with -q
         width = max(len(n) for n in report["layer"])
         for row in report.itertuples(index=False):
-            click.echo(f"  {row.group:<10}  {row.layer:<{width}}  {row.features:>5} "
-                       f"{_kind(row.kind):<9} {row.bytes / 1e3:>7.1f} kB")
+            state.result(f"  {row.group:<10}  {row.layer:<{width}}  {row.features:>5} "
+                         f"{_kind(row.kind):<9} {fmt_number(row.bytes / 1e3, 1):>7} kB")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ..labels import fmt_number
+from ._options import CatalogState, output_option, overwrite_option, pass_catalog
 
 __all__ = ["karte"]
 
 
 @click.command("karte")
 @click.argument("layer", required=False, metavar="LAYER")
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), default=None,
-              help="Ausgabe: .pdf (Vektor) oder .png.")
+@output_option("Ausgabe: .pdf (Vektor) oder .png.", aliases=("--out",))
 @click.option("--format", "paper", type=click.Choice(["A4", "A3"], case_sensitive=False),
               default="A4", show_default=True, help="Papierformat (quer).")
 @click.option("--bezirk", default=None, metavar="BEZIRK",
@@ -23,7 +23,7 @@ __all__ = ["karte"]
 @click.option("--liste", "listing", is_flag=True, help="Die druckbaren Ebenen auflisten.")
 @overwrite_option
 @pass_catalog
-def karte(state: CatalogState, layer: str | None, out: str | None, paper: str,
+def karte(state: CatalogState, layer: str | None, output: str | None, paper: str,
           bezirk: str | None, title: str | None, dpi: int, listing: bool,
           overwrite: bool) -> None:
     """Eine Ebene des Atlas als Karte drucken: Titel, Legende, Maßstab, Nordpfeil, Quellen.
@@ -44,17 +44,19 @@ def karte(state: CatalogState, layer: str | None, out: str | None, paper: str,
     cat = state.catalog
     if listing:
         for name in map_layer_names(cat, check=True):
-            click.echo(name)
+            state.result(name)
         return
     if not layer:
         raise click.UsageError("LAYER fehlt (gis-planning karte --liste zeigt die Ebenen).")
-    if not out:
-        raise click.UsageError("-o/--out fehlt: wohin soll die Karte (.pdf oder .png)?")
-    if not out.lower().endswith((".pdf", ".png")):
-        raise click.BadParameter("die Ausgabe endet auf .pdf oder .png.", param_hint="--out")
+    if not output:
+        raise click.UsageError("-o/--output fehlt: wohin soll die Karte (.pdf oder .png)?")
+    if not output.lower().endswith((".pdf", ".png")):
+        raise click.BadParameter("die Ausgabe endet auf .pdf oder .png.",
+                                 param_hint="-o/--output")
     from .._atomic import check_output_path
 
-    check_output_path(out, overwrite=overwrite, inputs=cat.inputs())
-    path = render_map(cat, layer, out, paper=paper.upper(), bezirk=bezirk, title=title,
+    check_output_path(output, overwrite=overwrite, inputs=cat.inputs())
+    path = render_map(cat, layer, output, paper=paper.upper(), bezirk=bezirk, title=title,
                       dpi=dpi, overwrite=overwrite)
-    click.echo(f"Karte geschrieben: {path} ({paper.upper()}, {path.stat().st_size / 1e3:.0f} kB)")
+    state.say(f"Karte geschrieben: {path} ({paper.upper()}, "
+              f"{fmt_number(path.stat().st_size / 1e3, 0)} kB)")

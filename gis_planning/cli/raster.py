@@ -8,29 +8,47 @@ import click
 
 from .._defaults import DEFAULT_K
 from ..labels import fmt_number
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import (
+    CatalogState,
+    output_dir_option,
+    output_option,
+    overwrite_option,
+    pass_catalog,
+)
 
 __all__ = ["raster"]
 
 _cell_size = click.option("--cell-size", type=click.FloatRange(min=1), default=100.0,
-                          show_default=True, help="Cell size in metres (EPSG:25832).")
-_out = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-                    required=True, help="Output GeoTIFF (.tif).")
+                          show_default=True, help="Zellgröße in Metern (EPSG:25832).")
+_out = output_option("GeoTIFF-Ausgabe (.tif, Cloud-Optimised GeoTIFF).", required=True)
+
+
+def _no_stdout(output: str) -> None:
+    if output == "-":
+        raise click.BadParameter("eine Rasterfläche geht nicht auf die Standardausgabe; "
+                                 "nennen Sie eine .tif-Datei.", param_hint="-o/--output")
 
 
 def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_size: float,
-           *, shown_path: str | None = None, **options) -> None:
+           **options) -> None:
     from .._atomic import check_output_path
-    from ..outputs.raster import catalog_surface, flats_audit, total_check, write_cog
+    from ..outputs.raster import catalog_surface, write_cog
 
+    _no_stdout(output)
     check_output_path(output, overwrite=overwrite)
     surface = catalog_surface(state.catalog, name, cell_size=cell_size, **options)
-    path = write_cog(surface, output, overwrite=overwrite)
+    _summary(state, name, surface, write_cog(surface, output, overwrite=overwrite))
+
+
+def _summary(state: CatalogState, name: str, surface, path: Path) -> None:
+    """The German summary of one written surface: size, and its totals checked."""
+    from ..outputs.raster import flats_audit, total_check
+
     h, w = surface.data.shape[1:]
-    click.echo(f"{name} -> {shown_path or path} ({surface.data.shape[0]} Bänder, {w} x {h} "
-               f"Zellen, {path.stat().st_size / 1e3:.0f} kB)")
+    state.say(f"{name} -> {path} ({surface.data.shape[0]} Bänder, {w} x {h} "
+              f"Zellen, {fmt_number(path.stat().st_size / 1e3, 0)} kB)")
     if name == "projektwohnungen_dichte":  # no count below k, no withheld share
-        click.echo(f"  {surface.bands[0]}: {flats_audit(surface)}")
+        state.say(f"  {surface.bands[0]}: {flats_audit(surface)}")
         return
     for band, kind in enumerate(surface.kinds):
         if kind != "density":
@@ -42,22 +60,22 @@ def _write(state: CatalogState, name: str, output: str, overwrite: bool, cell_si
             same = abs(chk["raster"] - chk["expected"]) <= 1e-6 * max(1.0, chk["expected"])
             verdict = ("stimmt überein" if same else
                        f"weicht um {fmt_number(chk['raster'] - chk['expected'], 1)} ab")
-            click.echo(f"  {surface.bands[band]}: Summe Band x Zellfläche "
-                       f"{fmt_number(chk['raster'], 0)}, Quelle (Summe der Zellen) "
-                       f"{fmt_number(chk['expected'], 0)} – {verdict}")
+            state.say(f"  {surface.bands[band]}: Summe Band x Zellfläche "
+                      f"{fmt_number(chk['raster'], 0)}, Quelle (Summe der Zellen) "
+                      f"{fmt_number(chk['expected'], 0)} – {verdict}")
             continue
         cat = state.catalog
         chk = total_check(surface, cat.load(cat.unit.layer), band=band)
-        click.echo(f"  {surface.bands[band]}: Summe über {cat.unit.label_plural} "
-                   f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)})")
+        state.say(f"  {surface.bands[band]}: Summe über {cat.unit.label_plural} "
+                  f"{fmt_number(chk['zonal'], 1)} (Quelle {fmt_number(chk['expected'], 1)})")
     if surface.tags.get("quelle"):
-        click.echo(f"  Quelle: {surface.tags['quelle']}"
-                   + (f", Stand {surface.tags['stand']}" if surface.tags.get("stand") else ""))
+        state.say(f"  Quelle: {surface.tags['quelle']}"
+                  + (f", Stand {surface.tags['stand']}" if surface.tags.get("stand") else ""))
 
 
 @click.group()
 def raster() -> None:
-    """Raster surfaces (COG): densities, census-cell shares and hotspots, distances."""
+    """Rasterflächen (COG): Dichten, Anteile und Hotspots auf Zensus-Zellen, Entfernungen."""
 
 
 @raster.command("flats")
@@ -74,14 +92,15 @@ def raster() -> None:
 @pass_catalog
 def flats(state: CatalogState, output: str, cell_size: float, bandwidth: float, k: int,
           overwrite: bool) -> None:
-    """Kernel density of the project flats (from counts per 1-km block, small counts withheld).
+    """Kerndichte der Projektwohnungen (aus Anzahlen je 1-km-Block, kleine Zahlen unterdrückt).
 
     \b
-    Example:
+    Beispiel:
       gis-planning raster flats -o maps/projektwohnungen_dichte.tif
     """
     from ..outputs.raster import check_flats_options
 
+    _no_stdout(output)
     check_flats_options(cell_size, bandwidth, k)  # before anything is read
     _write(state, "projektwohnungen_dichte", output, overwrite, cell_size,
            bandwidth=bandwidth, k=k)
@@ -105,7 +124,7 @@ def population(state: CatalogState, output: str, cell_size: int, bandwidth: floa
     """Einwohner und Nichtdeutsche je km² aus den Zensus-Gitterzellen (Summen exakt).
 
     \b
-    Example:
+    Beispiel:
       gis-planning raster population -o maps/bevoelkerung_dichte.tif
     """
     _write(state, "bevoelkerung_dichte", output, overwrite, cell_size, bandwidth=bandwidth)
@@ -123,7 +142,7 @@ def anteil(state: CatalogState, output: str, cell_size: int, min_population: flo
     """Anteil Nichtdeutsche je Zensus-Gitterzelle (%), mit den Personen je Zelle.
 
     \b
-    Example:
+    Beispiel:
       gis-planning raster anteil -o maps/nichtdeutsche_anteil.tif --cell-size 250
     """
     _write(state, "nichtdeutsche_anteil", output, overwrite, cell_size,
@@ -147,7 +166,7 @@ def gitter_hotspots(state: CatalogState, output: str, cell_size: int, min_popula
     ist (sonst analytische p-Werte für Gi*, in den Metadaten genannt).
 
     \b
-    Example:
+    Beispiel:
       gis-planning raster gitter-hotspots -o maps/gitter_hotspots_500m.tif --cell-size 500
     """
     _write(state, "gitter_hotspots", output, overwrite, cell_size,
@@ -160,47 +179,35 @@ def gitter_hotspots(state: CatalogState, output: str, cell_size: int, min_popula
 @overwrite_option
 @pass_catalog
 def distance(state: CatalogState, output: str, cell_size: float, overwrite: bool) -> None:
-    """Distance to the nearest Kita (in operation) and school, in metres.
+    """Entfernung zur nächsten Kita (in Betrieb) und Schule, in Metern (Luftlinie).
 
     \b
-    Example:
+    Beispiel:
       gis-planning raster distance -o maps/entfernung.tif
     """
     _write(state, "entfernung", output, overwrite, cell_size)
 
 
 @raster.command("all")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), required=True,
-              help="Ausgabeordner (neu, leer oder mit --overwrite eine frühere Ausgabe; "
-                   "wird als Ganzes ersetzt).")
+@output_dir_option("Ausgabeordner (neu, leer oder mit --overwrite eine frühere Ausgabe; "
+                   "wird als Ganzes ersetzt).", required=True, aliases=("--dir",))
 @_cell_size
 @overwrite_option
 @pass_catalog
-def all_surfaces(state: CatalogState, directory: str, cell_size: float,
+def all_surfaces(state: CatalogState, output_dir: str, cell_size: float,
                  overwrite: bool) -> None:
-    """All surfaces with default options, one <name>.tif each.
+    """Alle Flächen mit Standardoptionen, je eine <name>.tif im Ordner.
 
     \b
-    Example:
-      gis-planning raster all --dir maps/raster --overwrite
+    Beispiel:
+      gis-planning raster all --output-dir maps/raster --overwrite
     """
-    from .._atomic import atomic_folder, check_output_folder
-    from ..outputs.raster import available_surfaces, check_flats_options
+    from ..outputs.raster import available_surfaces, write_surfaces
 
-    possible = available_surfaces(state.catalog)
-    surfaces = [n for n, why in possible.items() if not why]
-    for name, why in possible.items():
+    for name, why in available_surfaces(state.catalog).items():
         if why:
-            click.echo(f"übersprungen: {name} ({why})")
-    if not surfaces:
-        raise click.ClickException("keine Oberfläche lässt sich bilden (siehe oben).")
-    names = [f"{name}.tif" for name in surfaces]
-    check_output_folder(directory, overwrite=overwrite, names=names)
-    if "projektwohnungen_dichte" in surfaces:
-        check_flats_options(cell_size)
-    with atomic_folder(directory, overwrite=overwrite, names=names) as tmp:  # all or nothing
-        for name, file_name in zip(surfaces, names, strict=True):
-            size = cell_size if name not in ("bevoelkerung_dichte", "nichtdeutsche_anteil",
-                                             "gitter_hotspots") else max(100, int(cell_size))
-            _write(state, name, str(tmp / file_name), False, size,
-                   shown_path=str(Path(directory) / file_name))
+            state.say(f"übersprungen: {name} ({why})")
+    written = write_surfaces(state.catalog, output_dir, cell_size=cell_size,
+                             overwrite=overwrite, progress=state.progress)
+    for name, (surface, path) in written.items():
+        _summary(state, name, surface, path)

@@ -217,7 +217,7 @@ def _is_external(url: str) -> bool:
 def _data_uri(path: Path) -> str:
     mime = _MIME.get(path.suffix.lower())
     if mime is None:
-        raise InputError(f"No MIME type known for the vendored file {path.name!r}.")
+        raise InputError(f"unbekannter Dateityp der mitgelieferten Datei {path.name!r}.")
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
@@ -241,7 +241,8 @@ def _inline_css_urls(css: str, css_path: Path) -> str:
             elif resolve(m.group("url")) is not None:
                 kept.append(entry)
         if not kept:
-            raise InputError(f"{css_path.name}: no vendored font file for {decl.group(0)!r}.")
+            raise InputError(f"{css_path.name}: keine mitgelieferte Schriftdatei für "
+                             f"{decl.group(0)!r}.")
         return "src:" + ",".join(kept)
 
     emitted: set[Path] = set()
@@ -265,12 +266,13 @@ def _inline_css_urls(css: str, css_path: Path) -> str:
             return m.group(0)
         if _is_external(url):
             raise InputError(
-                f"The vendored CSS {css_path.name} loads the external URL {url!r}; "
-                "vendor that file too (tools/vendor_assets.py)."
+                f"Die mitgelieferte CSS-Datei {css_path.name} lädt die externe Adresse {url!r}; "
+                "liefern Sie auch diese Datei mit (tools/vendor_assets.py)."
             )
         target = resolve(url)
         if target is None:
-            raise InputError(f"{css_path.name} references {url!r}, which is not vendored.")
+            raise InputError(f"{css_path.name} verweist auf {url!r}, die nicht mitgeliefert "
+                             f"ist.")
         return f'url("{_data_uri(target)}")'
 
     return _CSS_URL.sub(replace, css)
@@ -284,7 +286,8 @@ def _inline_tag(path: str, kind: str) -> str:
     if kind == "css":
         text = _inline_css_urls(text, file)
         if re.search(r"</style", text, re.IGNORECASE):
-            raise InputError(f"{path} contains '</style' and cannot be inlined.")
+            raise InputError(f"{path} enthält '</style' und lässt sich nicht in die Seite "
+                             f"einbetten.")
         return f"<style>/* {path} */\n{text}\n</style>"
     # `</script` or `<!--` inside a script would end or confuse the HTML script element;
     # `<\/` and `<\!` mean the same in JavaScript strings, regexes and comments.
@@ -416,7 +419,8 @@ def inline_assets(
         vendored, or needs a library that is not vendored (Bootstrap 5).
     """
     if mode not in ("offline", "cdn"):
-        raise InputError(f"`mode` must be 'offline' or 'cdn', not {mode!r}.")
+        raise InputError(f"Modus {mode!r}: möglich sind 'offline' (--offline) und 'cdn' "
+                         f"(--cdn).")
     links = _links(page)
     code = _page_code(page, links)
     out, last, seen = [], 0, set()
@@ -427,9 +431,9 @@ def inline_assets(
         if asset is None:
             if mode == "offline" and _is_external(url):
                 raise InputError(
-                    f"The map links {url!r}, which gis_planning has not vendored, so the page "
-                    "would need the network. Use mode='cdn', drop the element that adds it, or "
-                    "vendor it (tools/vendor_assets.py and ASSETS in gis_planning/_offline.py)."
+                    f"Die Karte lädt {url!r}, das gis_planning nicht mitliefert; "
+                    "die Seite bräuchte also das Netz. Bauen Sie sie mit --cdn, lassen Sie das "
+                    "Element weg oder liefern Sie die Datei mit (tools/vendor_assets.py)."
                 )
             out.append(m.group(0))
             continue
@@ -444,8 +448,9 @@ def inline_assets(
             continue
         if asset.path is None:
             raise InputError(
-                f"The map needs {url!r} (it uses Bootstrap classes or data-bs- attributes), "
-                "which is not vendored. Use mode='cdn' or build the element without Bootstrap."
+                f"Die Karte braucht {url!r} (sie nutzt Klassen oder data-bs-Attribute von "
+                "Bootstrap), das nicht mitgeliefert ist. Bauen Sie sie mit --cdn oder das "
+                "Element ohne Bootstrap."
             )
         out.append(_inline_tag(asset.path, asset.kind))
         if url == _LEAFLET_JS:
@@ -461,9 +466,9 @@ def inline_assets(
         remaining = external_resources(result)
         if remaining:
             raise InputError(
-                "The offline map would still load external resources: "
+                "Die Offline-Karte lüde noch externe Dateien: "
                 + ", ".join(sorted(set(remaining)))
-                + ". Remove them or use mode='cdn'."
+                + ". Entfernen Sie sie oder bauen Sie die Karte mit --cdn."
             )
     return result
 

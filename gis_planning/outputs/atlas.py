@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from .. import results
 from .._errors import LayerError
@@ -556,7 +555,7 @@ def build_atlas(
     *,
     sections: list[Section] | None = None,
     basemap: bool = True,
-    verbose: bool = False,
+    progress: Callable[..., Iterable] | None = None,
 ) -> Atlas:
     """Build the atlas of ``catalog`` (default: the shipped Essen data).
 
@@ -564,7 +563,8 @@ def build_atlas(
     atlas from its own files (at least a ``stadtteile`` layer). Returns the
     :class:`~gis_planning.outputs.webmap.Atlas`; write it with ``atlas.save(path)`` (offline by
     default, ``mode="cdn"`` for a small file) and see ``atlas.size_report()`` for the bytes
-    per layer. ``verbose`` shows a progress bar over the sections (tqdm, on stderr).
+    per layer. ``progress``, if given, is called as ``progress(iterable, desc=..., total=...,
+    unit=...)`` around the loop over the sections (the CLI passes its progress bar).
 
     Examples
     --------
@@ -585,13 +585,15 @@ def build_atlas(
         bounds=st, basemap=basemap, search_placeholder=_search_placeholder(cat),
     )
     atlas.column_labels = results.column_labels(cat)
-    for section in tqdm(sections or SECTIONS, desc="Atlas", unit="Abschnitt",
-                        disable=not verbose, leave=False):
-        log.info("Atlas-Abschnitt %s", section.__name__)
+    steps = list(sections or SECTIONS)
+    loop = (steps if progress is None else
+            progress(steps, desc="Atlas-Abschnitte", total=len(steps), unit="Abschnitt"))
+    for section in loop:
+        log.info("Atlas-Abschnitt „%s“", SECTION_TITLES.get(section.__name__, section.__name__))
         try:
             section(atlas, cat)
         except Exception as exc:  # fail soft: one section must not cost the whole atlas
-            log.debug("atlas section %s failed", section.__name__, exc_info=True)
+            log.debug("Atlas-Abschnitt %s fehlgeschlagen", section.__name__, exc_info=True)
             title = SECTION_TITLES.get(section.__name__, section.__name__)
             reason = " ".join(str(exc).split())[:300] or type(exc).__name__
             atlas.add_notice(f"Abschnitt „{title}“ fehlt: {reason}")

@@ -18,21 +18,21 @@ import logging
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from tqdm.auto import tqdm
 
 from .. import __version__, privacy, results
 from .._atomic import atomic_folder, atomic_path, check_output_folder
 from .._errors import GISPlanningError, InputError
 from ..data.catalog import Catalog
-from ..labels import COLUMN_LABELS, fmt_date
+from ..labels import fmt_date
+from .fields import FIELD_LABELS, FIELD_RENAMES, field_label, german_columns
 from .qml import metadata_qmd, style_qml
 from .styles import Category, LayerStyle, categories_classification, classify, style_for
 
@@ -81,233 +81,6 @@ CREATE TABLE IF NOT EXISTS layer_styles (
     update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
 )
 """
-
-
-#: English column names of the analysis results -> the German names they are exported under.
-FIELD_RENAMES = {
-    "value": "rate_analysiert",
-    "gi": "gi_stern",
-    "gi_p_norm": "gi_p_normal",
-    "gi_p_sim": "gi_p_perm",
-    "lisa_lag": "lisa_nachbarwert",
-    "lisa_p_sim": "lisa_p_perm",
-    "n_neighbours": "n_nachbarn",
-    "scope": "gebiet",
-    "level": "ebene",
-    "n_units": "n_einheiten",
-    "total": "gesamt",
-    "group_total": "gruppe_gesamt",
-    "group_share": "gruppe_anteil",
-    "entropy": "entropie",
-    "fixed": "gesetzt",
-    "n_allocated": "n_zellen",
-    "allocated_weight": "erreichte_nachfrage",
-    "capacity": "kapazitaet_modell",
-    "utilisation": "auslastung",
-    "area_m2": "flaeche_m2",
-    "weight": "nachfrage",
-    "distance_m": "entfernung_m",
-    "covered": "abgedeckt",
-    "served_weight": "erreichte_nachfrage",
-    "coverable": "abdeckbar",
-    "cell_id": "zellen_id",
-    "n_demand": "n_zellen",
-    "total_weight": "nachfrage",
-    "covered_weight": "erreicht",
-    "uncovered_weight": "nicht_erreicht",
-    "coverage_share": "anteil_erreicht",
-    "n_sites": "n_standorte",
-    "mean_distance": "mittlere_entfernung_m",
-    "has_partial": "hat_teilweise",
-    "incomplete_list": "liste_unvollstaendig",
-}
-
-#: Word parts of English index columns (``dissimilarity_ci_low`` -> ``dissimilaritaet_ki_unten``).
-_WORD_RENAMES = (
-    ("multi_dissimilarity", "multi_dissimilaritaet"), ("dissimilarity", "dissimilaritaet"),
-    ("exposure", "exposition"), ("_ci_low", "_ki_unten"), ("_ci_high", "_ki_oben"),
-    ("_null_mean", "_null_mittel"),
-)
-
-#: German labels (QGIS aliases, CSV headers in print) of exported fields that
-#: :data:`gis_planning.labels.COLUMN_LABELS` does not name.
-FIELD_LABELS = {
-    "osm_id": "OSM-ID",
-    "abgeleitet": "abgeleitet (nicht amtlich)",
-    "stadt": "Stadt",
-    "standorte": "Standorte",
-    "n_teilweise": "davon teilweise zugeordnet",
-    "hat_teilweise": "mit teilweise zugeordneten Einheiten",
-    "liste_unvollstaendig": "Liste der Quelle unvollständig",
-    "kita_id": "Kita-ID",
-    "schul_id": "Schul-ID",
-    "hausnummer": "Hausnummer",
-    "plz": "Postleitzahl",
-    "stadtteil_quelle_gedeutet": "Stadtteil laut Quelle (gedeutet)",
-    "stadtteil_abweichung": "Stadtteil weicht von der Lage ab",
-    "stadtteil_lage": "Stadtteil nach Lage",
-    "ausserhalb": "außerhalb der Stadt",
-    "schulform_quelle": "Schulform laut Quelle",
-    "unterdrueckt": "unterdrückt (kleine Zahl)",
-    "unterdrueckung": "Unterdrückung",
-    "hinweis": "Hinweis",
-    "anzahl_wert": "Anzahl (für die Klassen)",
-    "geschaetzt": "geschätzt",
-    "methode": "Methode",
-    "quelle": "Quelle",
-    "stand": "Stand",
-    "einwohner_ausgang": "Einwohner (Ausgangswert)",
-    "einwohner_jahr": "Jahr der Einwohnerzahl",
-    "einwohner_quelle": "Quelle der Einwohnerzahl",
-    "kennzahl": "Kennzahl",
-    "wert": "Wert",
-    "einheit": "Einheit",
-    "bezug": "Bezug",
-    "wie_gedruckt": "wie gedruckt",
-    "n_jobcenter": "Anzahl JobCenter-Bereiche",
-    "teilweise": "nur teilweise zugeordnet",
-    "status": "Zuordnung (Code)",
-    "befund": "Befund",
-    "kandidaten": "Kandidaten",
-    "detail": "Detail",
-    "ebene": "Ebene",
-    "n_einheiten": "Anzahl Einheiten",
-    "gesamt": "Bevölkerung gesamt",
-    "gruppe_gesamt": "Personen der Gruppe",
-    "gruppe_anteil": "Anteil der Gruppe (0–1)",
-    "gruppe": "Gruppe",
-    "dissimilaritaet": "Dissimilarität D",
-    "multi_dissimilaritaet": "Multigruppen-Dissimilarität",
-    "exposition": "Exposition",
-    "uebrige_anzahl": "übrige Personen",
-    "entropie": "lokale Entropie",
-    "rate_analysiert": "analysierte Rate (EB-geglättet, 0–1)",
-    "gi_stern": "Gi*",
-    "gi_p_normal": "p-Wert (Normalverteilung)",
-    "gi_p_perm": "p-Wert (Permutation)",
-    "lisa_nachbarwert": "Mittel der Nachbarn (räumlicher Lag)",
-    "lisa_quadrant": "Quadrant (1 Hoch-Hoch, 2 Niedrig-Hoch, 3 Niedrig-Niedrig, 4 Hoch-Niedrig)",
-    "lisa_p_perm": "p-Wert (Permutation)",
-    "n_nachbarn": "Nachbarn",
-    "standort_id": "Standort-ID",
-    "besteht": "bestehender Ort",
-    "vertraulich": "vertraulicher Standort",
-    "kapazitaet": "Kapazität",
-    "gesetzt": "gesetzt (bestehender Ort)",
-    "n_zellen": "Anzahl Nachfragezellen",
-    "erreichte_nachfrage": "erreichte Nachfrage (Personen)",
-    "kapazitaet_modell": "Kapazität im Modell",
-    "auslastung": "Auslastung",
-    "abdeckung_anteil": "Abdeckung der Stadt (Anteil)",
-    "flaeche_m2": "Fläche (m²)",
-    "nachfrage": "Nachfrage (Personen)",
-    "entfernung_m": "Entfernung zum Standort (m)",
-    "abgedeckt": "im Radius erreicht",
-    "abdeckbar": "von einem Kandidaten erreichbar",
-    "zellen_id": "Zellen-ID",
-    "zellen": "Anzahl Nachfragezellen",
-    "anteil_erreicht": "Anteil erreicht",
-    "nicht_erreicht": "nicht erreichte Nachfrage (Personen)",
-    "n_standorte": "Anzahl Standorte",
-    "mittlere_entfernung_m": "mittlere Entfernung (m)",
-    "versorgung": "Versorgung",
-    "ungedeckt": "nicht erreichte Nachfrage (Personen)",
-    "anteil_ungedeckt": "Anteil an der nicht erreichten Nachfrage",
-    "beitrag_ungedeckt": "Beitrag nicht erreichte Nachfrage",
-    "sockel": "Sockelanteil",
-    "bedarfsindex": "Bedarfsindex",
-    "anteil_gesamt": "Anteil am Budget",
-    "betrag_exakt": "Betrag (exakt, €)",
-    "betrag": "Betrag (€)",
-    "bezirk_label": "Stadtbezirk",
-    "lon": "geographische Länge (°)",
-    "lat": "geographische Breite (°)",
-    "x": "Rechtswert",
-    "y": "Hochwert",
-}
-
-_SUFFIX_LABELS = (
-    ("_ki_unten", "{}: 95-%-Intervall, untere Grenze"),
-    ("_ki_oben", "{}: 95-%-Intervall, obere Grenze"),
-    ("_null_mittel", "{}: Mittel im Nullmodell"),
-    ("_anteil_prozent", "Anteil {} (%)"),
-    ("_anteil_gedruckt", "Anteil {} (wie gedruckt)"),
-    ("_anzahl", "Anzahl {}"),
-    ("_prozent", "{} (%)"),
-    ("_p", "{}: p-Wert"),
-)
-
-
-def _words(text: str) -> str:
-    words = text.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
-
-
-def field_label(column: str, extra: Mapping[str, str] | None = None) -> str:
-    """Return the German label of an exported field (QGIS alias, table header).
-
-    Looked up in ``extra`` (the city's own labels,
-    :func:`gis_planning.results.column_labels`), then
-    :data:`gis_planning.labels.COLUMN_LABELS`, then :data:`FIELD_LABELS`; otherwise built from
-    the name's parts (``xyz_anteil_prozent`` -> "Anteil Xyz (%)",
-    ``dissimilaritaet_ki_unten`` -> "Dissimilarität D: 95-%-Intervall, untere Grenze").
-
-    >>> field_label("flaeche_km2"), field_label("isolation_ki_oben")
-    ('Fläche (km²)', 'Isolation: 95-%-Intervall, obere Grenze')
-    """
-    if extra and column in extra:
-        return extra[column]
-    if column in COLUMN_LABELS:
-        return COLUMN_LABELS[column]
-    if column in FIELD_LABELS:
-        return FIELD_LABELS[column]
-    if column.lower() in FIELD_LABELS:
-        return FIELD_LABELS[column.lower()]
-    if column.startswith("lq_"):
-        return f"Lokationsquotient ({field_label(column[3:], extra)})"
-    for suffix, pattern in _SUFFIX_LABELS:
-        if column.endswith(suffix) and len(column) > len(suffix):
-            stem = column[: -len(suffix)]
-            known = (extra or {}).get(stem) or COLUMN_LABELS.get(stem) or FIELD_LABELS.get(stem)
-            if suffix in ("_anteil_prozent", "_anzahl", "_prozent", "_anteil_gedruckt"):
-                return pattern.format(known or _words(stem))
-            return pattern.format(known or field_label(stem, extra))
-    return _words(column)
-
-
-def _german_name(column: str) -> str:
-    if column in FIELD_RENAMES:
-        return FIELD_RENAMES[column]
-    for old, new in _WORD_RENAMES:
-        if old in column:
-            column = column.replace(old, new)
-    return column
-
-
-def german_columns(frame: pd.DataFrame, style: LayerStyle | None = None
-                   ) -> tuple[pd.DataFrame, LayerStyle | None]:
-    """Return ``frame`` with English analysis columns renamed (:data:`FIELD_RENAMES`).
-
-    A column is renamed only if the German name is not taken; the style's class and label
-    columns follow the rename.
-    """
-    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    taken = set(map(str, frame.columns))
-    mapping = {}
-    for col in map(str, frame.columns):
-        new = _german_name(col)
-        if col != geom and new != col and new not in taken:
-            mapping[col] = new
-            taken.add(new)
-    if not mapping:
-        return frame, style
-    out = frame.rename(columns=mapping)
-    if style is not None:
-        changes = {k: mapping[v] for k in ("column", "label_column")
-                   if (v := getattr(style, k)) in mapping}
-        if changes:
-            style = replace(style, **changes)
-    return out, style
 
 
 def _coverage_style(frame: pd.DataFrame) -> LayerStyle:
@@ -571,8 +344,18 @@ def _atlas_place(cat: Catalog, layer: ExportLayer) -> tuple[str, bool, int]:
     return group, visible, rank
 
 
+def _tracker(progress: Callable[..., Iterable] | None) -> Callable[[list, str], Iterable]:
+    """``track(items, desc)``: ``items`` wrapped in ``progress`` (per layer), or as they are."""
+    def track(items: list, desc: str) -> Iterable:
+        if progress is None:
+            return items
+        return progress(items, desc=desc, total=len(items), unit="Ebene")
+    return track
+
+
 def export_layers(
-    cat: Catalog, *, names: Sequence[str] | None = None, verbose: bool = False
+    cat: Catalog, *, names: Sequence[str] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> list[ExportLayer]:
     """Return every catalogue layer and every available result, ready to export.
 
@@ -583,8 +366,9 @@ def export_layers(
     names
         Only these layer / result names (default: all). Confidential layers are always
         released as counts per Stadtteil (``<name>_anzahl``), never as points.
-    verbose
-        Show a progress bar (tqdm, on stderr) while layers are loaded and results computed.
+    progress
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loops over
+        the layers loaded and the results computed (the CLI passes its progress bar).
 
     Returns
     -------
@@ -597,9 +381,9 @@ def export_layers(
     wanted = None if names is None else set(names)
     out: list[ExportLayer] = []
     ctx = results.style_context(cat) if cat.pack.groups else None
-    for name in cat.names():
-        if wanted is not None and name not in wanted:
-            continue
+    track = _tracker(progress)
+    for name in track([n for n in cat.names() if wanted is None or n in wanted],
+                      "Ebenen laden"):
         if cat.schema(name).confidential:
             layer = _released(cat, name)
             if layer is not None:
@@ -613,10 +397,8 @@ def export_layers(
         if layer is not None:
             out.append(layer)
     taken = {layer.name for layer in out} | set(cat.names())
-    for name in tqdm(results.available(cat), desc="Ergebnisse", unit="Ebene",
-                     disable=not verbose, leave=False):
-        if wanted is not None and name not in wanted:
-            continue
+    for name in track([n for n in results.available(cat) if wanted is None or n in wanted],
+                      "Ergebnisse berechnen"):
         if name in taken:
             warnings.warn(f"Ergebnis {name!r} heißt wie eine Ebene; es fehlt im Export.",
                           UserWarning, stacklevel=2)
@@ -781,6 +563,7 @@ def write_gpkg(
     *,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[..., Iterable] | None = None,
 ) -> Path:
     """Write ``layers`` into one GeoPackage 1.2 with a default QGIS style per spatial layer.
 
@@ -795,6 +578,9 @@ def write_gpkg(
         Replace an existing file.
     inputs
         Input paths the output must not be.
+    progress
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loop over
+        the layers written; default: no progress shown.
 
     Returns
     -------
@@ -816,11 +602,11 @@ def write_gpkg(
     """
     _check_names(layers)
     for layer in layers:
-        privacy.guard(layer.frame, what=f"GeoPackage layer {layer.name!r}")
+        privacy.guard(layer.frame, what=f"GeoPackage-Ebene {layer.name!r}")
     labels = _unique_labels(layers)
     styles: dict[str, str] = {}
     with atomic_path(path, overwrite=overwrite, inputs=inputs) as tmp:
-        for i, layer in enumerate(layers):
+        for i, layer in enumerate(_tracker(progress)(layers, "GeoPackage schreiben")):
             frame = _writable(layer.frame)
             opts = {"IDENTIFIER": labels[layer.name],
                     "DESCRIPTION": layer.metadata.get("description", "")}
@@ -841,7 +627,7 @@ def write_gpkg(
                 styles[layer.name] = qml_text
         _add_styles(tmp, styles, labels)
         _add_qgis_metadata(tmp, {layer.name: layer.qmd() for layer in layers})
-    log.info("wrote %s: %d layers, %d styles", path, len(layers), len(styles))
+    log.info("GeoPackage geschrieben: %s (%d Ebenen, %d Stile)", path, len(layers), len(styles))
     return Path(path)
 
 
@@ -891,6 +677,7 @@ def write_geojson_dir(
     *,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[..., Iterable] | None = None,
 ) -> list[Path]:
     """Write one RFC 7946 GeoJSON (+ sidecar ``.qml``) per spatial layer, one CSV per table.
 
@@ -909,6 +696,8 @@ def write_geojson_dir(
         refused.
     inputs
         Input paths that must not lie in the folder.
+    progress
+        As for :func:`write_gpkg`.
 
     Returns
     -------
@@ -931,10 +720,10 @@ def write_geojson_dir(
     check_output_folder(directory, overwrite=overwrite, inputs=inputs,
                         names=[t.name for t in targets])
     for layer in layers:
-        privacy.guard(layer.frame, what=f"GeoJSON layer {layer.name!r}")
+        privacy.guard(layer.frame, what=f"GeoJSON-Ebene {layer.name!r}")
     with atomic_folder(directory, overwrite=overwrite, inputs=inputs,
                        names=[t.name for t in targets]) as tmp:
-        for layer in layers:
+        for layer in _tracker(progress)(layers, "GeoJSON schreiben"):
             frame = _writable(layer.frame)
             if layer.spatial:
                 pyogrio.write_dataframe(
@@ -951,5 +740,5 @@ def write_geojson_dir(
                 (tmp / f"{layer.name}.csvt").write_text(
                     ",".join(f'"{c}"' for c in csvt_types(table)), encoding="utf-8")
             (tmp / f"{layer.name}.qmd").write_text(layer.qmd(), encoding="utf-8")
-    log.info("wrote %d files to %s", len(targets), directory)
+    log.info("GeoJSON geschrieben: %d Dateien in %s", len(targets), directory)
     return targets

@@ -67,7 +67,8 @@ def surface_image(
         rgba[ok, :3] = palette[idx]
         rgba[ok, 3] = opacity
     else:
-        raise ValueError("surface_image braucht eine Klasseneinteilung oder Kategorien.")
+        raise ValueError("das Kartenbild einer Rasterfläche braucht eine Klasseneinteilung "
+                         "oder Kategorien.")
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
     uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -57,7 +57,8 @@ def segregation_profile_figure(
     """
     require_columns(profile, ("dissimilarity", "isolation"), name="profile")
     if len(profile) == 0:
-        raise InputError("`profile` ist leer; berechne es mit segregation_profile(cells).")
+        raise InputError("das Segregationsprofil ist leer: es gibt keine Entfernungsstufen zu "
+                         "zeichnen.")
     plt = _pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=120)

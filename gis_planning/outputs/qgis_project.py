@@ -322,5 +322,5 @@ def write_qgis_project(
         else:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(f"{target.stem}.qgs", text.encode("utf-8"))
-    log.info("wrote %s (%d layers)", target, len(layers))
+    log.info("QGIS-Projekt geschrieben: %s (%d Ebenen)", target, len(layers))
     return target

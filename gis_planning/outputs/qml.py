@@ -62,7 +62,7 @@ def qgis_color(color: str, opacity: float = 1.0) -> str:
     if len(text) == 3:
         text = "".join(c * 2 for c in text)
     if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
-        raise InputError(f"colour {color!r} must be a hex colour like '#1f3b73'.")
+        raise InputError(f"Farbe {color!r}: nötig ist eine Hex-Farbe wie '#1f3b73'.")
     r, g, b = (int(text[i:i + 2], 16) for i in (0, 2, 4))
     a = round(max(0.0, min(1.0, opacity)) * 255)
     return f"{r},{g},{b},{a}"
@@ -79,8 +79,8 @@ def geometry_kind(geom_types: set[str] | list[str] | tuple[str, ...]) -> str:
                    "LinearRing": "line"}.get(t, "other"))
     if len(kinds) != 1 or "other" in kinds:
         raise InputError(
-            f"cannot style a layer with geometry types {sorted(map(str, geom_types))}; "
-            "a layer must hold only points, only lines or only polygons."
+            f"eine Ebene mit den Geometrietypen {sorted(map(str, geom_types))} lässt sich nicht "
+            "gestalten; eine Ebene enthält nur Punkte, nur Linien oder nur Flächen."
         )
     return kinds.pop()
 
@@ -228,7 +228,8 @@ def _renderer(style: LayerStyle, kind: str, frame: pd.DataFrame | None) -> ET.El
     if style.kind == "categorized":
         return _categorized(style, kind)
     if style.kind != "single":
-        raise InputError(f"unknown style kind {style.kind!r}; use single, graduated, categorized.")
+        raise InputError(f"unbekannte Stilart {style.kind!r}; möglich: single (einheitlich), "
+                         f"graduated (Klassen), categorized (Kategorien).")
     rend = ET.Element("renderer-v2", attrib={"type": "singleSymbol", "forceraster": "0",
                                               "symbollevels": "0", "enableorderby": "0"})
     symbols = ET.SubElement(rend, "symbols")
@@ -243,7 +244,7 @@ def _renderer(style: LayerStyle, kind: str, frame: pd.DataFrame | None) -> ET.El
 def _graduated(style: LayerStyle, kind: str, frame: pd.DataFrame | None) -> ET.Element:
     cls = style.classification
     if cls is None or not style.column:
-        raise InputError("a graduated style needs `column` and `classification`.")
+        raise InputError("ein Stil mit Klassen braucht eine Spalte und eine Klasseneinteilung.")
     column = style.column
     lower = None
     has_missing = False
@@ -297,7 +298,7 @@ def _graduated(style: LayerStyle, kind: str, frame: pd.DataFrame | None) -> ET.E
 
 def _categorized(style: LayerStyle, kind: str) -> ET.Element:
     if not style.column or not style.categories:
-        raise InputError("a categorized style needs `column` and `categories`.")
+        raise InputError("ein Stil mit Kategorien braucht eine Spalte und Kategorien.")
     rend = ET.Element("renderer-v2", attrib={
         "type": "categorizedSymbol", "attr": style.column, "forceraster": "0",
         "symbollevels": "0", "enableorderby": "0",

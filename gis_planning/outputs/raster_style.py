@@ -377,7 +377,7 @@ def write_raster_style(
     """
     from ..privacy import guard
 
-    guard(surface, what=f"raster {str(path)!r}")
+    guard(surface, what=f"Rasterdatei {str(path)!r}")
     inputs = list(inputs)
     path = Path(path)
     targets = style_targets(surface, path)

@@ -33,13 +33,15 @@ _METRES_PER_DEGREE = _EARTH_CIRCUMFERENCE_M / 360.0
 
 def _check_polygons(gdf: gpd.GeoDataFrame, name: str) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"`{name}` must be a GeoDataFrame, not {type(gdf).__name__}.")
+        raise InputError(f"die Ebene {name!r} muss eine Geodatentabelle (Flächen) sein, nicht "
+                         f"{type(gdf).__name__}.")
     geoms = gdf.geometry.values
     bad = ~np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     if bad.any() or shapely.is_empty(geoms).any():
         raise GeometryError(
-            f"`{name}` must hold only non-empty (Multi)Polygons; rows "
-            f"{list(gdf.index[bad | shapely.is_empty(geoms)][:5])} do not. Drop or repair them."
+            f"die Ebene {name!r} darf nur nicht leere Flächen (Polygone) enthalten; die Zeilen "
+            f"{list(gdf.index[bad | shapely.is_empty(geoms)][:5])} sind keine. Entfernen oder "
+            f"reparieren Sie sie."
         )
 
 
@@ -104,17 +106,19 @@ def simplify_coverage(
     _check_polygons(gdf, "gdf")
     require_projected(gdf, name="gdf")
     if (tolerance is None) == (max_error is None):
-        raise InputError("Give exactly one of `tolerance` (metres) and `max_error` (metres).")
+        raise InputError("Vereinfachung: genau eine Angabe nötig, Toleranz oder größte "
+                         "Abweichung (beide in Metern).")
     value = tolerance if tolerance is not None else max_error
     assert value is not None
     if not math.isfinite(value) or value < 0:
-        raise InputError(f"`tolerance`/`max_error` must be a finite number >= 0, not {value!r}.")
+        raise InputError(f"Toleranz der Vereinfachung: eine endliche Zahl von Metern, 0 oder "
+                         f"größer, nicht {value!r}.")
     geoms = gdf.geometry.values
     if not shapely.coverage_is_valid(geoms):
         warnings.warn(
-            "`gdf` is not a valid polygon coverage (overlaps or shared edges that do not match "
-            "vertex by vertex); the simplified layer may have gaps or overlaps. Check with "
-            "shapely.coverage_invalid_edges().",
+            "die Flächen bilden keine saubere Flächendeckung (Überlappungen oder gemeinsame "
+            "Grenzen, deren Punkte nicht übereinstimmen); die vereinfachte Ebene kann Lücken "
+            "oder Überlappungen haben. Prüfen Sie die Grenzen der Quelle.",
             UserWarning,
             stacklevel=2,
         )
@@ -165,7 +169,8 @@ def max_deviation(original: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame) -> p
     require_projected(original, name="original")
     require_same_crs(("original", original), ("simplified", simplified))
     if not original.index.equals(simplified.index):
-        raise InputError("`original` and `simplified` must have the same index (same rows).")
+        raise InputError("Original und vereinfachte Ebene müssen dieselben Zeilen haben (gleicher "
+                         "Index).")
     d = shapely.hausdorff_distance(original.geometry.values, simplified.geometry.values)
     return pd.Series(d, index=original.index, name="max_deviation_m")
 
@@ -193,7 +198,7 @@ def decimals_for_zoom(max_zoom: int, *, latitude: float = 51.45) -> int:
     in Essen, six (0.11 m) up to zoom 18.
     """
     if not 0 <= max_zoom <= 24:
-        raise InputError(f"`max_zoom` must be between 0 and 24, not {max_zoom!r}.")
+        raise InputError(f"größte Zoomstufe {max_zoom!r}: erlaubt sind 0 bis 24.")
     res = _EARTH_CIRCUMFERENCE_M * math.cos(math.radians(latitude)) / (256 * 2**max_zoom)
     return max(0, math.ceil(math.log10(2 * _METRES_PER_DEGREE / res)))
 
@@ -211,9 +216,9 @@ def round_coordinates(gdf: gpd.GeoDataFrame, *, decimals: int) -> gpd.GeoDataFra
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         warnings.warn(
-            f"Rounding to {decimals} decimals made {int(invalid.sum())} geometries invalid "
-            f"(rows {list(gdf.index[invalid][:5])}); they were repaired with make_valid. "
-            "Use more decimals.",
+            f"Das Runden auf {decimals} Nachkommastellen machte {int(invalid.sum())} "
+            f"Geometrien ungültig (Zeilen {list(gdf.index[invalid][:5])}); sie wurden "
+            "repariert. Mehr Nachkommastellen vermeiden das.",
             UserWarning,
             stacklevel=2,
         )
@@ -240,7 +245,7 @@ def geojson_size(gdf: gpd.GeoDataFrame, *, precision: int = 6) -> int:
     """
     require_crs(gdf, name="gdf")
     if not 0 <= precision <= 15:
-        raise InputError(f"`precision` must be between 0 and 15, not {precision!r}.")
+        raise InputError(f"Nachkommastellen {precision!r}: erlaubt sind 0 bis 15.")
     wgs = gdf.to_crs("EPSG:4326")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

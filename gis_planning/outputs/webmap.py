@@ -22,6 +22,11 @@ polygons (the Stadtteile under several choropleths) share one copy. Points are o
 array per layer. Attribute columns are written once per layer, repeated texts
 dictionary-encoded. :attr:`Atlas.layer_sizes` records the bytes each layer adds to the page.
 
+The module stays one piece although it is long: nearly all of it is the one class
+:class:`Atlas`, whose methods share the page state (layers, legends, stores, search index);
+the parts that stand alone already live in :mod:`~gis_planning.outputs._webgeom`,
+:mod:`~gis_planning.outputs._webdata` and :mod:`~gis_planning.outputs._offline`.
+
 Examples
 --------
 Any catalogue (any city) gives the same atlas with :func:`gis_planning.outputs.atlas.build_atlas`;
@@ -121,7 +126,7 @@ _PLACEHOLDER_BRACE = re.compile(r"\{(?=[A-Za-z_])")
 
 
 def _to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    guard(gdf, what="web map layer")
+    guard(gdf, what="Ebene der Webkarte")
     require_crs(gdf, name="layer")
     return gdf.to_crs("EPSG:4326")
 
@@ -252,15 +257,15 @@ class Atlas:
 
     def __post_init__(self) -> None:
         if not (self.tolerance_m > 0 and math.isfinite(self.tolerance_m)):
-            raise InputError(f"tolerance_m: eine positive Zahl (Meter) nötig, nicht "
-                             f"{self.tolerance_m!r}.")
+            raise InputError(f"Toleranz der Vereinfachung: eine positive Zahl von Metern nötig, "
+                             f"nicht {self.tolerance_m!r}.")
         self.decimals = decimals_for_zoom(self.detail_zoom)
         web = _to_web(self.bounds)
         minx, miny, maxx, maxy = web.total_bounds
         self._latitude = float((miny + maxy) / 2)
         if rounding_error_m(self.decimals, self._latitude) >= self.tolerance_m:
-            raise InputError(f"tolerance_m={self.tolerance_m} m liegt unter dem Rundungsfehler "
-                             f"bei Zoomstufe {self.detail_zoom}; detail_zoom erhöhen.")
+            raise InputError(f"Toleranz {self.tolerance_m} m liegt unter dem Rundungsfehler bei "
+                             f"Zoomstufe {self.detail_zoom}; wählen Sie eine höhere Zoomstufe.")
         self._web_bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
         crs = self.bounds.crs if self.bounds.crs.is_projected else web.estimate_utm_crs()
         #: Longitude/latitude -> CRS polynomial of the query panel (``err`` in metres).
@@ -306,8 +311,8 @@ class Atlas:
     # ------------------------------------------------------------------ layers
     def _group(self, name: str, group: str, *, show: bool) -> folium.FeatureGroup:
         if not isinstance(group, str) or not group.strip():
-            raise InputError(f"group: der Name einer Gruppe (z. B. {', '.join(GROUPS)}), "
-                             f"nicht {group!r}.")
+            raise InputError(f"Gruppe: der Name einer Gruppe der Ebenenliste (z. B. "
+                             f"{', '.join(GROUPS)}), nicht {group!r}.")
         if group not in self._groups:  # a further group (e.g. a census grid) after Analyse
             self._groups[group] = []
             order = [g for g in ("Grundlagen", "Analyse") if g in self._groups]
@@ -496,10 +501,11 @@ class Atlas:
             The layer's group on the map.
         """
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise InputError(f"gdf: ein GeoDataFrame nötig, nicht {type(gdf).__name__}.")
+            raise InputError(f"Ebene {name!r}: eine Geodatentabelle nötig, nicht "
+                             f"{type(gdf).__name__}.")
         web_src = _to_web(gdf)  # guard + CRS check first
         if search_field is not None and search_field not in gdf.columns:
-            raise InputError(f"search_field {search_field!r} ist keine Spalte der Ebene.")
+            raise InputError(f"Suchfeld {search_field!r} ist keine Spalte der Ebene {name!r}.")
         keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
         gdf, web_src = gdf[keep], web_src[keep]
         fg = self._group(name, group, show=show)
@@ -835,7 +841,8 @@ class Atlas:
         (a notice says when they cannot load).
         """
         if mode not in ("offline", "cdn"):
-            raise InputError(f"mode: 'offline' oder 'cdn', nicht {mode!r}.")
+            raise InputError(f"Modus {mode!r}: möglich sind 'offline' (--offline) und 'cdn' "
+                             f"(--cdn).")
         if not getattr(self, "_finished", False):
             self._finish()
             self._finished = True
