@@ -12,6 +12,10 @@ here knows a city.
 
 To add a result, write a function ``(catalog) -> DataFrame | GeoDataFrame`` and register it in
 :data:`RESULTS` with a :class:`ResultSpec`.
+
+This stays one module (about 800 lines) on purpose: it is the registry, and each recipe sits
+beside its :class:`ResultSpec` entry and its method text, so one file shows everything a
+result is; the computations themselves live in ``analysis/`` and ``planning/``.
 """
 
 from __future__ import annotations

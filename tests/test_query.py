@@ -543,7 +543,7 @@ def test_memory_limit_clear_message(cat):
 
 
 def test_printing_reads_only_what_it_shows_and_counts_the_rest(cat, monkeypatch):
-    import gis_planning.query as q
+    import gis_planning.query.engine as q
 
     res = query("SELECT range AS i FROM range(250000)", cat, limit=5)
     assert res["i"].tolist() == [0, 1, 2, 3, 4]
