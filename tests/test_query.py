@@ -344,6 +344,48 @@ def test_filter_polygons_within_areas_use_representative_point(cat):
     assert sorted(out["stadtteil"]) == ["Altenessen-Nord", "Altenessen-Süd", "Karnap"]
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"where": "in_betrieb = false"},
+    {"within": "bezirk = 'V'", "near": "schulen:300", "columns": ["name", "bezirk"]},
+    {"near": "schulen:500:schulform = 'Grundschule'"},
+])
+def test_filter_a_frame_gives_the_same_as_its_layer_name(cat, kwargs):
+    by_name = filter_layer("kitas", catalog=cat, **kwargs)
+    by_frame = filter_layer(cat.load("kitas"), catalog=cat, **kwargs)
+    assert_frame_equal = pd.testing.assert_frame_equal
+    assert_frame_equal(pd.DataFrame(by_frame.drop(columns="geometry")),
+                       pd.DataFrame(by_name.drop(columns="geometry")))
+    assert by_frame.geometry.geom_equals(by_name.geometry).all()
+    assert by_frame.crs == by_name.crs == "EPSG:25832"
+
+
+def test_filter_a_frame_subset_reprojected_and_near_itself(cat):
+    kitas = cat.load("kitas")
+    subset = kitas.loc[kitas["bezirk"] == 5].to_crs("EPSG:4326")
+    out = filter_layer(subset, where="in_betrieb = true", catalog=cat)
+    assert list(out.index) == list(subset.index[subset["in_betrieb"]])
+    assert out.crs == "EPSG:25832"
+    near_self = filter_layer(kitas, near="eingabe:200", catalog=cat)
+    by_name = filter_layer("kitas", near="kitas:200", catalog=cat)
+    assert list(near_self.index) == list(by_name.index)
+    assert np.allclose(near_self["abstand_eingabe_m"], by_name["abstand_kitas_m"])
+    plain = pd.DataFrame(kitas.drop(columns="geometry"))
+    assert len(filter_layer(plain, where="in_betrieb = false", catalog=cat)) == 3
+    with pytest.raises(QueryError, match="Koordinatensystem"):
+        filter_layer(kitas.set_crs(None, allow_override=True), catalog=cat)
+    with pytest.raises(QueryError, match="Ebenenname"):
+        filter_layer(42, catalog=cat)
+
+
+def test_filter_a_confidential_frame_is_refused(cat, flats):
+    with pytest.raises(privacy.ConfidentialDataError, match="projektwohnungen"):
+        filter_layer(flats, catalog=cat)
+    with pytest.raises(privacy.ConfidentialDataError):
+        filter_layer(flats.iloc[:5], within="bezirk = 'V'", catalog=cat)
+    released = cat.load("projektwohnungen")  # the counts per Stadtteil may be filtered
+    assert filter_layer(released, catalog=cat).shape[0] == len(released)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"where": "anteil > 5"}, "has no column 'anteil'"),
     ({"where": "stadteil = 'Horst'"}, "Did you mean 'stadtteil'"),

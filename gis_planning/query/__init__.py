@@ -9,7 +9,8 @@ column in EPSG:25832 (metres). DuckDB's spatial extension is loaded from the ins
 result has a geometry column, otherwise a DataFrame. :func:`filter_layer` answers the common
 questions without SQL: a condition on the layer's columns (``where``), "lies in these areas"
 (``within``) and "within so many metres of" (``near``); it compiles them to SQL with validated
-identifiers and the values as parameters.
+identifiers and the values as parameters. It takes a layer name or a (Geo)DataFrame you
+already hold (``filter_layer(kitas_subset, near="schulen:300")``).
 
 Notes
 -----
@@ -57,12 +58,13 @@ from .engine import (
     spatial_extension_path,
     table_columns,
 )
-from .filters import compile_filter, filter_layer
+from .filters import FRAME_TABLE, compile_filter, filter_layer
 from .output import format_result, write_result
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "DEFAULT_TIMEOUT_S",
+    "FRAME_TABLE",
     "MAX_RESULT_ROWS",
     "TOTAL_ROWS_ATTR",
     "QueryError",

@@ -390,15 +390,17 @@ def _fetch(cur: Any, limit: int | None) -> tuple[pd.DataFrame, int]:
 def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
          tables: Iterable[str] | None, *, timeout: float = DEFAULT_TIMEOUT_S,
          memory_limit: str = DEFAULT_MEMORY_LIMIT,
-         limit: int | None = None) -> pd.DataFrame:
+         limit: int | None = None,
+         frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     import threading
 
     import duckdb
 
     _check_limits(timeout, memory_limit)
-    known = _table_names(cat)
-    wanted = list(known) if tables is None else [t for t in known if t in set(tables)]
-    frames = query_frames(cat, names=wanted)
+    if frames is None:
+        known = _table_names(cat)
+        wanted = list(known) if tables is None else [t for t in known if t in set(tables)]
+        frames = query_frames(cat, names=wanted)
     con = _connect(memory_limit)
     timer = threading.Timer(float(timeout), con.interrupt)
     timer.daemon = True

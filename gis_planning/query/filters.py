@@ -29,7 +29,10 @@ from .engine import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..data.catalog import Catalog
 
-__all__ = ["compile_filter", "filter_layer"]
+__all__ = ["FRAME_TABLE", "compile_filter", "filter_layer"]
+
+#: Table name of a frame passed to :func:`filter_layer` (instead of a layer name).
+FRAME_TABLE = "eingabe"
 
 #: Polygon tables tried first when ``within`` names no table (then the pack's unit tables).
 _AREA_ORDER = ("stadtteile", "stadtbezirke", "jobcenter")
@@ -434,7 +437,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
 
 
 def filter_layer(
-    layer: str,
+    layer: str | pd.DataFrame,
     *,
     where: str | Sequence[str] = (),
     within: str | Sequence[str] = (),
@@ -447,7 +450,14 @@ def filter_layer(
     Parameters
     ----------
     layer
-        A layer or result name (``kitas``, ``schulen``, ``stadtteil_statistik`` ...).
+        A layer or result name (``kitas``, ``schulen``, ``stadtteil_statistik`` ...), or a
+        (Geo)DataFrame you loaded or built yourself, e.g. ``catalog.load("kitas")`` or a
+        subset of it. A frame is filtered as the table :data:`FRAME_TABLE` (``"eingabe"``):
+        ``near``/``within`` name the catalogue's tables as usual, and ``near="eingabe:300"``
+        means "near another row of the frame" (distance column ``abstand_eingabe_m``). The
+        result keeps the frame's index. A GeoDataFrame needs a CRS (it is reprojected
+        to the catalogue's); a frame marked confidential raises
+        :class:`~gis_planning._errors.ConfidentialDataError`, as every other way out does.
     where
         Condition(s) on the layer's own columns: ``column op value`` joined with AND / OR /
         NOT and parentheses; ``op`` is ``= != <> < <= > >=``, ``IN (...)``, ``LIKE 'x%'``,
@@ -491,11 +501,22 @@ def filter_layer(
     >>> from gis_planning.query import filter_layer
     >>> len(filter_layer("kitas", within="bezirk = 'V'"))
     36
+    >>> from gis_planning.data.catalog import default_catalog
+    >>> kitas = default_catalog().load("kitas")
+    >>> len(filter_layer(kitas[kitas["in_betrieb"]], within="bezirk = 'V'"))
+    36
     """
     cat = _catalog(catalog)
     where, within, near = (_as_list(v) for v in (where, within, near))
     known = _table_names(cat)
-    if layer not in known:
+    given = None
+    if isinstance(layer, pd.DataFrame):
+        given = _given_frame(layer, cat)
+        layer = FRAME_TABLE
+    elif not isinstance(layer, str):
+        raise QueryError(f"Ebene: erwartet wird ein Ebenenname (z. B. 'kitas') oder eine "
+                         f"Tabelle mit Geometrie, nicht {type(layer).__name__}.")
+    elif layer not in known:
         from .._names import suggest
 
         close = suggest(layer, known)
@@ -505,13 +526,29 @@ def filter_layer(
     for spec in near:
         needed.add(spec.split(":", 1)[0].strip())
     for spec in within:
-        prefix, _ = _split_layer(spec, known)
+        prefix, _ = _split_layer(spec, [*known, FRAME_TABLE] if given is not None else known)
         needed |= {prefix} if prefix else {*_AREA_ORDER, cat.unit.layer, *(
             n for n in cat.table_names() if cat.table_spec(n).unit)}
-    frames = query_frames(cat, names=needed)
+    frames = query_frames(cat, names=needed - {FRAME_TABLE} if given is not None else needed)
+    if given is not None:
+        frames[FRAME_TABLE] = given
     sql, params = compile_filter(layer, frames, where=where, within=within, near=near,
                                  columns=columns)
-    out = _run(sql, params, cat, tables=frames.keys())
+    out = _run(sql, params, cat, tables=frames.keys(), frames=frames)
     rows = out.pop("__zeile").to_numpy()
     out.index = frames[layer].index[rows]
     return out
+
+
+def _given_frame(frame: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """Check a frame passed to :func:`filter_layer` and bring it to the catalogue's CRS."""
+    from .. import privacy
+
+    privacy.guard(frame, what="Filter über eine übergebene Tabelle")
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
+        if frame.crs is None:
+            raise QueryError("Ebene: die übergebene Tabelle hat kein Koordinatensystem (CRS); "
+                             f"setzen Sie es, z. B. auf {cat.crs} oder EPSG:4326.")
+        if not frame.crs.equals(cat.crs):
+            frame = frame.to_crs(cat.crs)
+    return frame
