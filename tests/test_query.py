@@ -455,6 +455,74 @@ def test_cli_query_writes_csv_geojson_gpkg_atomically(runner, tmp_path):
     assert res.exit_code == 2 and "only CSV" in res.output
 
 
+def test_cli_dash_output_writes_csv_or_geojson_to_stdout(runner):
+    import io
+    import json
+
+    res = runner.invoke(cli, ["query", "SELECT name, bezirk FROM kitas WHERE NOT in_betrieb",
+                              "-o", "-"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(io.StringIO(res.stdout))
+    assert list(table.columns) == ["name", "bezirk"] and len(table) == 3
+    assert "3 Zeilen -> Standardausgabe" in res.stderr  # the summary does not mix into data
+    res = runner.invoke(cli, ["filter", "kitas", "--where", "in_betrieb = false", "--output",
+                              "-"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 3
+    lon, lat = data["features"][0]["geometry"]["coordinates"]
+    assert 6 < lon < 8 and 51 < lat < 52  # GeoJSON in WGS84
+    res = runner.invoke(cli, ["-q", "filter", "kitas", "--where", "in_betrieb = false",
+                              "--columns", "name", "-o", "-"])
+    assert res.exit_code == 0 and res.stderr == ""
+    assert len(json.loads(res.stdout)["features"]) == 3
+
+
+def test_cli_dash_output_keeps_the_privacy_guard(runner, monkeypatch, flats):
+    import gis_planning.cli.query as cq
+
+    res = runner.invoke(cli, ["filter", "projektwohnungen", "-o", "-"])
+    assert res.exit_code == 0, res.output
+    assert "unterdrueckt" in res.stdout  # released counts per Stadtteil, no points
+    with pytest.raises(privacy.ConfidentialDataError):
+        cq.write_stdout(flats)
+
+
+def test_cli_quiet_file_output_prints_nothing(runner, tmp_path):
+    res = runner.invoke(cli, ["-q", "query", "SELECT name FROM kitas", "-o",
+                              str(tmp_path / "k.csv")])
+    assert res.exit_code == 0 and res.output == ""
+    assert len(pd.read_csv(tmp_path / "k.csv")) > 300
+    res = runner.invoke(cli, ["query", "SELECT name FROM kitas", "-o", str(tmp_path / "k2.csv")])
+    assert res.exit_code == 0 and "Zeilen ->" in res.output
+
+
+_ENGLISH = re.compile(r"\b(the|and|with|of|write|file|default|to|for|only|into|instead|each|"
+                      r"print|rows|number|sites|give|list|then|stop|keep|adds?)\b")
+
+
+def english_help_words(text: str) -> list[str]:
+    """English words in a --help text, outside click's own frame, examples and option names."""
+    text = re.sub(r"`[^`]*`", " ", text)  # `gis-planning layers list`: a command
+    text = re.sub(r"\[(default|required)[^\]]*\]|\[[^\]]*[<>=]x?[^\]]*\]", " ", text)
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("Usage:", "Options:", "-h, --help", "--help", "gis-planning", "#",
+                                "Try ")):
+            continue
+        kept.append(re.sub(r"--?[\w-]+", " ", line))
+    return _ENGLISH.findall("\n".join(kept))
+
+
+@pytest.mark.parametrize("command", ["site", "budget", "query", "filter"])
+def test_help_has_no_english_words(runner, command):
+    res = runner.invoke(cli, [command, "--help"])
+    assert res.exit_code == 0
+    assert english_help_words(res.output) == [], res.output
+    assert english_help_words("write the table to a file") == ["write", "the", "to", "file"]
+
+
 def test_write_result_refuses_existing_file(tmp_path):
     p = tmp_path / "a.csv"
     write_result(pd.DataFrame({"a": [1]}), p)

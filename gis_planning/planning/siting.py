@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -396,6 +397,7 @@ def coverage_curve(
     method: Method = "auto",
     milp_limit: int = DEFAULT_MILP_LIMIT,
     time_limit: float | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> pd.DataFrame:
     """Optimal MCLP coverage for p = p_min .. ``max_p`` and the marginal gain per added site.
 
@@ -407,6 +409,9 @@ def coverage_curve(
         Largest number of sites (fixed included).
     radius, weight, fixed, group, cost, demand_point, method, milp_limit, time_limit
         As in :func:`solve_mclp`. ``p`` starts at ``max(1, n_fixed, n_groups)``.
+    progress : callable, optional, keyword-only
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loop over
+        ``p`` (one MILP each; a curve to 20 takes minutes), e.g. a tqdm bar; default: none.
 
     Returns
     -------
@@ -441,7 +446,10 @@ def coverage_curve(
     rows = []
     prev_sites: set[Any] = set(candidates.index[inst.fixed])
     prev = base
-    for p in range(p_min, int(max_p) + 1):
+    steps: Iterable[int] = range(p_min, int(max_p) + 1)
+    if progress is not None:
+        steps = progress(steps, desc="Abdeckungskurve", total=int(max_p) - p_min + 1, unit="p")
+    for p in steps:
         p = _check_p(p, inst)
         chosen, solved, _ = _mclp_core(inst, cov, p=p, method=method, milp_limit=milp_limit,
                                        time_limit=time_limit, mip_rel_gap=0.0)
