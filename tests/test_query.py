@@ -127,7 +127,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("sql", REFUSED)
 def test_write_and_admin_statements_are_refused(sql):
-    with pytest.raises(QueryError, match="refused|statements given|empty|only one"):
+    with pytest.raises(QueryError, match="abgelehnt|Anweisungen|leer|genau eine"):
         check_read_only(sql)
 
 
@@ -179,13 +179,13 @@ def test_sql_error_is_one_line_with_tables_and_columns(cat):
         query("SELECT anteil FROM kitas", cat)
     msg = str(err.value)
     assert "\n" not in msg
-    assert '"anteil"' in msg and "Tables:" in msg and "stadtteil_statistik" in msg
+    assert '"anteil"' in msg and "Tabellen:" in msg and "stadtteil_statistik" in msg
     assert "kitas(kita_id, name" in msg
     assert isinstance(err.value, InputError)
 
 
 def test_unknown_table_suggests_the_name(cat):
-    with pytest.raises(QueryError, match="did you mean 'kitas'"):
+    with pytest.raises(QueryError, match="meinten Sie 'kitas'"):
         query("SELECT * FROM kita", cat)
 
 
@@ -257,7 +257,7 @@ def test_no_query_reveals_a_project_flat(cat, flats, sql):
 
 def test_python_variables_are_not_scanned(cat, flats):
     raw_points = flats  # noqa: F841 - DuckDB would scan a local DataFrame by name
-    with pytest.raises(QueryError, match="no table 'raw_points'"):
+    with pytest.raises(QueryError, match="keine Tabelle 'raw_points'"):
         query("SELECT * FROM raw_points", cat)
 
 
@@ -387,20 +387,20 @@ def test_filter_a_confidential_frame_is_refused(cat, flats):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"where": "anteil > 5"}, "has no column 'anteil'"),
-    ({"where": "stadteil = 'Horst'"}, "Did you mean 'stadtteil'"),
-    ({"where": "name = 'x'; DROP TABLE kitas"}, "cannot read"),
-    ({"where": "1 = 1"}, "expected a column name"),
-    ({"where": "name = name"}, "expected a value"),
-    ({"where": "bezirk = 'Altendorf'"}, "holds numbers"),
-    ({"where": "in_betrieb = 'vielleicht'"}, "yes/no"),
+    ({"where": "anteil > 5"}, "hat keine Spalte 'anteil'"),
+    ({"where": "stadteil = 'Horst'"}, "Meinten Sie 'stadtteil'"),
+    ({"where": "name = 'x'; DROP TABLE kitas"}, "nicht lesbar"),
+    ({"where": "1 = 1"}, "erwartet einen Spaltennamen"),
+    ({"where": "name = name"}, "erwartet ein Wert"),
+    ({"where": "bezirk = 'Altendorf'"}, "enthält Zahlen"),
+    ({"where": "in_betrieb = 'vielleicht'"}, "ja/nein"),
     ({"where": "geometry = 'x'"}, "geometry"),
-    ({"within": "Atlantis"}, "no Stadtteil, Bezirk or JobCenter area"),
-    ({"within": "foo > 3"}, "no area table has all columns"),
-    ({"near": "schulen"}, "LAYER:METRES"),
-    ({"near": "schule:500"}, "no table with geometry"),
-    ({"near": "schulen:0"}, "between 0"),
-    ({"columns": ["nix"]}, "has no column 'nix'"),
+    ({"within": "Atlantis"}, "kein Stadtteil, Bezirk oder JobCenter-Bereich"),
+    ({"within": "foo > 3"}, "keine Gebietstabelle hat alle Spalten"),
+    ({"near": "schulen"}, "EBENE:METER"),
+    ({"near": "schule:500"}, "keine Tabelle mit Geometrie"),
+    ({"near": "schulen:0"}, "zwischen 0"),
+    ({"columns": ["nix"]}, "hat keine Spalte 'nix'"),
 ])
 def test_filter_validation(cat, kwargs, match):
     with pytest.raises(QueryError, match=match):
@@ -408,9 +408,9 @@ def test_filter_validation(cat, kwargs, match):
 
 
 def test_filter_unknown_layer_and_table_without_geometry(cat):
-    with pytest.raises(QueryError, match="Did you mean 'kitas'"):
+    with pytest.raises(QueryError, match="Meinten Sie 'kitas'"):
         filter_layer("kita", catalog=cat)
-    with pytest.raises(QueryError, match="has no geometry"):
+    with pytest.raises(QueryError, match="hat keine Geometrie"):
         filter_layer("stadt_gesamt", near="schulen:500", catalog=cat)
 
 
@@ -448,11 +448,11 @@ def test_cli_query_writes_csv_geojson_gpkg_atomically(runner, tmp_path):
         back = pd.read_csv(path) if suffix == "csv" else gpd.read_file(path)
         assert len(back) == 20
     res = runner.invoke(cli, ["query", sql, "-o", str(tmp_path / "s.csv")])
-    assert res.exit_code == 2 and "exist" in res.output
+    assert res.exit_code == 2 and "existiert bereits" in res.output
     res = runner.invoke(cli, ["query", sql, "-o", str(tmp_path / "s.csv"), "--overwrite"])
     assert res.exit_code == 0
     res = runner.invoke(cli, ["query", "SELECT 1 AS a", "-o", str(tmp_path / "a.geojson")])
-    assert res.exit_code == 2 and "only CSV" in res.output
+    assert res.exit_code == 2 and "nur als CSV" in res.output
 
 
 def test_cli_dash_output_writes_csv_or_geojson_to_stdout(runner):
@@ -669,7 +669,7 @@ def test_printing_reads_only_what_it_shows_and_counts_the_rest(cat, monkeypatch)
 def test_cli_query_limits(runner):
     res = runner.invoke(cli, ["query", _ENDLESS, "--timeout", "1"])
     assert res.exit_code == 2
-    assert res.output.strip().startswith("Fehler: sql: die Abfrage wurde nach 1 s abgebrochen")
+    assert res.output.strip().startswith("Fehler: SQL-Abfrage: nach 1 s abgebrochen")
     assert len(res.output.strip().splitlines()) == 1
     res = runner.invoke(cli, ["query", "SELECT range AS i FROM range(100000)", "--max-rows",
                               "3"])

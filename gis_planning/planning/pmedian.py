@@ -173,7 +173,7 @@ def _pmedian_core(
     w = inst.weights
     capacitated = inst.capacity is not None and bool(np.isfinite(inst.capacity).any())
     if method not in ("auto", "milp", "greedy"):
-        raise InputError(f"`method` must be 'auto', 'milp' or 'greedy', not {method!r}.")
+        raise InputError(f"Verfahren {method!r} unbekannt; möglich: 'auto', 'milp', 'greedy'.")
     k0 = min(m, max(16, math.ceil(3 * m / max(p, 1))))
     dist, idx = _nearest(inst, k0)
     reach = np.isfinite(dist) if max_distance is None else dist <= max_distance
@@ -182,13 +182,13 @@ def _pmedian_core(
         lonely = full_d[:, 0] > max_distance
         if lonely.any():
             raise InputError(
-                f"{int(lonely.sum())} demand unit(s) have no candidate within `max_distance` "
-                f"(first index position {int(np.flatnonzero(lonely)[0])}); raise "
-                "`max_distance`.")
+                f"{int(lonely.sum())} Nachfragezelle(n) ohne Kandidaten innerhalb der "
+                f"Höchstentfernung (erste an Position {int(np.flatnonzero(lonely)[0])}); "
+                "vergrößern Sie die Höchstentfernung.")
     if inst.cost is not None and not np.isfinite(dist[:, 0]).all():
         bad = int(np.flatnonzero(~np.isfinite(dist[:, 0]))[0])
-        raise InputError(f"demand unit at position {bad} reaches no candidate (all costs "
-                         "inf); it cannot be assigned.")
+        raise InputError(f"Die Nachfragezelle an Position {bad} erreicht keinen Kandidaten "
+                         "(alle Kosten unendlich); sie kann nicht zugeordnet werden.")
     k_i = np.full(n, k0, dtype=np.int64)
     # uncapacitated: a Benders master of m + n columns (its cuts are added as needed);
     # capacitated: the truncated assignment model
@@ -196,8 +196,8 @@ def _pmedian_core(
     use = _choose_method(method, first_nnz, milp_limit, "p-median")
     if use == "greedy":
         if capacitated:
-            raise InputError("The capacitated p-median has no greedy heuristic; raise "
-                             "`milp_limit` or drop `capacity`.")
+            raise InputError("Der p-Median mit Kapazitäten hat kein Näherungsverfahren; "
+                             "lassen Sie --capacity weg oder erlauben Sie das exakte Modell.")
         chosen = _greedy_pmedian(inst, w, p, max_distance)
         lower = float((w * dist[:, 0]).sum())
         return chosen, _Solved(chosen.astype(float), "heuristic", False, lower, "greedy",
@@ -264,8 +264,8 @@ def _pmedian_core(
             break  # stopped by a limit with a clean cut-off: the gap is the solver's
         k_i = np.where(offenders, np.minimum(2 * k_i, m), k_i)
     if best_x is None:
-        raise InputError("HiGHS found no p-median solution within the time limit; raise "
-                         "`time_limit`.")
+        raise InputError("HiGHS fand im Zeitlimit keine Lösung des p-Median; erhöhen Sie das "
+                         "Zeitlimit (--time-limit).")
     status = "time_limit" if time_limit is not None else "heuristic"
     return best_x, _Solved(best_x.astype(float), status, False, best_l, "milp",
                            "sparse MILP lower bound (cut-off not closed)"

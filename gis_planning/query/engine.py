@@ -66,17 +66,18 @@ def spatial_extension_path() -> Path:
         import duckdb_extension_spatial
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            f"queries need duckdb and duckdb-extension-spatial ({exc}); install them with "
-            "`pip install duckdb duckdb-extension-spatial` (equal versions)."
+            f"Abfragen brauchen die Pakete duckdb und duckdb-extension-spatial ({exc}); "
+            "installieren Sie beide in gleicher Version: "
+            "`pip install duckdb duckdb-extension-spatial`."
         ) from None
     base = Path(duckdb_extension_spatial.__file__).resolve().parent / "extensions"
     path = base / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
     if not path.is_file():
         found = sorted(p.parent.name for p in base.glob("v*/spatial.duckdb_extension"))
         raise ImportError(
-            f"duckdb-extension-spatial has no extension for duckdb {duckdb.__version__} "
-            f"(found: {', '.join(found) or 'none'}); install matching versions, e.g. "
-            f"`pip install duckdb-extension-spatial=={duckdb.__version__}`."
+            f"duckdb-extension-spatial hat keine Erweiterung für duckdb {duckdb.__version__} "
+            f"(vorhanden: {', '.join(found) or 'keine'}); installieren Sie passende Versionen, "
+            f"z. B. `pip install duckdb-extension-spatial=={duckdb.__version__}`."
         )
     return path
 
@@ -134,7 +135,7 @@ def _ident(name: str) -> str:
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    return text.replace("LINE 1: ", "at: ")
+    return text.replace("LINE 1: ", "bei: ")
 
 
 # --------------------------------------------------------------------------- frames
@@ -156,11 +157,12 @@ def _releasable(name: str, frame: pd.DataFrame, cat: Catalog,
         frame = privacy.mark_confidential(frame.copy(), name)
     if privacy.is_confidential(frame):
         if not _is_points(frame) or cat.unit.layer not in cat.names():
-            log.warning("query: confidential table %s left out (no releasable aggregate)", name)
+            log.warning("Abfrage: vertrauliche Tabelle %s ausgelassen (keine freigebbare "
+                        "Zusammenfassung)", name)
             return None
         frame = privacy.release(frame, cat.load(cat.unit.layer))
-        log.info("query: %s registered as suppressed counts per Stadtteil", name)
-    privacy.guard(frame, what=f"query table {name!r}")
+        log.info("Abfrage: %s als Anzahlen je Stadtteil (kleine unterdrückt) geladen", name)
+    privacy.guard(frame, what=f"Abfrage-Tabelle {name!r}")
     return frame
 
 
@@ -302,15 +304,16 @@ def check_read_only(sql: str) -> str:
     import duckdb
 
     if not isinstance(sql, str) or not sql.strip():
-        raise QueryError("sql: empty query; write one SELECT, e.g. SELECT name FROM kitas.")
+        raise QueryError("SQL-Abfrage: leer; schreiben Sie ein SELECT, z. B. "
+                         "SELECT name FROM kitas.")
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(f"sql: cannot parse the query: {_one_line(exc)}") from None
+        raise QueryError(f"SQL-Abfrage: nicht lesbar (DuckDB: {_one_line(exc)})") from None
     if len(statements) != 1:
         raise QueryError(
-            f"sql: {len(statements)} statements given; only one read query (SELECT ...) is "
-            "allowed per call."
+            f"SQL-Abfrage: {len(statements)} Anweisungen; erlaubt ist genau eine lesende "
+            "Abfrage (SELECT …) je Aufruf."
         )
     stmt = statements[0]
     text = _strip_comments(stmt.query).rstrip().rstrip(";").rstrip()
@@ -324,8 +327,9 @@ def check_read_only(sql: str) -> str:
     if not allowed or (first not in _READING_KEYWORDS and not text.startswith("(")):
         kind = stmt.type.name if stmt.type != duckdb.StatementType.SELECT else first.upper()
         raise QueryError(
-            f"sql: {kind} statements are refused; queries are read-only (one SELECT or "
-            "WITH ... SELECT, no DROP/DELETE/UPDATE/CREATE/COPY/ATTACH/INSTALL/LOAD/SET/PRAGMA)."
+            f"SQL-Abfrage: {kind}-Anweisungen werden abgelehnt; Abfragen lesen nur (ein SELECT "
+            "oder WITH … SELECT, kein DROP/DELETE/UPDATE/CREATE/COPY/ATTACH/INSTALL/LOAD/SET/"
+            "PRAGMA)."
         )
     return text
 
@@ -350,8 +354,8 @@ def _error_help(frames: Mapping[str, pd.DataFrame], tables: Iterable[str]) -> st
     names = ", ".join(frames)
     cols = "; ".join(f"{t}({', '.join(map(str, frames[t].columns))})"
                      for t in tables if t in frames)
-    extra = f" Columns: {cols}." if cols else ""
-    return f" Tables: {names}.{extra}"
+    extra = f" Spalten: {cols}." if cols else ""
+    return f" Tabellen: {names}.{extra}"
 
 
 def _fetch(cur: Any, limit: int | None) -> tuple[pd.DataFrame, int]:
@@ -415,13 +419,13 @@ def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
             df, total = _fetch(cur, limit)
         except duckdb.InterruptException:
             raise QueryError(
-                f"sql: die Abfrage wurde nach {float(timeout):g} s abgebrochen (Zeitlimit). "
+                f"SQL-Abfrage: nach {float(timeout):g} s abgebrochen (Zeitlimit). "
                 f"Vereinfachen Sie sie (z. B. eine rekursive Abfrage mit Abbruchbedingung, "
                 f"WHERE oder LIMIT) oder erlauben Sie mehr Zeit mit --timeout."
             ) from None
         except duckdb.OutOfMemoryException:
             raise QueryError(
-                f"sql: die Abfrage braucht mehr Arbeitsspeicher als die Grenze von "
+                f"SQL-Abfrage: braucht mehr Arbeitsspeicher als die Grenze von "
                 f"{memory_limit.strip()}. Vereinfachen Sie sie (weniger Zeilen oder Spalten, "
                 f"WHERE, LIMIT) oder erhöhen Sie die Grenze mit --memory-limit."
             ) from None
@@ -434,10 +438,12 @@ def _run(sql: str, params: Sequence[Any] | None, cat: Catalog,
                 from .._names import suggest
 
                 close = suggest(missing.group(1), everything)
-                msg = f"Catalog Error: no table {missing.group(1)!r}" + (
-                    f"; did you mean {' or '.join(map(repr, close))}?" if close else "")
+                msg = f"keine Tabelle {missing.group(1)!r}" + (
+                    f"; meinten Sie {' oder '.join(map(repr, close))}?" if close else "")
+            else:
+                msg = f"DuckDB lehnt sie ab: {msg}"
             end = "" if msg.endswith("?") else "."
-            raise QueryError(f"sql: {msg}{end}{_error_help(everything, shown)}") from None
+            raise QueryError(f"SQL-Abfrage: {msg}{end}{_error_help(everything, shown)}") from None
     finally:
         timer.cancel()
         con.close()
@@ -508,7 +514,7 @@ def query(sql: str, catalog: Catalog | None = None, *,
     text = check_read_only(sql)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                               or limit < 0):
-        raise QueryError(f"limit {limit!r} ungültig: eine ganze Zahl ab 0 (--max-rows).")
+        raise QueryError(f"Zeilenzahl {limit!r} ungültig: eine ganze Zahl ab 0 (--max-rows).")
     cat = _catalog(catalog)
     return _run(text, params, cat, _referenced(text, _table_names(cat)), timeout=timeout,
                 memory_limit=memory_limit, limit=limit)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from ..labels import fmt_number
 from .engine import (
     QueryError,
     _catalog,
@@ -68,8 +69,9 @@ def _tokenize(text: str, what: str) -> list[_Tok]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise QueryError(f"{what}: cannot read {text[pos:pos + 15]!r} in {text!r}; write "
-                             "conditions like anteil > 5 or schulform = 'Grundschule'.")
+            raise QueryError(f"{what}: {text[pos:pos + 15]!r} in {text!r} ist nicht lesbar; "
+                             "schreiben Sie Bedingungen wie anteil > 5 oder "
+                             "schulform = 'Grundschule'.")
         pos = m.end()
         kind = m.lastgroup
         if kind == "ws":
@@ -119,8 +121,8 @@ class _Condition:
     def _take(self, kind: str | None = None, text: str | None = None, *,
               expect: str = "") -> _Tok:
         if not self._peek(kind, text):
-            got = self.tokens[self.pos].text if self.pos < len(self.tokens) else "end"
-            raise QueryError(f"{self.what}: expected {expect or text or kind} but found "
+            got = self.tokens[self.pos].text if self.pos < len(self.tokens) else "Ende"
+            raise QueryError(f"{self.what}: erwartet {expect or text or kind}, gefunden "
                              f"{got!r} in {self.text!r}.")
         tok = self.tokens[self.pos]
         self.pos += 1
@@ -128,11 +130,11 @@ class _Condition:
 
     def compile(self) -> str:
         if not self.tokens:
-            raise QueryError(f"{self.what}: empty condition; e.g. bezirk = 'V'.")
+            raise QueryError(f"{self.what}: leere Bedingung; z. B. bezirk = 'V'.")
         sql = self._expr()
         if self.pos != len(self.tokens):
-            raise QueryError(f"{self.what}: unexpected {self.tokens[self.pos].text!r} in "
-                             f"{self.text!r}; join conditions with AND / OR.")
+            raise QueryError(f"{self.what}: unerwartet {self.tokens[self.pos].text!r} in "
+                             f"{self.text!r}; verknüpfen Sie Bedingungen mit AND / OR.")
         return sql
 
     def _expr(self) -> str:
@@ -170,7 +172,7 @@ class _Condition:
             negate = "NOT "
         if self._peek("kw", "in"):
             self.pos += 1
-            self._take("punct", "(", expect="'(' after IN")
+            self._take("punct", "(", expect="'(' nach IN")
             values = [self._value(col)]
             while self._peek("punct", ","):
                 self.pos += 1
@@ -179,7 +181,7 @@ class _Condition:
             return f"{ref} {negate}IN ({', '.join(values)})"
         if self._peek("kw", "like") or self._peek("kw", "ilike"):
             op = self._take().text.upper()
-            tok = self._take("str", expect="a 'text' pattern")
+            tok = self._take("str", expect="ein 'Text'-Muster")
             self.params.append(tok.text[1:-1].replace("''", "'"))
             return f"CAST({ref} AS VARCHAR) {negate}{op} ?"
         if not negate and self._peek("kw", "between"):
@@ -195,20 +197,20 @@ class _Condition:
                 self.pos += 1
             self._take("kw", "null", expect="NULL")
             return f"{ref} IS {neg}NULL"
-        raise QueryError(f"{self.what}: after column {col!r} expected =, <, >, IN, LIKE, "
-                         f"BETWEEN or IS NULL in {self.text!r}.")
+        raise QueryError(f"{self.what}: nach der Spalte {col!r} erwartet =, <, >, IN, LIKE, "
+                         f"BETWEEN oder IS NULL in {self.text!r}.")
 
     def _column(self) -> str:
-        tok = self._take("word", expect="a column name")
+        tok = self._take("word", expect="einen Spaltennamen")
         cols = [str(c) for c in self.frame.columns]
         by_lower = {c.lower(): c for c in cols}
         if tok.text.lower() not in by_lower:
             from .._names import suggest
 
             close = suggest(tok.text, cols)
-            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            raise QueryError(f"{self.what}: table {self.table!r} has no column {tok.text!r}."
-                             f"{hint} Columns: {', '.join(cols)}.")
+            hint = f" Meinten Sie {' oder '.join(map(repr, close))}?" if close else ""
+            raise QueryError(f"{self.what}: Tabelle {self.table!r} hat keine Spalte "
+                             f"{tok.text!r}.{hint} Spalten: {', '.join(cols)}.")
         col = by_lower[tok.text.lower()]
         self.columns.append(col)
         return col
@@ -222,16 +224,17 @@ class _Condition:
         elif self._peek("str"):
             value = self._take().text[1:-1].replace("''", "'")
         else:
-            got = self.tokens[self.pos].text if self.pos < len(self.tokens) else "end"
-            raise QueryError(f"{self.what}: expected a value (number, 'text', true/false) after "
-                             f"column {col!r}, found {got!r} in {self.text!r}.")
+            got = self.tokens[self.pos].text if self.pos < len(self.tokens) else "Ende"
+            raise QueryError(f"{self.what}: nach der Spalte {col!r} erwartet ein Wert (Zahl, "
+                             f"'Text', true/false), gefunden {got!r} in {self.text!r}.")
         self.params.append(self._coerce(col, value))
         return "?"
 
     def _coerce(self, col: str, value: Any) -> Any:
         dtype = self.frame[col].dtype
         if isinstance(dtype, gpd.array.GeometryDtype):
-            raise QueryError(f"{self.what}: column {col!r} is a geometry; use within/near.")
+            raise QueryError(f"{self.what}: Spalte {col!r} ist eine Geometrie; nutzen Sie "
+                             "--within oder --near.")
         numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
         if numeric and isinstance(value, str):
             roman = value.strip().upper()
@@ -241,8 +244,8 @@ class _Condition:
                 return float(value.replace(",", "."))
             except ValueError:
                 raise QueryError(
-                    f"{self.what}: column {col!r} holds numbers, not {value!r}; write a "
-                    f"number (Bezirke also as I-IX)."
+                    f"{self.what}: Spalte {col!r} enthält Zahlen, nicht {value!r}; schreiben "
+                    f"Sie eine Zahl (Bezirke auch als I-IX)."
                 ) from None
         if pd.api.types.is_bool_dtype(dtype) and isinstance(value, str):
             low = value.strip().lower()
@@ -250,7 +253,8 @@ class _Condition:
                 return True
             if low in ("nein", "false", "falsch", "0"):
                 return False
-            raise QueryError(f"{self.what}: column {col!r} is yes/no; write true or false.")
+            raise QueryError(f"{self.what}: Spalte {col!r} ist ja/nein; schreiben Sie true oder "
+                             "false.")
         return value
 
 
@@ -320,33 +324,34 @@ def compile_filter(
         from .._names import suggest
 
         close = suggest(layer, names)
-        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise QueryError(f"layer: unknown table {layer!r}.{hint} Tables: {', '.join(names)}.")
+        hint = f" Meinten Sie {' oder '.join(map(repr, close))}?" if close else ""
+        raise QueryError(f"Ebene: unbekannte Tabelle {layer!r}.{hint} Tabellen: "
+                         f"{', '.join(names)}.")
     target = frames[layer]
     conds: list[str] = []
     params: list[Any] = []
     extra_cols: list[str] = []
     extra_params: list[Any] = []
     for text in where:
-        comp = _Condition(text, alias="t", frame=target, table=layer, what=f"where {text!r}")
+        comp = _Condition(text, alias="t", frame=target, table=layer, what=f"--where {text!r}")
         conds.append(comp.compile())
         params += comp.params
     if (within or near) and not _has_geometry(target):
-        raise QueryError(f"layer: table {layer!r} has no geometry; within/near need a layer "
-                         "with geometry (e.g. kitas, schulen, stadtteile).")
+        raise QueryError(f"Ebene: Tabelle {layer!r} hat keine Geometrie; --within und --near "
+                         "brauchen eine Ebene mit Geometrie (z. B. kitas, schulen, stadtteile).")
     tgeom = f"t.{_ident(_geometry_of(target))}" if _has_geometry(target) else ""
     point = tgeom if _is_points(target) or not _has_geometry(target) else (
         f"ST_PointOnSurface({tgeom})")
     for i, text in enumerate(within):
-        what = f"within {text!r}"
+        what = f"--within {text!r}"
         table, cond = _split_layer(text, names)
         if table is None and not re.search(r"[=<>()]|\b(in|like|ilike|is|between)\b", cond,
                                            re.I):
             found = _bare_area(cond.strip().strip("'"), frames)
             if found is None:
-                raise QueryError(f"{what}: no Stadtteil, Bezirk or JobCenter area called "
-                                 f"{cond.strip()!r}; write a condition like bezirk = 'V' or "
-                                 "stadtteile: stadtteil = 'Altendorf'.")
+                raise QueryError(f"{what}: kein Stadtteil, Bezirk oder JobCenter-Bereich heißt "
+                                 f"{cond.strip()!r}; schreiben Sie eine Bedingung wie "
+                                 "bezirk = 'V' oder stadtteile: stadtteil = 'Altendorf'.")
             table, cond = found
         if table is None:
             used = {t.text.lower() for t in _tokenize(cond, what) if t.kind == "word"}
@@ -356,13 +361,14 @@ def compile_filter(
             table = next((t for t in candidates
                           if used <= {str(c).lower() for c in frames[t].columns}), None)
             if table is None:
-                raise QueryError(f"{what}: no area table has all columns "
-                                 f"{', '.join(sorted(used))}; name one, e.g. "
+                raise QueryError(f"{what}: keine Gebietstabelle hat alle Spalten "
+                                 f"{', '.join(sorted(used))}; nennen Sie eine, z. B. "
                                  f"'TABELLE: spalte > 7'.")
         area = frames[table]
         if not _is_polygonal(area):
-            raise QueryError(f"{what}: table {table!r} holds no polygons; within needs areas "
-                             "(stadtteile, stadtbezirke, jobcenter, stadtteil_statistik).")
+            raise QueryError(f"{what}: Tabelle {table!r} enthält keine Flächen; --within braucht "
+                             "Gebiete (stadtteile, stadtbezirke, jobcenter, "
+                             "stadtteil_statistik).")
         alias = f"a{i}"
         comp = _Condition(cond, alias=alias, frame=area, table=table, what=what)
         area_cond = comp.compile()
@@ -371,17 +377,19 @@ def compile_filter(
                      f"AND ST_Intersects({ageom}, {point}))")
         params += comp.params
     for i, text in enumerate(near):
-        what = f"near {text!r}"
+        what = f"--near {text!r}"
         m = re.match(r"^\s*([A-Za-z_]\w*)\s*:\s*(\d+(?:[.,]\d+)?)\s*(?::(.*))?$", text, re.S)
         if m is None:
-            raise QueryError(f"{what}: write LAYER:METRES or LAYER:METRES:CONDITION, e.g. "
-                             "schulen:500 or \"schulen:500:schulform = 'Grundschule'\".")
+            raise QueryError(f"{what}: schreiben Sie EBENE:METER oder EBENE:METER:BEDINGUNG, "
+                             "z. B. schulen:500 oder "
+                             "\"schulen:500:schulform = 'Grundschule'\".")
         table, metres, cond = m.group(1), float(m.group(2).replace(",", ".")), m.group(3)
         if table not in frames or not _has_geometry(frames[table]):
-            raise QueryError(f"{what}: no table with geometry called {table!r}; tables: "
+            raise QueryError(f"{what}: keine Tabelle mit Geometrie heißt {table!r}; Tabellen: "
                              f"{', '.join(n for n in names if _has_geometry(frames[n]))}.")
         if not 0 < metres <= _MAX_NEAR_M:
-            raise QueryError(f"{what}: distance must be between 0 and {_MAX_NEAR_M:.0f} m.")
+            raise QueryError(f"{what}: der Abstand muss zwischen 0 und "
+                             f"{fmt_number(_MAX_NEAR_M, 0)} m liegen.")
         alias, dalias = f"n{i}", f"d{i}"
         ncol = _ident(_geometry_of(frames[table]))
         inner = [f"ST_DWithin({tgeom}, {alias}.{ncol}, ?)"]
@@ -414,7 +422,7 @@ def compile_filter(
         chosen = []
         for c in columns:
             if c.lower() not in by_lower:
-                raise QueryError(f"columns: table {layer!r} has no column {c!r}; columns: "
+                raise QueryError(f"--columns: Tabelle {layer!r} hat keine Spalte {c!r}; Spalten: "
                                  f"{', '.join(map(str, target.columns))}.")
             chosen.append(by_lower[c.lower()])
         if _has_geometry(target) and _geometry_of(target) not in chosen:
@@ -520,8 +528,9 @@ def filter_layer(
         from .._names import suggest
 
         close = suggest(layer, known)
-        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise QueryError(f"layer: unknown table {layer!r}.{hint} Tables: {', '.join(known)}.")
+        hint = f" Meinten Sie {' oder '.join(map(repr, close))}?" if close else ""
+        raise QueryError(f"Ebene: unbekannte Tabelle {layer!r}.{hint} Tabellen: "
+                         f"{', '.join(known)}.")
     needed = {layer}
     for spec in near:
         needed.add(spec.split(":", 1)[0].strip())

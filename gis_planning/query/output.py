@@ -81,7 +81,7 @@ def write_result(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = Fal
     from ..data.io import write_layer
 
     p = Path(path)
-    privacy.guard(frame, what=f"writing {str(p)!r}")
+    privacy.guard(frame, what=f"Ausgabe {str(p)!r}")
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         out = frame
         extra = [c for c in out.columns if c != out.geometry.name
@@ -92,8 +92,8 @@ def write_result(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = Fal
                 out[c] = gpd.GeoSeries(out[c]).to_wkt()
         return write_layer(out, p, overwrite=overwrite)
     if p.suffix.lower() != ".csv":
-        raise QueryError(f"output: the result has no geometry column, so only CSV can be "
-                         f"written; use a .csv file instead of {p.name!r}.")
+        raise QueryError(f"Ausgabe: das Ergebnis hat keine Geometriespalte und kann nur als "
+                         f"CSV geschrieben werden; nehmen Sie eine .csv-Datei statt {p.name!r}.")
     with atomic_path(p, overwrite=overwrite) as tmp:
         pd.DataFrame(frame).to_csv(tmp, index=False)
     return p
