@@ -232,7 +232,7 @@ def _assemble(
         coverage_share=covered_w / total if total > 0 else float("nan"), mean_distance=mean_d,
         max_distance=max_d, uncoverable_weight=uncoverable_w,
         runtime_s=time.perf_counter() - t0)
-    logger.info("%s solved: %s", model, summary)
+    logger.info("%s gelöst: %s", model, summary)
     return SitingResult(sites=sites, allocation=allocation, catchments=catch, summary=summary)
 
 
