@@ -23,13 +23,27 @@ __all__ = [
 #: Working CRS for analysis in NRW: ETRS89 / UTM zone 32N.
 ANALYSIS_CRS = "EPSG:25832"
 
+#: How messages name an input that callers pass under its argument name (no Python names).
+_LABELS = {
+    "gdf": "Eingabe", "df": "Tabelle", "frame": "Tabelle", "table": "Tabelle",
+    "demand": "Nachfrage", "candidates": "Kandidaten", "sites": "Standorte",
+    "boundary": "Grenze", "cells": "Zellen", "areas": "Gebiete",
+    "points": "Punkte", "units": "Einheiten", "source": "Quelle",
+    "target": "Ziel", "zones": "Zonen", "polygons": "Flächen", "data": "Daten",
+}
+
+
+def _label(name: str) -> str:
+    """``"demand"`` -> ``"Nachfrage"``; any other name (a layer, a file) in quotes."""
+    return _LABELS.get(name, f"'{name}'")
+
 
 def require_crs(gdf: gpd.GeoDataFrame, *, name: str = "gdf") -> None:
     """Raise :class:`CRSError` if ``gdf`` has no CRS."""
     if gdf.crs is None:
         raise CRSError(
-            f"`{name}` has no CRS. Set the CRS the coordinates are in, e.g. "
-            f"`{name}.set_crs('EPSG:25832')` (or EPSG:4326 for longitude/latitude)."
+            f"{_label(name)}: kein Koordinatensystem (CRS). Setzen Sie das, in dem die "
+            f"Koordinaten liegen, z. B. EPSG:25832 (oder EPSG:4326 für Länge/Breite)."
         )
 
 
@@ -38,14 +52,15 @@ def require_projected(gdf: gpd.GeoDataFrame, *, name: str = "gdf") -> None:
     require_crs(gdf, name=name)
     if not gdf.crs.is_projected:
         raise CRSError(
-            f"`{name}` is in the geographic CRS {gdf.crs.to_string()}; distances and areas "
-            f"need metres. Use `{name}.to_crs('{ANALYSIS_CRS}')` first."
+            f"{_label(name)}: geografisches Koordinatensystem {gdf.crs.to_string()} "
+            f"(Grad); Abstände und Flächen brauchen Meter. Projizieren Sie zuerst nach "
+            f"{ANALYSIS_CRS}."
         )
     unit = gdf.crs.axis_info[0].unit_name if gdf.crs.axis_info else "metre"
     if unit not in ("metre", "meter"):
         raise CRSError(
-            f"`{name}` is in {gdf.crs.to_string()} with units '{unit}'; use a metre-based CRS "
-            f"such as `{name}.to_crs('{ANALYSIS_CRS}')`."
+            f"{_label(name)}: Koordinatensystem {gdf.crs.to_string()} mit der Einheit "
+            f"'{unit}'; nutzen Sie ein Koordinatensystem in Metern, z. B. {ANALYSIS_CRS}."
         )
 
 
@@ -57,8 +72,9 @@ def require_same_crs(*named: tuple[str, gpd.GeoDataFrame]) -> None:
     for name, gdf in named[1:]:
         if not gdf.crs.equals(first.crs):
             raise CRSError(
-                f"`{name}` is in {gdf.crs.to_string()} but `{first_name}` is in "
-                f"{first.crs.to_string()}. Reproject one, e.g. `{name}.to_crs({first_name}.crs)`."
+                f"Koordinatensysteme passen nicht zusammen: {_label(name)} in "
+                f"{gdf.crs.to_string()}, {_label(first_name)} in {first.crs.to_string()}; "
+                f"projizieren Sie eines in das System des anderen."
             )
 
 
@@ -67,8 +83,10 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, name: str = "gd
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(
-            f"`{name}` lacks the column(s) {', '.join(repr(c) for c in missing)}; "
-            f"it has {', '.join(repr(str(c)) for c in df.columns)}. Rename or add them."
+            f"{_label(name)}: {'Spalte' if len(missing) == 1 else 'Spalten'} "
+            f"{', '.join(repr(c) for c in missing)} {'fehlt' if len(missing) == 1 else 'fehlen'}; "
+            f"vorhanden sind {', '.join(repr(str(c)) for c in df.columns)}. Benennen Sie "
+            f"Spalten um oder ergänzen Sie sie."
         )
 
 
@@ -80,6 +98,7 @@ def require_numeric(df: pd.DataFrame, columns: Iterable[str], *, name: str = "gd
     for c in columns:
         if not pd.api.types.is_numeric_dtype(df[c]):
             raise SchemaError(
-                f"`{name}` column {c!r} must be numeric but has dtype {df[c].dtype}; "
-                f"convert it with `pd.to_numeric(...)` (decimal commas: replace ',' by '.')."
+                f"{_label(name)}: Spalte {c!r} muss Zahlen enthalten, hat aber den Typ "
+                f"{df[c].dtype}; wandeln Sie sie in Zahlen um (Dezimalkomma durch Punkt "
+                f"ersetzen)."
             )

@@ -60,7 +60,8 @@ _STATUS_TEXT = {0: "", 1: PRIMARY, 2: SECONDARY, 3: SECONDARY}
 
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"`k` must be a whole number >= 1, got {k!r}; the default is {DEFAULT_K}.")
+        raise InputError(f"Mindestzahl k muss eine ganze Zahl ab 1 sein, nicht {k!r}; "
+                         f"Standard ist {DEFAULT_K}.")
     return int(k)
 
 
@@ -354,16 +355,17 @@ def suppress_counts(
         counts = pd.Series(counts)
     num = pd.to_numeric(counts, errors="coerce")
     if num.isna().any() or (num < 0).any() or (num % 1 != 0).any():
-        raise InputError("`counts` must be whole numbers >= 0 without missing values.")
+        raise InputError("Die Anzahlen müssen ganze Zahlen ab 0 ohne Lücken sein.")
     values = num.to_numpy(dtype=np.int64)
     if groups is None:
         codes = np.zeros(len(values), dtype=np.int64)
         uniques = pd.Index(["gesamt"])
     else:
         if not isinstance(groups, pd.Series) or not groups.index.equals(counts.index):
-            raise InputError("`groups` must be a Series with the same index as `counts`.")
+            raise InputError("Die Gruppen müssen dieselben Zeilen (denselben Index) wie die "
+                             "Anzahlen haben.")
         if groups.isna().any():
-            raise InputError("`groups` has missing values; every cell needs its group.")
+            raise InputError("Den Gruppen fehlen Werte; jede Zelle braucht ihre Gruppe.")
         codes_arr, uniques = pd.factorize(groups, sort=True)
         codes = np.asarray(codes_arr, dtype=np.int64)
         uniques = pd.Index(uniques)
@@ -442,7 +444,7 @@ def is_confidential(gdf: pd.DataFrame) -> bool:
     return bool(getattr(gdf, "attrs", {}).get(CONFIDENTIAL_ATTR))
 
 
-def guard(gdf: pd.DataFrame, *, what: str = "output") -> None:
+def guard(gdf: pd.DataFrame, *, what: str = "Ausgabe") -> None:
     """Raise :class:`ConfidentialDataError` if ``gdf`` would reveal confidential records.
 
     Every exporter (HTML, GeoJSON, GeoPackage, CSV, GeoTIFF, query results) calls this before
@@ -451,9 +453,10 @@ def guard(gdf: pd.DataFrame, *, what: str = "output") -> None:
     if is_confidential(gdf):
         layer = gdf.attrs[CONFIDENTIAL_ATTR]
         raise ConfidentialDataError(
-            f"{what}: layer {layer!r} is confidential and cannot be written as records or "
-            f"points. Export it aggregated (counts per Stadtteil, Bezirk or grid cell with "
-            f"suppression below {DEFAULT_K}), e.g. `gis-planning layers export {layer} ...`."
+            f"{what}: die Ebene {layer!r} ist vertraulich und darf nicht als Datensätze oder "
+            f"Punkte hinaus. Geben Sie sie zusammengefasst aus (Anzahlen je Stadtteil, Bezirk "
+            f"oder Gitterzelle, unter {DEFAULT_K} unterdrückt), z. B. "
+            f"`gis-planning layers export {layer} ...`."
         )
 
 
@@ -535,9 +538,9 @@ def support_counts(points_xy: np.ndarray, centres_xy: np.ndarray, *, radius: flo
     pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
     centres = np.asarray(centres_xy, dtype=float)
     if centres.shape[-1] != 2:
-        raise InputError("`centres_xy` must have a last axis of length 2 (x, y).")
+        raise InputError("Die Zellmittelpunkte brauchen je zwei Koordinaten (x, y).")
     if not radius > 0:
-        raise InputError(f"`radius` must be > 0 metres, got {radius!r}.")
+        raise InputError(f"Der Radius muss größer als 0 Meter sein, nicht {radius!r}.")
     flat = centres.reshape(-1, 2)
     if pts.size == 0:
         return np.zeros(centres.shape[:-1], dtype=np.int64)
@@ -585,7 +588,8 @@ def mask_density(
     d = np.asarray(density, dtype=float)
     if c.shape != d.shape:
         raise InputError(
-            f"`counts` has shape {c.shape} but `density` {d.shape}; compute both on one grid."
+            f"Anzahlen ({c.shape}) und Dichte ({d.shape}) liegen auf verschiedenen Rastern; "
+            f"berechnen Sie beide auf einem Raster."
         )
     empty = (c == 0) & (d == 0)
     masked = (c < k) & ~empty

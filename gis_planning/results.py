@@ -12,12 +12,16 @@ here knows a city.
 
 To add a result, write a function ``(catalog) -> DataFrame | GeoDataFrame`` and register it in
 :data:`RESULTS` with a :class:`ResultSpec`.
+
+This stays one module (about 800 lines) on purpose: it is the registry, and each recipe sits
+beside its :class:`ResultSpec` entry and its method text, so one file shows everything a
+result is; the computations themselves live in ``analysis/`` and ``planning/``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -47,6 +51,7 @@ __all__ = [
     "release_siting",
     "segregation_table",
     "siting",
+    "siting_scenarios",
     "status_table",
     "style_context",
 ]
@@ -406,6 +411,25 @@ def siting(
         radius=radius, per_bezirk=per_bezirk, capacity=capacity, time_limit=time_limit,
     )
     return result, demand
+
+
+def siting_scenarios(
+    cat: Catalog,
+    ps: Sequence[int | None],
+    *,
+    progress: Callable[..., Iterable] | None = None,
+    **options,
+) -> list:
+    """Solve one scenario per number of sites in ``ps``; return ``[(SitingResult, demand), ...]``.
+
+    ``options`` are those of :func:`siting` (without ``p``). Each scenario is one solve of up
+    to ``time_limit`` seconds; ``progress`` (e.g. the CLI's bar) is called as
+    ``progress(iterable, desc=..., total=..., unit=...)`` around the loop.
+    """
+    steps = list(ps)
+    loop = steps if progress is None else progress(steps, desc="Szenarien", total=len(steps),
+                                                   unit="Szenario")
+    return [siting(cat, **{**options, "p": p}) for p in loop]
 
 
 def default_scenario(cat: Catalog):

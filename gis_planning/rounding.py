@@ -20,7 +20,7 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 def _as_fraction(value: object) -> Fraction:
     """Exact rational value of a weight (floats are binary fractions, so this is exact)."""
     if isinstance(value, bool | np.bool_):
-        raise InputError(f"`weights` must be numbers, got the truth value {value!r}.")
+        raise InputError(f"Die Gewichte müssen Zahlen sein, nicht der Wahrheitswert {value!r}.")
     if isinstance(value, Rational):
         return Fraction(value)
     if isinstance(value, np.integer):
@@ -28,9 +28,9 @@ def _as_fraction(value: object) -> Fraction:
     try:
         f = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InputError(f"`weights` must be numbers, got {value!r}.") from None
+        raise InputError(f"Die Gewichte müssen Zahlen sein, nicht {value!r}.") from None
     if not math.isfinite(f):
-        raise InputError("`weights` must be finite and non-negative.")
+        raise InputError("Die Gewichte müssen endlich und nicht negativ sein.")
     return Fraction(f)
 
 
@@ -77,17 +77,17 @@ def largest_remainder(
     [333333333333333334, 666666666666666667]
     """
     if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
-        raise InputError(f"`total` must be a non-negative whole number, got {total!r}.")
+        raise InputError(f"Der Betrag muss eine ganze Zahl ab 0 sein, nicht {total!r}.")
     total = int(total)
     vals = list(weights.values()) if isinstance(weights, Mapping) else weights
     if isinstance(vals, pd.Series):
         vals = vals.tolist()
     arr = np.asarray(vals, dtype=object)
     if arr.ndim != 1 or len(arr) == 0:
-        raise InputError("`weights` must be a non-empty 1-D sequence.")
+        raise InputError("Die Gewichte müssen eine nicht leere Liste von Zahlen sein.")
     fr = [_as_fraction(v) for v in arr]
     if any(f < 0 for f in fr):
-        raise InputError("`weights` must be finite and non-negative.")
+        raise InputError("Die Gewichte müssen endlich und nicht negativ sein.")
     n = len(fr)
     if total == 0:
         return np.zeros(n, dtype=np.int64)
@@ -95,7 +95,7 @@ def largest_remainder(
     num = [f.numerator * (den // f.denominator) for f in fr]
     big = sum(num)
     if big <= 0:
-        raise InputError(f"cannot distribute {total} over weights that are all zero.")
+        raise InputError(f"{total} lässt sich nicht verteilen: alle Gewichte sind 0.")
     scaled = [total * k for k in num]  # quota_i = scaled_i / big
     base = [s // big for s in scaled]
     remainder = [s - b * big for s, b in zip(scaled, base, strict=True)]

@@ -97,17 +97,17 @@ def test_allocate_sum_is_exact(data, wa, total):
 def test_validation():
     with pytest.raises(SchemaError, match="'x'"):
         budget.allocate_budget(SEED, weights={"x": 1})
-    with pytest.raises(InputError, match="weights"):
+    with pytest.raises(InputError, match="Gewichte müssen ≥ 0"):
         budget.allocate_budget(SEED, weights={"herkunft12": -1})
-    with pytest.raises(InputError, match="weights"):
+    with pytest.raises(InputError, match="mindestens eine Spalte mit Gewicht"):
         budget.allocate_budget(SEED, weights={})
-    with pytest.raises(InputError, match="base_share"):
+    with pytest.raises(InputError, match="Sockelanteil.*--sockel"):
         budget.allocate_budget(SEED, weights={"herkunft12": 1}, base_share=1.0)
-    with pytest.raises(InputError, match="sums to 0"):
+    with pytest.raises(InputError, match="ergibt in Summe 0"):
         budget.allocate_budget(SEED.assign(z=0), weights={"z": 1})
-    with pytest.raises(InputError, match="gaps"):
+    with pytest.raises(InputError, match="ohne Lücken"):
         budget.allocate_budget(SEED.assign(z=np.nan), weights={"z": 1})
-    with pytest.raises(InputError, match="total"):
+    with pytest.raises(InputError, match="Betrag muss eine ganze Zahl"):
         largest_remainder([1, 2], -5)
-    with pytest.raises(InputError, match="total"):
+    with pytest.raises(InputError, match="Betrag muss eine ganze Zahl"):
         largest_remainder([1, 2], 2.5)

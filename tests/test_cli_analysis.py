@@ -174,13 +174,41 @@ def test_default_siting_scenario(catalog):
 
 def test_site_cli(run, tmp_path):
     res = run("site", "--model", "mclp", "--p", "9", "--radius", "800", "--curve", "10",
-              "--out-dir", str(tmp_path / "s"))
+              "--output-dir", str(tmp_path / "s"))
     assert res.exit_code == 0, res.output
-    assert "optimal" in res.output and "marginal_gain" in res.output
+    assert "optimal" in res.output and "zuwachs" in res.output
     assert len(gpd.read_file(tmp_path / "s" / "standorte.geojson")) == 9
     assert len(pd.read_csv(tmp_path / "s" / "abdeckung.csv")) == 10  # 9 Bezirke + Stadt
     res = run("site", "--model", "mclp", "--p", "3")
     assert res.exit_code == 2 and "p" in res.output  # 3 sites cannot serve 9 Bezirke
+
+
+def test_site_quiet_with_output_dir_prints_nothing(run, tmp_path):
+    res = run("-q", "site", "--cell-size", "1000", "--compare-p", "10", "--output-dir",
+              str(tmp_path / "q"))
+    assert res.exit_code == 0 and res.output == ""
+    assert len(gpd.read_file(tmp_path / "q" / "standorte.geojson")) == 9
+    res = run("site", "--cell-size", "1000", "--out-dir", str(tmp_path / "alt"))  # hidden alias
+    assert res.exit_code == 0 and "geschrieben: " in res.output
+    assert (tmp_path / "alt" / "abdeckung.csv").is_file()
+    assert "--out-dir" not in run("site", "--help").output
+
+
+def test_site_curve_and_scenarios_report_progress(run, monkeypatch):
+    from gis_planning.cli._options import CatalogState
+
+    seen = []
+
+    def progress(self, iterable, *, desc="", total=None, unit="Schritt"):
+        seen.append((desc, total, unit))
+        return iter(iterable)
+
+    monkeypatch.setattr(CatalogState, "progress", progress)
+    res = run("site", "--cell-size", "1000", "--curve", "10", "--compare-p", "10")
+    assert res.exit_code == 0, res.output
+    assert ("Szenarien", 2, "Szenario") in seen and ("Abdeckungskurve", 2, "p") in seen
+    quiet = run("-q", "site", "--cell-size", "1000", "--curve", "10")
+    assert quiet.exit_code == 0 and "Nachfrage:" not in quiet.output  # summaries: not with -q
 
 
 def test_budget_sums_exactly(run, catalog, tmp_path):
@@ -195,6 +223,11 @@ def test_budget_sums_exactly(run, catalog, tmp_path):
               str(tmp_path / "b.csv"))
     assert res.exit_code == 0
     assert pd.read_csv(tmp_path / "b.csv")["betrag"].sum() == 999
+    import io
+
+    res = CliRunner().invoke(cli, ["-q", "budget", "--total", "999", "-o", "-"])
+    assert res.exit_code == 0 and res.stderr == ""
+    assert pd.read_csv(io.StringIO(res.stdout))["betrag"].sum() == 999
     bad = run("budget", "--weight", "herkunft12")
     assert bad.exit_code == 2 and "TERM=GEWICHT" in bad.output
 

@@ -305,7 +305,7 @@ def test_schaetzung_warns_and_raises() -> None:
 def test_validate_stadtteil_table_branches(schaetzung: pd.DataFrame) -> None:
     s = schaetzung
     cases = [
-        (s.drop(columns="label"), "lacks the column"),
+        (s.drop(columns="label"), "fehlt; vorhanden sind"),
         (s.assign(einwohner=s["einwohner"].astype(float)), "muss ganze Zahlen"),
         (s.assign(geschaetzt="ja"), "muss Wahrheitswerte"),
         (s.assign(herkunft12_anzahl=s["herkunft12_anzahl"] * -1), "negative Werte"),

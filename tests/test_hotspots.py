@@ -350,9 +350,9 @@ def test_islands_are_not_classified():
 
 
 def test_errors(block_grid):
-    with pytest.raises(CRSError, match="geographic"):
+    with pytest.raises(CRSError, match="geografisches Koordinatensystem"):
         hs.getis_ord(block_grid.to_crs("EPSG:4326"), "gruppe")
-    with pytest.raises(SchemaError, match="lacks the column"):
+    with pytest.raises(SchemaError, match="fehlt; vorhanden sind"):
         hs.local_moran(block_grid, "missing")
     with pytest.raises(InputError, match="Nenner-Spalte"):
         hs.getis_ord(block_grid, "gruppe", smoothing="eb")

@@ -227,7 +227,7 @@ def test_verteilung_bereiche() -> None:
 
 
 def test_errors(stadtteile: gpd.GeoDataFrame, grid: gpd.GeoDataFrame) -> None:
-    with pytest.raises(CRSError, match="to_crs"):
+    with pytest.raises(CRSError, match="Projizieren Sie zuerst"):
         jc.jobcenter_areas(stadtteile.to_crs("EPSG:4326"))
     with pytest.raises(SchemaError, match="bezirk"):
         jc.jobcenter_areas(stadtteile.drop(columns="bezirk"))

@@ -45,7 +45,7 @@ def test_guard_blocks_confidential_everywhere(catalog, tmp_path):
     pw = catalog.load_confidential_points("projektwohnungen")
     assert is_confidential(pw) and is_confidential(pw.to_crs("EPSG:4326"))
     for fmt in ("geojson", "gpkg", "csv"):
-        with pytest.raises(ConfidentialDataError, match="confidential"):
+        with pytest.raises(ConfidentialDataError, match="vertraulich"):
             write_layer(pw, tmp_path / f"x.{fmt}")
         assert not (tmp_path / f"x.{fmt}").exists()
     atlas = Atlas(title="t", bounds=catalog.load("stadtteile"))
@@ -105,11 +105,11 @@ def test_suppress_counts_input_errors():
     from gis_planning import InputError
     from gis_planning.privacy import suppress_counts
 
-    with pytest.raises(InputError, match="whole numbers >= 0"):
+    with pytest.raises(InputError, match="ganze Zahlen ab 0"):
         suppress_counts(pd.Series([1, -2]))
-    with pytest.raises(InputError, match="same index"):
+    with pytest.raises(InputError, match="denselben Index"):
         suppress_counts(pd.Series([1, 2]), groups=pd.Series([1, 1], index=[5, 6]))
-    with pytest.raises(InputError, match="`k` must be"):
+    with pytest.raises(InputError, match="Mindestzahl k muss"):
         suppress_counts(pd.Series([1, 2]), k=0)
 
 
@@ -154,5 +154,5 @@ def test_support_counts_and_mask_density():
     assert mask_density(n, dens, k=6, nodata=-1).tolist() == [[-1, -1], [0.0, -1]]
     # a kernel wider than the counting radius: no supporting point but density -> masked
     assert np.isnan(mask_density(np.array([0]), np.array([0.1]))[0])
-    with pytest.raises(InputError, match="shape"):
+    with pytest.raises(InputError, match="verschiedenen Rastern"):
         mask_density(n, dens[0])

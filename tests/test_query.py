@@ -127,7 +127,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("sql", REFUSED)
 def test_write_and_admin_statements_are_refused(sql):
-    with pytest.raises(QueryError, match="refused|statements given|empty|only one"):
+    with pytest.raises(QueryError, match="abgelehnt|Anweisungen|leer|genau eine"):
         check_read_only(sql)
 
 
@@ -179,13 +179,13 @@ def test_sql_error_is_one_line_with_tables_and_columns(cat):
         query("SELECT anteil FROM kitas", cat)
     msg = str(err.value)
     assert "\n" not in msg
-    assert '"anteil"' in msg and "Tables:" in msg and "stadtteil_statistik" in msg
+    assert '"anteil"' in msg and "Tabellen:" in msg and "stadtteil_statistik" in msg
     assert "kitas(kita_id, name" in msg
     assert isinstance(err.value, InputError)
 
 
 def test_unknown_table_suggests_the_name(cat):
-    with pytest.raises(QueryError, match="did you mean 'kitas'"):
+    with pytest.raises(QueryError, match="meinten Sie 'kitas'"):
         query("SELECT * FROM kita", cat)
 
 
@@ -257,7 +257,7 @@ def test_no_query_reveals_a_project_flat(cat, flats, sql):
 
 def test_python_variables_are_not_scanned(cat, flats):
     raw_points = flats  # noqa: F841 - DuckDB would scan a local DataFrame by name
-    with pytest.raises(QueryError, match="no table 'raw_points'"):
+    with pytest.raises(QueryError, match="keine Tabelle 'raw_points'"):
         query("SELECT * FROM raw_points", cat)
 
 
@@ -344,21 +344,63 @@ def test_filter_polygons_within_areas_use_representative_point(cat):
     assert sorted(out["stadtteil"]) == ["Altenessen-Nord", "Altenessen-Süd", "Karnap"]
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"where": "in_betrieb = false"},
+    {"within": "bezirk = 'V'", "near": "schulen:300", "columns": ["name", "bezirk"]},
+    {"near": "schulen:500:schulform = 'Grundschule'"},
+])
+def test_filter_a_frame_gives_the_same_as_its_layer_name(cat, kwargs):
+    by_name = filter_layer("kitas", catalog=cat, **kwargs)
+    by_frame = filter_layer(cat.load("kitas"), catalog=cat, **kwargs)
+    assert_frame_equal = pd.testing.assert_frame_equal
+    assert_frame_equal(pd.DataFrame(by_frame.drop(columns="geometry")),
+                       pd.DataFrame(by_name.drop(columns="geometry")))
+    assert by_frame.geometry.geom_equals(by_name.geometry).all()
+    assert by_frame.crs == by_name.crs == "EPSG:25832"
+
+
+def test_filter_a_frame_subset_reprojected_and_near_itself(cat):
+    kitas = cat.load("kitas")
+    subset = kitas.loc[kitas["bezirk"] == 5].to_crs("EPSG:4326")
+    out = filter_layer(subset, where="in_betrieb = true", catalog=cat)
+    assert list(out.index) == list(subset.index[subset["in_betrieb"]])
+    assert out.crs == "EPSG:25832"
+    near_self = filter_layer(kitas, near="eingabe:200", catalog=cat)
+    by_name = filter_layer("kitas", near="kitas:200", catalog=cat)
+    assert list(near_self.index) == list(by_name.index)
+    assert np.allclose(near_self["abstand_eingabe_m"], by_name["abstand_kitas_m"])
+    plain = pd.DataFrame(kitas.drop(columns="geometry"))
+    assert len(filter_layer(plain, where="in_betrieb = false", catalog=cat)) == 3
+    with pytest.raises(QueryError, match="Koordinatensystem"):
+        filter_layer(kitas.set_crs(None, allow_override=True), catalog=cat)
+    with pytest.raises(QueryError, match="Ebenenname"):
+        filter_layer(42, catalog=cat)
+
+
+def test_filter_a_confidential_frame_is_refused(cat, flats):
+    with pytest.raises(privacy.ConfidentialDataError, match="projektwohnungen"):
+        filter_layer(flats, catalog=cat)
+    with pytest.raises(privacy.ConfidentialDataError):
+        filter_layer(flats.iloc[:5], within="bezirk = 'V'", catalog=cat)
+    released = cat.load("projektwohnungen")  # the counts per Stadtteil may be filtered
+    assert filter_layer(released, catalog=cat).shape[0] == len(released)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"where": "anteil > 5"}, "has no column 'anteil'"),
-    ({"where": "stadteil = 'Horst'"}, "Did you mean 'stadtteil'"),
-    ({"where": "name = 'x'; DROP TABLE kitas"}, "cannot read"),
-    ({"where": "1 = 1"}, "expected a column name"),
-    ({"where": "name = name"}, "expected a value"),
-    ({"where": "bezirk = 'Altendorf'"}, "holds numbers"),
-    ({"where": "in_betrieb = 'vielleicht'"}, "yes/no"),
+    ({"where": "anteil > 5"}, "hat keine Spalte 'anteil'"),
+    ({"where": "stadteil = 'Horst'"}, "Meinten Sie 'stadtteil'"),
+    ({"where": "name = 'x'; DROP TABLE kitas"}, "nicht lesbar"),
+    ({"where": "1 = 1"}, "erwartet einen Spaltennamen"),
+    ({"where": "name = name"}, "erwartet ein Wert"),
+    ({"where": "bezirk = 'Altendorf'"}, "enthält Zahlen"),
+    ({"where": "in_betrieb = 'vielleicht'"}, "ja/nein"),
     ({"where": "geometry = 'x'"}, "geometry"),
-    ({"within": "Atlantis"}, "no Stadtteil, Bezirk or JobCenter area"),
-    ({"within": "foo > 3"}, "no area table has all columns"),
-    ({"near": "schulen"}, "LAYER:METRES"),
-    ({"near": "schule:500"}, "no table with geometry"),
-    ({"near": "schulen:0"}, "between 0"),
-    ({"columns": ["nix"]}, "has no column 'nix'"),
+    ({"within": "Atlantis"}, "kein Stadtteil, Bezirk oder JobCenter-Bereich"),
+    ({"within": "foo > 3"}, "keine Gebietstabelle hat alle Spalten"),
+    ({"near": "schulen"}, "EBENE:METER"),
+    ({"near": "schule:500"}, "keine Tabelle mit Geometrie"),
+    ({"near": "schulen:0"}, "zwischen 0"),
+    ({"columns": ["nix"]}, "hat keine Spalte 'nix'"),
 ])
 def test_filter_validation(cat, kwargs, match):
     with pytest.raises(QueryError, match=match):
@@ -366,9 +408,9 @@ def test_filter_validation(cat, kwargs, match):
 
 
 def test_filter_unknown_layer_and_table_without_geometry(cat):
-    with pytest.raises(QueryError, match="Did you mean 'kitas'"):
+    with pytest.raises(QueryError, match="Meinten Sie 'kitas'"):
         filter_layer("kita", catalog=cat)
-    with pytest.raises(QueryError, match="has no geometry"):
+    with pytest.raises(QueryError, match="hat keine Geometrie"):
         filter_layer("stadt_gesamt", near="schulen:500", catalog=cat)
 
 
@@ -406,11 +448,79 @@ def test_cli_query_writes_csv_geojson_gpkg_atomically(runner, tmp_path):
         back = pd.read_csv(path) if suffix == "csv" else gpd.read_file(path)
         assert len(back) == 20
     res = runner.invoke(cli, ["query", sql, "-o", str(tmp_path / "s.csv")])
-    assert res.exit_code == 2 and "exist" in res.output
+    assert res.exit_code == 2 and "existiert bereits" in res.output
     res = runner.invoke(cli, ["query", sql, "-o", str(tmp_path / "s.csv"), "--overwrite"])
     assert res.exit_code == 0
     res = runner.invoke(cli, ["query", "SELECT 1 AS a", "-o", str(tmp_path / "a.geojson")])
-    assert res.exit_code == 2 and "only CSV" in res.output
+    assert res.exit_code == 2 and "nur als CSV" in res.output
+
+
+def test_cli_dash_output_writes_csv_or_geojson_to_stdout(runner):
+    import io
+    import json
+
+    res = runner.invoke(cli, ["query", "SELECT name, bezirk FROM kitas WHERE NOT in_betrieb",
+                              "-o", "-"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(io.StringIO(res.stdout))
+    assert list(table.columns) == ["name", "bezirk"] and len(table) == 3
+    assert "3 Zeilen -> Standardausgabe" in res.stderr  # the summary does not mix into data
+    res = runner.invoke(cli, ["filter", "kitas", "--where", "in_betrieb = false", "--output",
+                              "-"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 3
+    lon, lat = data["features"][0]["geometry"]["coordinates"]
+    assert 6 < lon < 8 and 51 < lat < 52  # GeoJSON in WGS84
+    res = runner.invoke(cli, ["-q", "filter", "kitas", "--where", "in_betrieb = false",
+                              "--columns", "name", "-o", "-"])
+    assert res.exit_code == 0 and res.stderr == ""
+    assert len(json.loads(res.stdout)["features"]) == 3
+
+
+def test_cli_dash_output_keeps_the_privacy_guard(runner, monkeypatch, flats):
+    import gis_planning.cli.query as cq
+
+    res = runner.invoke(cli, ["filter", "projektwohnungen", "-o", "-"])
+    assert res.exit_code == 0, res.output
+    assert "unterdrueckt" in res.stdout  # released counts per Stadtteil, no points
+    with pytest.raises(privacy.ConfidentialDataError):
+        cq.write_stdout(flats)
+
+
+def test_cli_quiet_file_output_prints_nothing(runner, tmp_path):
+    res = runner.invoke(cli, ["-q", "query", "SELECT name FROM kitas", "-o",
+                              str(tmp_path / "k.csv")])
+    assert res.exit_code == 0 and res.output == ""
+    assert len(pd.read_csv(tmp_path / "k.csv")) > 300
+    res = runner.invoke(cli, ["query", "SELECT name FROM kitas", "-o", str(tmp_path / "k2.csv")])
+    assert res.exit_code == 0 and "Zeilen ->" in res.output
+
+
+_ENGLISH = re.compile(r"\b(the|and|with|of|write|file|default|to|for|only|into|instead|each|"
+                      r"print|rows|number|sites|give|list|then|stop|keep|adds?)\b")
+
+
+def english_help_words(text: str) -> list[str]:
+    """English words in a --help text, outside click's own frame, examples and option names."""
+    text = re.sub(r"`[^`]*`", " ", text)  # `gis-planning layers list`: a command
+    text = re.sub(r"\[(default|required)[^\]]*\]|\[[^\]]*[<>=]x?[^\]]*\]", " ", text)
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("Usage:", "Options:", "-h, --help", "--help", "gis-planning", "#",
+                                "Try ")):
+            continue
+        kept.append(re.sub(r"--?[\w-]+", " ", line))
+    return _ENGLISH.findall("\n".join(kept))
+
+
+@pytest.mark.parametrize("command", ["site", "budget", "query", "filter"])
+def test_help_has_no_english_words(runner, command):
+    res = runner.invoke(cli, [command, "--help"])
+    assert res.exit_code == 0
+    assert english_help_words(res.output) == [], res.output
+    assert english_help_words("write the table to a file") == ["write", "the", "to", "file"]
 
 
 def test_write_result_refuses_existing_file(tmp_path):
@@ -543,7 +653,7 @@ def test_memory_limit_clear_message(cat):
 
 
 def test_printing_reads_only_what_it_shows_and_counts_the_rest(cat, monkeypatch):
-    import gis_planning.query as q
+    import gis_planning.query.engine as q
 
     res = query("SELECT range AS i FROM range(250000)", cat, limit=5)
     assert res["i"].tolist() == [0, 1, 2, 3, 4]
@@ -559,7 +669,7 @@ def test_printing_reads_only_what_it_shows_and_counts_the_rest(cat, monkeypatch)
 def test_cli_query_limits(runner):
     res = runner.invoke(cli, ["query", _ENDLESS, "--timeout", "1"])
     assert res.exit_code == 2
-    assert res.output.strip().startswith("Fehler: sql: die Abfrage wurde nach 1 s abgebrochen")
+    assert res.output.strip().startswith("Fehler: SQL-Abfrage: nach 1 s abgebrochen")
     assert len(res.output.strip().splitlines()) == 1
     res = runner.invoke(cli, ["query", "SELECT range AS i FROM range(100000)", "--max-rows",
                               "3"])

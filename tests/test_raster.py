@@ -40,7 +40,7 @@ def test_raster_grid_lattice():
     g2 = raster.raster_grid(tri, cell_size=100)
     assert g2.covered_m2.sum() == pytest.approx(2e4)
     assert g2.mask.sum() == 3
-    with pytest.raises(Exception, match="geographic|projected"):
+    with pytest.raises(Exception, match="geografisches Koordinatensystem|projected"):
         raster.raster_grid(b.to_crs("EPSG:4326"))
 
 

@@ -50,15 +50,15 @@ def test_float_quotas_were_wrong_above_1e15():
 
 
 def test_validation():
-    with pytest.raises(InputError, match="non-negative whole number"):
+    with pytest.raises(InputError, match="ganze Zahl ab 0"):
         largest_remainder([1, 2], -1)
-    with pytest.raises(InputError, match="non-negative whole number"):
+    with pytest.raises(InputError, match="ganze Zahl ab 0"):
         largest_remainder([1, 2], 2.0)  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="finite and non-negative"):
+    with pytest.raises(InputError, match="endlich und nicht negativ"):
         largest_remainder([1, -2], 3)
-    with pytest.raises(InputError, match="finite and non-negative"):
+    with pytest.raises(InputError, match="endlich und nicht negativ"):
         largest_remainder([1, float("nan")], 3)
-    with pytest.raises(InputError, match="all zero"):
+    with pytest.raises(InputError, match="alle Gewichte sind 0"):
         largest_remainder([0, 0], 3)
-    with pytest.raises(InputError, match="non-empty"):
+    with pytest.raises(InputError, match="nicht leere Liste"):
         largest_remainder([], 3)

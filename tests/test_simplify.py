@@ -97,7 +97,7 @@ def test_tolerance_grows_the_deviation(stadtteile) -> None:
 
 def test_validation_errors() -> None:
     gdf = _zigzag_pair()
-    with pytest.raises(CRSError, match="to_crs"):
+    with pytest.raises(CRSError, match="Projizieren Sie zuerst"):
         simplify_coverage(gdf.to_crs("EPSG:4326"), tolerance=5.0)
     with pytest.raises(InputError, match="genau eine Angabe"):
         simplify_coverage(gdf)

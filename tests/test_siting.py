@@ -69,9 +69,9 @@ def test_mclp_fixed_and_group(line):
     res = siting.solve_mclp(demand, cands, p=2, radius=200, weight="w", group="bezirk")
     assert sorted(res.sites.index) == ["b", "c"]
     # with p=1 the group rule cannot hold
-    with pytest.raises(InputError, match="groups"):
+    with pytest.raises(InputError, match="Zahl der Bezirke"):
         siting.solve_mclp(demand, cands, p=1, radius=200, group="bezirk")
-    with pytest.raises(InputError, match="fixed"):
+    with pytest.raises(InputError, match="bestehenden Orte"):
         siting.solve_mclp(demand, cands.assign(exists=True), p=2, fixed="exists")
 
 
@@ -94,7 +94,7 @@ def test_lscp_hand_case_and_uncoverable(line):
     assert res.summary.coverage_share == pytest.approx(1.0)
     res = siting.solve_lscp(demand, cands, radius=250)
     assert res.summary.objective == 3
-    with pytest.raises(InputError, match=r"2 demand unit\(s\) have no candidate within 150 m"):
+    with pytest.raises(InputError, match=r"2 Nachfragezelle\(n\) ohne Kandidaten im Radius 150 m"):
         siting.solve_lscp(demand, cands, radius=150)
     res = siting.solve_lscp(demand, cands, radius=150, uncoverable="drop")
     assert res.summary.n_uncoverable == 2  # x = 200 and x = 700
@@ -110,7 +110,7 @@ def test_lscp_capacitated(line):
     assert res.summary.objective == 2
     assert res.allocation["served_weight"].sum() == pytest.approx(55)
     cands = cands.assign(cap3=[1.0, 1.0, 1.0])
-    with pytest.raises(InputError, match="infeasible"):
+    with pytest.raises(InputError, match="unlösbar"):
         siting.solve_lscp(demand, cands, radius=450, weight="w", capacity="cap3")
 
 
@@ -151,7 +151,7 @@ def test_cost_matrix_replaces_euclid(line):
     df = pd.DataFrame(cost, index=demand.index, columns=cands.index).iloc[::-1]
     res2 = siting.solve_mclp(demand, cands, p=1, radius=200, weight="w", cost=df)
     assert res2.summary.objective == pytest.approx(55)
-    with pytest.raises(InputError, match="shape"):
+    with pytest.raises(InputError, match="Form \\(Zellen, Kandidaten\\)"):
         siting.solve_mclp(demand, cands, p=1, cost=cost[:5])
 
 
@@ -218,7 +218,7 @@ def test_greedy_lscp_bound_and_auto_switch():
     greedy = siting.solve_lscp(demand, cands, radius=1500, uncoverable="drop", method="greedy")
     assert greedy.summary.bound <= exact.summary.objective <= greedy.summary.objective
     assert greedy.summary.coverage_share == pytest.approx(exact.summary.coverage_share)
-    with pytest.warns(UserWarning, match="greedy heuristic"):
+    with pytest.warns(UserWarning, match="Näherungsverfahren"):
         auto = siting.solve_mclp(demand, cands, p=3, radius=800, milp_limit=10)
     assert auto.summary.method == "greedy"
 
@@ -237,7 +237,7 @@ def test_coverage_curve_and_groups(line):
     assert by.loc["I", "total_weight"] == 15 and by.loc["I", "covered_weight"] == 9
     assert by.loc["II", "uncovered_weight"] == 0
     assert by["covered_weight"].sum() == pytest.approx(res.summary.covered_weight)
-    with pytest.raises(SchemaError, match="lacks"):
+    with pytest.raises(SchemaError, match="Spalte 'nope' fehlt"):
         siting.coverage_by_group(res, demand, group="nope")
 
 
@@ -249,7 +249,7 @@ def test_compare_scenarios(line):
     assert cmp.loc["objective", "difference"] == pytest.approx(27)
     assert cmp.loc["sites_shared", "bestehend"] == 1
     assert cmp.loc["sites_only_in_neu", "neu"] == 1
-    with pytest.raises(InputError, match="distinct"):
+    with pytest.raises(InputError, match="zwei verschiedene Namen"):
         siting.compare_scenarios(a, b, labels=("x", "x"))
 
 
@@ -275,10 +275,10 @@ def test_outputs_keep_crs_index_and_do_not_mutate(line):
 # ------------------------------------------------------------------ validation
 def test_geographic_crs_is_refused(line):
     demand, cands = line
-    with pytest.raises(CRSError, match="geographic"):
+    with pytest.raises(CRSError, match="geografisches Koordinatensystem"):
         siting.solve_mclp(demand.set_crs(4326, allow_override=True),
                           cands.set_crs(4326, allow_override=True), p=1)
-    with pytest.raises(CRSError, match="no CRS"):
+    with pytest.raises(CRSError, match="kein Koordinatensystem"):
         siting.solve_lscp(demand.set_crs(None, allow_override=True), cands)
     with pytest.raises(CRSError, match="EPSG:3035"):
         siting.solve_mclp(demand.to_crs(3035), cands, p=1)
@@ -288,19 +288,19 @@ def test_validation_messages(line):
     demand, cands = line
     with pytest.raises(SchemaError, match="'nope'"):
         siting.solve_mclp(demand, cands, p=1, weight="nope")
-    with pytest.raises(SchemaError, match=">= 0"):
+    with pytest.raises(SchemaError, match="≥ 0"):
         siting.solve_mclp(demand.assign(w=-1.0), cands, p=1, weight="w")
-    with pytest.raises(InputError, match="exceeds"):
+    with pytest.raises(InputError, match="übersteigt die Zahl der Kandidaten"):
         siting.solve_mclp(demand, cands, p=4)
-    with pytest.raises(InputError, match="radius"):
+    with pytest.raises(InputError, match="Radius muss"):
         siting.solve_mclp(demand, cands, p=1, radius=-5)
-    with pytest.raises(GeometryError, match="Point"):
+    with pytest.raises(GeometryError, match="Punkte"):
         siting.solve_mclp(demand, cands.set_geometry(cands.buffer(5)), p=1)
-    with pytest.raises(InputError, match="model"):
+    with pytest.raises(InputError, match="Modell 'pcenter' unbekannt"):
         siting.locate(demand, cands, model="pcenter")
-    with pytest.raises(InputError, match="one boolean per candidate"):
+    with pytest.raises(InputError, match="Ja/Nein-Wert je Kandidat"):
         siting.solve_mclp(demand, cands, p=1, fixed=[True])
-    with pytest.raises(InputError, match="max_distance"):
+    with pytest.raises(InputError, match="Höchstentfernung"):
         siting.solve_pmedian(demand, cands, p=1, max_distance=10)
 
 

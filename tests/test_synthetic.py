@@ -47,7 +47,7 @@ def test_points_follow_shares_and_are_reproducible():
 
 def test_geographic_crs_refused():
     areas = gpd.GeoDataFrame({"share": [1.0]}, geometry=[box(7, 51, 7.1, 51.1)], crs="EPSG:4326")
-    with pytest.raises(CRSError, match="to_crs"):
+    with pytest.raises(CRSError, match="Projizieren Sie zuerst"):
         synthetic_points_by_share(areas, "share")
 
 

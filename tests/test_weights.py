@@ -108,9 +108,9 @@ def test_distance_band_rook_and_island_warning():
 
 def test_crs_checks():
     g = box_grid(2, 2)
-    with pytest.raises(CRSError, match="geographic"):
+    with pytest.raises(CRSError, match="geografisches Koordinatensystem"):
         queen_weights(g.to_crs("EPSG:4326"))
-    with pytest.raises(CRSError, match="no CRS"):
+    with pytest.raises(CRSError, match="kein Koordinatensystem"):
         knn_weights(g.set_crs(None, allow_override=True), k=1)
 
 

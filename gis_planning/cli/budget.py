@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import CatalogState, output_option, overwrite_option, pass_catalog
 from ._tables import echo_table, write_frame
 
 __all__ = ["budget"]
@@ -27,36 +27,46 @@ def _weights(items: tuple[str, ...]) -> dict[str, float] | None:
 
 @click.command()
 @click.option("--total", type=click.IntRange(min=0), default=None,
-              help="Whole euros to distribute (default: the city pack's budget, else "
-              "1,000,000).")
-@click.option("--weight", "weights", multiple=True,
-              help="TERM=WEIGHT: a group of the city pack or 'ungedeckt' (repeatable; "
-              "default: the pack's formula, else first group 0.75, ungedeckt 0.25).")
+              help="Zu verteilender Betrag in ganzen Euro (Standard: das Budget des "
+              "Stadt-Packs, sonst 1.000.000).")
+@click.option("--weight", "weights", multiple=True, metavar="TERM=GEWICHT",
+              help="Eine Gruppe des Stadt-Packs oder 'ungedeckt' mit ihrem Gewicht "
+              "(mehrfach; Standard: die Formel des Packs, sonst erste Gruppe 0,75, "
+              "ungedeckt 0,25).")
 @click.option("--sockel", type=click.FloatRange(0, 0.99), default=0.0, show_default=True,
-              help="Share of the total split equally over the Bezirke first.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the table as CSV.")
+              help="Anteil des Betrags, der zuerst gleichmäßig auf die Bezirke geht.")
+@output_option("Tabelle als CSV-Datei schreiben; '-o -' schreibt CSV auf die "
+               "Standardausgabe.")
 @overwrite_option
 @pass_catalog
 def budget(state: CatalogState, total: int | None, weights: tuple[str, ...], sockel: float,
            output: str | None, overwrite: bool) -> None:
-    """Integration budget per Bezirk by a transparent needs formula (sums exactly).
+    """Integrationsbudget je Bezirk nach einer offenen Bedarfsformel (geht genau auf).
 
     \b
-    Examples:
+    Beispiele:
       gis-planning budget --total 1000000
       gis-planning budget --weight herkunft12=1 --weight ungedeckt=1 --sockel 0.2
       gis-planning --city berlin budget --weight auslaender=3 --weight ungedeckt=1
+      gis-planning budget -o - > budget.csv
     """
+    from ..labels import fmt_int
     from ..results import budget_table
 
     table = budget_table(state.catalog, total=total, weights=_weights(weights),
                          base_share=sockel)
-    click.echo(f"Formel: {table.attrs.get('formula', '')}")
+    if output == "-":
+        from .query import write_stdout
+
+        state.stdout_is_data()
+        state.say(f"Formel: {table.attrs.get('formula', '')}")
+        write_stdout(table.reset_index())
+        return
+    state.say(f"Formel: {table.attrs.get('formula', '')}")
     if output:
-        click.echo(f"geschrieben: {write_frame(table.reset_index(), output, overwrite=overwrite)}")
+        state.say(f"geschrieben: {write_frame(table.reset_index(), output, overwrite=overwrite)}")
         return
     cols = ["bezirk"] + [c for c in table.reset_index().columns
                          if c.startswith(("anteil_", "beitrag_"))] + ["betrag"]
     echo_table(table.reset_index()[cols])
-    click.echo(f"Summe: {int(table['betrag'].sum()):,} €".replace(",", "."))
+    state.result(f"Summe: {fmt_int(int(table['betrag'].sum()))} €")

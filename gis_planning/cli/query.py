@@ -2,36 +2,76 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ._options import CatalogState, overwrite_option, pass_catalog
+from ._options import CatalogState, output_option, overwrite_option, pass_catalog
 
-__all__ = ["filter_command", "query"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
-_output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None,
-    help="Write the result to a .csv, .geojson or .gpkg file instead of printing it.",
+__all__ = ["filter_command", "query", "write_stdout"]
+
+_output_option = output_option(
+    "Ergebnis in eine Datei (.csv, .geojson oder .gpkg) schreiben statt es als Tabelle "
+    "auszugeben; '-o -' schreibt CSV (Tabellen) oder GeoJSON (mit Geometrie) auf die "
+    "Standardausgabe."
 )
 _max_rows_option = click.option(
     "--max-rows", type=click.IntRange(min=1), default=50, show_default=True,
-    help="Rows printed at most.",
+    help="Höchstens so viele Zeilen ausgeben.",
 )
 
 
-def _emit(frame, output: str | None, overwrite: bool, max_rows: int) -> None:
+def write_stdout(frame: pd.DataFrame, what: str = "Standardausgabe") -> None:
+    """Write ``frame`` to standard output: GeoJSON (WGS84) with geometry, else CSV.
+
+    The privacy guard runs first, as for a file. (Local writer: ``cli/_tables.write_frame``
+    writes files only.)
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from ..privacy import guard
+
+    guard(frame, what=what)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
+        out = frame
+        extra = [c for c in out.columns if c != out.geometry.name
+                 and isinstance(out[c].dtype, gpd.array.GeometryDtype)]
+        if extra:  # GeoJSON holds one geometry per feature: the others as WKT
+            out = out.copy()
+            for c in extra:
+                out[c] = gpd.GeoSeries(out[c]).to_wkt()
+        if out.crs is not None:
+            out = out.to_crs("EPSG:4326")
+        text = out.to_json(na="null", drop_id=True, ensure_ascii=False, default=str)
+        click.echo(text)
+    else:
+        click.echo(pd.DataFrame(frame).to_csv(index=False), nl=False)
+
+
+def _emit(state: CatalogState, frame, output: str | None, overwrite: bool,
+          max_rows: int) -> None:
+    from ..labels import fmt_int
     from ..query import format_result, write_result
 
     if output is None:
-        click.echo(format_result(frame, max_rows=max_rows))
+        state.result(format_result(frame, max_rows=max_rows))
+    elif output == "-":
+        state.stdout_is_data()
+        write_stdout(frame)
+        state.say(f"{fmt_int(len(frame))} Zeilen -> Standardausgabe")
     else:
         path = write_result(frame, output, overwrite=overwrite)
-        click.echo(f"{len(frame)} Zeilen -> {path}")
+        state.say(f"{fmt_int(len(frame))} Zeilen -> {path}")
 
 
 @click.command("query")
 @click.argument("sql", required=False)
 @click.option("--tables", "list_tables", is_flag=True,
-              help="List the tables and their columns, then stop.")
+              help="Die Tabellen und ihre Spalten auflisten, dann aufhören.")
 @_output_option
 @overwrite_option
 @_max_rows_option
@@ -42,51 +82,57 @@ def _emit(frame, output: str | None, overwrite: bool, max_rows: int) -> None:
 @pass_catalog
 def query(state: CatalogState, sql: str | None, list_tables: bool, output: str | None,
           overwrite: bool, max_rows: int, timeout: float, memory_limit: str) -> None:
-    """Run one read-only SQL query (DuckDB + spatial) over every layer and result.
+    """Eine lesende SQL-Abfrage (DuckDB mit Geo-Funktionen) über alle Ebenen und Ergebnisse.
 
-    Tables are named like the layers (kitas, schulen, stadtteile, stadtbezirke, jobcenter,
-    projektwohnungen as counts per Stadtteil) and results (stadtteil_statistik,
-    jobcenter_zuordnung, bezirk_statistik, ...). Geometry is in EPSG:25832, so ST_Distance
-    and ST_Area give metres and m². Only SELECT / WITH queries run; nothing can change a layer.
+    Die Tabellen heißen wie die Ebenen (kitas, schulen, stadtteile, stadtbezirke, jobcenter,
+    projektwohnungen als Anzahlen je Stadtteil) und die Ergebnisse (stadtteil_statistik,
+    jobcenter_zuordnung, bezirk_statistik, …). Geometrien liegen in EPSG:25832, also geben
+    ST_Distance und ST_Area Meter und m². Nur SELECT- und WITH-Abfragen laufen; keine
+    Abfrage kann eine Ebene ändern.
 
     \b
-    Beispiele / Examples:
+    Beispiele:
       gis-planning query --tables
       gis-planning query "SELECT bezirk, count(*) AS n FROM schulen GROUP BY bezirk"
       gis-planning query "SELECT k.name FROM kitas k JOIN stadtteile s
           ON ST_Within(k.geometry, s.geometry) WHERE s.bezirk = 5"
       gis-planning query "SELECT * FROM stadtteil_statistik
           WHERE herkunft12_anteil_prozent > 7" -o stadtteile_ueber_7.geojson
+      gis-planning query "SELECT name, bezirk FROM kitas" -o - > kitas.csv
     """
     from ..query import query as run_query
     from ..query import table_columns
 
     if list_tables:
         for name, cols in table_columns(state.catalog).items():
-            click.echo(f"{name}: {', '.join(map(str, cols))}")
+            state.result(f"{name}: {', '.join(map(str, cols))}")
         return
     if not sql:
-        raise click.UsageError("give an SQL query in quotes, or --tables to list the tables.")
+        raise click.UsageError("Geben Sie eine SQL-Abfrage in Anführungszeichen an, oder "
+                               "--tables, um die Tabellen aufzulisten.")
     limits = {"timeout": timeout, "memory_limit": memory_limit}
     if output is None:  # printing reads only the rows it shows (and counts the rest)
         limits["limit"] = max_rows
-    _emit(run_query(sql, state.catalog, **limits), output, overwrite, max_rows)
+    _emit(state, run_query(sql, state.catalog, **limits), output, overwrite, max_rows)
 
 
 @click.command("filter")
 @click.argument("layer")
-@click.option("--where", "where", multiple=True, metavar="CONDITION",
-              help="Condition on the layer's columns, e.g. \"anteil > 5\" (repeatable: AND).")
-@click.option("--within", "within", multiple=True, metavar="[TABLE:]CONDITION",
-              help="Keep features in areas meeting the condition, e.g. \"bezirk = 'V'\", "
-                   "\"jobcenter: jobcenter = 'Nord'\" or a name like Altendorf.")
-@click.option("--near", "near", multiple=True, metavar="TABLE:METRES[:CONDITION]",
-              help="Keep features within METRES of a feature of TABLE, e.g. schulen:500; "
-                   "adds the distance column abstand_TABLE_m.")
-@click.option("--columns", default=None, metavar="A,B,...",
-              help="Only these columns (comma-separated).")
-@click.option("--count", "count_only", is_flag=True, help="Print only the number of hits.")
-@click.option("--show-sql", is_flag=True, help="Print the SQL the filter compiles to.")
+@click.option("--where", "where", multiple=True, metavar="BEDINGUNG",
+              help="Bedingung an die Spalten der Ebene, z. B. \"anteil > 5\" (mehrfach: "
+                   "alle müssen gelten).")
+@click.option("--within", "within", multiple=True, metavar="[TABELLE:]BEDINGUNG",
+              help="Nur Objekte in Gebieten, die die Bedingung erfüllen, z. B. "
+                   "\"bezirk = 'V'\", \"jobcenter: jobcenter = 'Nord'\" oder ein Name wie "
+                   "Altendorf.")
+@click.option("--near", "near", multiple=True, metavar="TABELLE:METER[:BEDINGUNG]",
+              help="Nur Objekte höchstens METER von einem Objekt der TABELLE, z. B. "
+                   "schulen:500; fügt die Spalte abstand_TABELLE_m hinzu.")
+@click.option("--columns", default=None, metavar="A,B,…",
+              help="Nur diese Spalten (durch Kommas getrennt).")
+@click.option("--count", "count_only", is_flag=True, help="Nur die Zahl der Treffer ausgeben.")
+@click.option("--show-sql", is_flag=True,
+              help="Das SQL, in das der Filter übersetzt wird, zusätzlich ausgeben.")
 @_output_option
 @overwrite_option
 @_max_rows_option
@@ -95,14 +141,15 @@ def filter_command(state: CatalogState, layer: str, where: tuple[str, ...],
                    within: tuple[str, ...], near: tuple[str, ...], columns: str | None,
                    count_only: bool, show_sql: bool, output: str | None, overwrite: bool,
                    max_rows: int) -> None:
-    """Filter LAYER without SQL: conditions, areas and distances.
+    """Die Ebene LAYER ohne SQL filtern: Bedingungen, Gebiete und Abstände.
 
     \b
-    Conditions: column = < > <= >= != value, IN (...), LIKE 'x%', BETWEEN a AND b,
-    IS NULL, joined with AND / OR / NOT; text in 'single quotes'; Bezirke as 5 or 'V'.
+    Bedingungen: spalte = < > <= >= != wert, IN (…), LIKE 'x%', BETWEEN a AND b,
+    IS NULL, verknüpft mit AND / OR / NOT; Text in 'einfachen Anführungszeichen';
+    Bezirke als 5 oder 'V'.
 
     \b
-    Beispiele (Deutsch):
+    Beispiele:
       # Welche Kitas liegen im Bezirk V?
       gis-planning filter kitas --within "bezirk = 'V'"
       # Welche Kitas sind noch nicht in Betrieb?
@@ -112,15 +159,12 @@ def filter_command(state: CatalogState, layer: str, where: tuple[str, ...],
           --near kitas:300 --within Altendorf
       # Stadtteile mit geschätztem Anteil der 12 Herkunftsländer über 7 %
       gis-planning filter stadtteil_statistik --where "herkunft12_anteil_prozent > 7"
-
-    \b
-    Examples (English):
-      # Kitas in the Stadtteile of JobCenter area Nord, as GeoJSON
+      # Kitas in den Stadtteilen des JobCenter-Bereichs Nord, als GeoJSON
       gis-planning filter kitas --within "jobcenter: jobcenter = 'Nord'" -o kitas_nord.geojson
-      # How many schools lie within 500 m of a Kita that is not yet open?
+      # Wie viele Schulen liegen höchstens 500 m von einer Kita, die noch nicht offen ist?
       gis-planning filter schulen --near "kitas:500:in_betrieb = false" --count
-      # Schools in Bezirk V within 500 m of another school
-      gis-planning filter schulen --within V --near schulen:500 --columns name,schulform
+      # Schulen im Bezirk V höchstens 500 m von einer anderen Schule, als CSV
+      gis-planning filter schulen --within V --near schulen:500 --columns name -o -
     """
     from ..query import compile_filter, filter_layer, query_frames
 
@@ -132,6 +176,6 @@ def filter_command(state: CatalogState, layer: str, where: tuple[str, ...],
     result = filter_layer(layer, where=where, within=within, near=near, columns=cols,
                           catalog=state.catalog)
     if count_only:
-        click.echo(str(len(result)))
+        state.result(str(len(result)))
         return
-    _emit(result, output, overwrite, max_rows)
+    _emit(state, result, output, overwrite, max_rows)

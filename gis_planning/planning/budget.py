@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._validate import require_numeric
+from ..labels import fmt_number
 from ..rounding import largest_remainder
 
 __all__ = ["allocate_budget"]
@@ -79,30 +80,33 @@ def allocate_budget(
     with :func:`gis_planning.rounding.largest_remainder`.
     """
     if not isinstance(weights, Mapping) or not weights:
-        raise InputError("`weights` must map at least one column to a weight, e.g. "
-                         "{'herkunft12': 0.5, 'projektwohnungen': 0.3, 'ungedeckt': 0.2}.")
+        raise InputError("Die Budgetformel braucht mindestens eine Spalte mit Gewicht, z. B. "
+                         "--weight herkunft12=0.5 --weight ungedeckt=0.2.")
     terms = list(weights)
-    require_numeric(table, terms, name="table")
+    require_numeric(table, terms, name="Budgettabelle")
     if len(table) == 0:
-        raise InputError("`table` has no rows (Bezirke).")
+        raise InputError("Die Budgettabelle hat keine Zeilen (Bezirke).")
     w = np.array([float(weights[t]) for t in terms])
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise InputError(f"`weights` must be >= 0 and not all zero, got {dict(weights)!r}.")
+        raise InputError(f"Die Gewichte müssen ≥ 0 und nicht alle 0 sein (--weight), nicht "
+                         f"{dict(weights)!r}.")
     if not (0.0 <= base_share < 1.0) or math.isnan(base_share):
-        raise InputError(f"`base_share` must be in [0, 1), got {base_share!r}.")
+        raise InputError(f"Der Sockelanteil muss zwischen 0 und unter 1 liegen (--sockel), "
+                         f"nicht {base_share!r}.")
     omega = w / w.sum()
     out = pd.DataFrame(index=table.index)
     need = np.zeros(len(table))
     for t, om in zip(terms, omega, strict=True):
         x = table[t].to_numpy(dtype=float)
         if not np.isfinite(x).all() or (x < 0).any():
-            raise InputError(f"`table` column {t!r} must be >= 0 without gaps; fill missing "
-                             "Bezirke with 0 if that is what they have.")
+            raise InputError(f"Spalte {t!r} der Budgettabelle muss ≥ 0 und ohne Lücken sein; "
+                             "tragen Sie für fehlende Bezirke 0 ein, wenn sie nichts haben.")
         s = x.sum()
         if s <= 0:
             if om > 0:
-                raise InputError(f"`table` column {t!r} sums to 0 but has weight {om:.3g}; "
-                                 "give it weight 0 or fix the data.")
+                raise InputError(f"Spalte {t!r} der Budgettabelle ergibt in Summe 0, hat aber das "
+                                 f"Gewicht {fmt_number(om, 3)}; geben Sie ihr das Gewicht 0 "
+                                 "oder berichtigen Sie die Daten.")
             share = np.zeros_like(x)
         else:
             share = x / s

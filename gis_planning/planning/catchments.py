@@ -40,8 +40,8 @@ def _boundary_geom(boundary: BoundaryLike, crs=None) -> BaseGeometry | None:
         return boundary
     if crs is not None and boundary.crs is not None and not boundary.crs.equals(crs):
         raise CRSError(
-            f"`boundary` is in {boundary.crs.to_string()} but the sites are in "
-            f"{crs.to_string()}; use `boundary.to_crs(sites.crs)`."
+            f"Die Grenze liegt in {boundary.crs.to_string()}, die Standorte in "
+            f"{crs.to_string()}; projizieren Sie die Grenze in das System der Standorte."
         )
     return shapely.union_all(np.asarray(boundary.geometry if isinstance(
         boundary, gpd.GeoDataFrame) else boundary))
@@ -88,9 +88,11 @@ def catchments(
     """
     require_projected(sites, name="sites")
     if how not in ("buffer", "voronoi"):
-        raise InputError(f"`how` must be 'buffer' or 'voronoi', not {how!r}.")
+        raise InputError(f"Einzugsbereiche: Art {how!r} unbekannt; möglich: 'buffer' (Radius) "
+                         f"oder 'voronoi' (nächster Standort).")
     if how == "buffer" and radius is None:
-        raise InputError("`how='buffer'` needs a `radius`; use how='voronoi' for p-median.")
+        raise InputError("Einzugsbereiche als Puffer brauchen einen Radius; für den p-Median "
+                         "gelten die Bereiche des nächsten Standorts (voronoi).")
     pts = sites.geometry.to_numpy()
     clip = _boundary_geom(boundary, sites.crs)
     if how == "buffer":
@@ -230,7 +232,7 @@ def _assemble(
         coverage_share=covered_w / total if total > 0 else float("nan"), mean_distance=mean_d,
         max_distance=max_d, uncoverable_weight=uncoverable_w,
         runtime_s=time.perf_counter() - t0)
-    logger.info("%s solved: %s", model, summary)
+    logger.info("%s gelöst: %s", model, summary)
     return SitingResult(sites=sites, allocation=allocation, catchments=catch, summary=summary)
 
 

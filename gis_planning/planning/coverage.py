@@ -59,7 +59,7 @@ def _mclp_core(
             arrays = _mclp_arrays(inst, A, wk, p)
             lp = _run_milp(*arrays[:4], integrality=np.zeros_like(arrays[4]), lb=arrays[5],
                            ub=arrays[6], time_limit=time_limit, mip_rel_gap=0.0,
-                           what="MCLP LP relaxation", prefer_ipm=True)
+                           what="MCLP (LP-Relaxation)", prefer_ipm=True)
             if -lp.bound < bound:
                 bound, bound_method = -lp.bound, "LP relaxation bound (HiGHS)"
         obj = const + float(wk[(A @ chosen.astype(float)) > 0].sum())
@@ -161,8 +161,8 @@ def _mclp_capacitated(
     kk = len(sets)
     use = _choose_method(method, 3 * nz + m, milp_limit, "capacitated MCLP")
     if use == "greedy":
-        raise InputError("The capacitated MCLP has no greedy heuristic; raise `milp_limit` "
-                         "or drop `capacity`.")
+        raise InputError("Das MCLP mit Kapazitäten hat kein Näherungsverfahren; lassen Sie "
+                         "--capacity weg oder erlauben Sie das exakte Modell.")
     # variables x (m) then z (nz): z_e = share of reduced row k(e) served by site j(e)
     ke, je = A.row, A.col
     e = np.arange(nz)
@@ -191,7 +191,7 @@ def _mclp_capacitated(
         c, sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(hi),
         integrality=np.concatenate([np.ones(m), np.zeros(nz)]),
         lb=np.concatenate([lbx, np.zeros(nz)]), ub=np.concatenate([ubx, np.ones(nz)]),
-        time_limit=time_limit, mip_rel_gap=mip_rel_gap, what="capacitated MCLP",
+        time_limit=time_limit, mip_rel_gap=mip_rel_gap, what="MCLP mit Kapazitäten",
     )
     chosen = solved.x[:m] > 0.5
     solved.bound = -solved.bound
@@ -258,8 +258,8 @@ def _lscp_core(
     nz, ke, je = Ac.nnz, Ac.row, Ac.col
     use = _choose_method(method, 3 * nz + m, milp_limit, "capacitated LSCP")
     if use == "greedy":
-        raise InputError("The capacitated LSCP has no greedy heuristic; raise `milp_limit` "
-                         "or drop `capacity`.")
+        raise InputError("Das LSCP mit Kapazitäten hat kein Näherungsverfahren; lassen Sie "
+                         "--capacity weg oder erlauben Sie das exakte Modell.")
     e = np.arange(nz)
     cap = inst.capacity
     capfin = np.where(np.isfinite(cap), cap, wk.sum() + 1.0)
@@ -284,7 +284,7 @@ def _lscp_core(
         np.concatenate(lo), np.concatenate(hi),
         integrality=np.concatenate([np.ones(m), np.zeros(nz)]),
         lb=np.concatenate([lbx, np.zeros(nz)]), ub=np.concatenate([ubx, np.ones(nz)]),
-        time_limit=time_limit, mip_rel_gap=mip_rel_gap, what="capacitated LSCP",
+        time_limit=time_limit, mip_rel_gap=mip_rel_gap, what="LSCP mit Kapazitäten",
     )
     z = _expand_z(solved.x[m:], ke, je, label, rows, cov.n, m)
     return solved.x[:m] > 0.5, solved, z

@@ -179,13 +179,14 @@ def demand_points(
         If ``how`` is not one of the allowed values.
     """
     if how not in ("representative", "centroid"):
-        raise InputError(f"`how` must be 'representative' or 'centroid', not {how!r}.")
+        raise InputError(f"Nachfragepunkt {how!r} unbekannt; möglich: 'representative' "
+                         f"(Punkt in der Fläche) oder 'centroid' (Schwerpunkt).")
     geom = demand.geometry
     bad = geom.isna() | geom.is_empty
     if bad.any():
         raise GeometryError(
-            f"`demand` has {int(bad.sum())} missing or empty geometries (first index: "
-            f"{demand.index[bad.to_numpy()][0]!r}); drop them with `demand[~demand.is_empty]`."
+            f"Die Nachfrage hat {int(bad.sum())} fehlende oder leere Geometrien (erste: "
+            f"{demand.index[bad.to_numpy()][0]!r}); entfernen Sie diese Zeilen."
         )
     is_point = (geom.geom_type == "Point").to_numpy()
     if is_point.all():
@@ -213,6 +214,10 @@ def _as_xy(pts: gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]).astype(float)
 
 
+#: How messages name the two inputs of a siting model.
+_GERMAN = {"demand": "Nachfrage", "candidates": "Kandidaten"}
+
+
 def _prepare(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
@@ -226,18 +231,21 @@ def _prepare(
 ) -> _Instance:
     for name, gdf in (("demand", demand), ("candidates", candidates)):
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise InputError(f"`{name}` must be a GeoDataFrame, not {type(gdf).__name__}.")
+            raise InputError(f"{_GERMAN[name]}: erwartet wird eine Ebene mit Geometrie, nicht "
+                             f"{type(gdf).__name__}.")
         require_projected(gdf, name=name)
         if len(gdf) == 0:
-            raise InputError(f"`{name}` is empty; siting needs at least one row.")
+            raise InputError(f"{_GERMAN[name]}: leer; die Standortplanung braucht mindestens "
+                             "eine Zeile.")
     require_same_crs(("demand", demand), ("candidates", candidates))
     if not candidates.index.is_unique:
-        raise InputError("`candidates` has a duplicated index; use `candidates.reset_index()`.")
+        raise InputError("Die Kandidaten haben doppelte Zeilenkennungen (Index); vergeben "
+                         "Sie eindeutige.")
     cgeom = candidates.geometry
     if (cgeom.isna() | cgeom.is_empty).any() or not (cgeom.geom_type == "Point").all():
         raise GeometryError(
-            "`candidates` must hold non-empty Point geometries; convert buildings with "
-            "`candidates.representative_point()` first."
+            "Die Kandidaten müssen nicht leere Punkte sein; wandeln Sie Gebäudeflächen zuerst "
+            "in Punkte um (einen Punkt in jeder Fläche)."
         )
     dpts = demand_points(demand, how=demand_point)
     n, m = len(demand), len(candidates)
@@ -249,8 +257,8 @@ def _prepare(
         w = demand[weight].to_numpy(dtype=float)
         if not np.isfinite(w).all() or (w < 0).any():
             raise SchemaError(
-                f"`demand` column {weight!r} must be finite and >= 0; fill gaps with "
-                f"`demand[{weight!r}].fillna(0)`."
+                f"Die Nachfrage-Spalte {weight!r} muss endlich und ≥ 0 sein; füllen Sie "
+                f"Lücken mit 0."
             )
 
     if fixed is None:
@@ -266,7 +274,8 @@ def _prepare(
             fx = np.asarray(fixed, dtype=bool)
         if fx.shape != (m,):
             raise InputError(
-                f"`fixed` must have one boolean per candidate ({m}), got shape {fx.shape}."
+                f"Die Angabe 'besteht' braucht einen Ja/Nein-Wert je Kandidat ({m}), nicht "
+                f"die Form {fx.shape}."
             )
 
     cap = None
@@ -275,15 +284,16 @@ def _prepare(
         cap = candidates[capacity].to_numpy(dtype=float)
         cap = np.where(np.isnan(cap), np.inf, cap)
         if (cap < 0).any():
-            raise SchemaError(f"`candidates` column {capacity!r} must be >= 0 (NaN = unlimited).")
+            raise SchemaError(f"Die Kandidaten-Spalte {capacity!r} muss ≥ 0 sein (leer = "
+                              "unbegrenzt).")
 
     gcodes, glabels = None, []
     if group is not None:
         require_columns(candidates, [group], name="candidates")
         if candidates[group].isna().any():
             raise SchemaError(
-                f"`candidates` column {group!r} has missing values; every candidate needs a "
-                "group (Bezirk) for the 'one site per group' rule."
+                f"Der Kandidaten-Spalte {group!r} fehlen Werte; für die Regel 'ein Standort "
+                "je Bezirk' braucht jeder Kandidat seinen Bezirk."
             )
         codes, uniques = pd.factorize(candidates[group], sort=True)
         gcodes, glabels = codes.astype(np.int64), list(uniques)
@@ -295,18 +305,19 @@ def _prepare(
             missing_c = candidates.index.difference(cost.columns)
             if len(missing_r) or len(missing_c):
                 raise InputError(
-                    "`cost` must have the demand index as rows and the candidate index as "
-                    f"columns; {len(missing_r)} demand and {len(missing_c)} candidate labels "
-                    "are missing."
+                    "Die Kostenmatrix braucht die Nachfragezellen als Zeilen und die "
+                    f"Kandidaten als Spalten; es fehlen {len(missing_r)} Zellen und "
+                    f"{len(missing_c)} Kandidaten."
                 )
             cmat = cost.loc[demand.index, candidates.index].to_numpy(dtype=float)
         else:
             cmat = np.asarray(cost, dtype=float)
         if cmat.shape != (n, m):
-            raise InputError(f"`cost` must have shape (n_demand, n_candidates) = ({n}, {m}), "
-                             f"got {cmat.shape}.")
+            raise InputError(f"Die Kostenmatrix muss die Form (Zellen, Kandidaten) = ({n}, {m}) "
+                             f"haben, nicht {cmat.shape}.")
         if np.isnan(cmat).any() or (cmat < 0).any():
-            raise InputError("`cost` must be >= 0 without NaN; use np.inf for 'unreachable'.")
+            raise InputError("Die Kostenmatrix muss ≥ 0 und ohne Lücken sein; 'unerreichbar' "
+                             "ist unendlich.")
 
     return _Instance(dpts, cgeom.copy(), _as_xy(dpts), _as_xy(cgeom), w, fx, cap, gcodes,
                      glabels, cmat)
@@ -386,7 +397,8 @@ def coverage_matrix(
 
 def _check_radius(radius: float) -> float:
     if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
-        raise InputError(f"`radius` must be a positive number of metres, got {radius!r}.")
+        raise InputError(f"Der Radius muss eine positive Zahl von Metern sein (--radius), nicht "
+                         f"{radius!r}.")
     return float(radius)
 
 
@@ -394,28 +406,29 @@ def _check_p(p: int, inst: _Instance) -> int:
     m = len(inst.cxy)
     n_fixed = int(inst.fixed.sum())
     if not isinstance(p, int | np.integer) or p < 1:
-        raise InputError(f"`p` must be a positive integer, got {p!r}.")
+        raise InputError(f"Die Zahl der Standorte (--p) muss eine ganze Zahl ab 1 sein, nicht "
+                         f"{p!r}.")
     if p > m:
-        raise InputError(f"`p`={p} exceeds the number of candidates ({m}).")
+        raise InputError(f"--p {p} übersteigt die Zahl der Kandidaten ({m}).")
     if p < n_fixed:
         raise InputError(
-            f"`p`={p} is smaller than the number of fixed (existing) sites ({n_fixed}); `p` "
-            "counts all sites including fixed ones, so raise it to at least that."
+            f"--p {p} ist kleiner als die Zahl der bestehenden Orte ({n_fixed}); --p zählt "
+            "alle Standorte einschließlich der bestehenden, also mindestens so viele."
         )
     if inst.group_codes is not None and p < len(inst.group_labels):
         raise InputError(
-            f"`p`={p} is smaller than the number of groups ({len(inst.group_labels)}) but the "
-            "rule 'at least one site per group' needs one site in each; raise `p` or drop "
-            "`group`."
+            f"--p {p} ist kleiner als die Zahl der Bezirke ({len(inst.group_labels)}), die "
+            "Regel 'mindestens ein Standort je Bezirk' braucht aber einen in jedem; erhöhen "
+            "Sie --p oder nutzen Sie --no-per-bezirk."
         )
     if inst.group_codes is not None:
         served = set(np.asarray(inst.group_codes)[np.asarray(inst.fixed, bool)].tolist())
         needed = n_fixed + len(inst.group_labels) - len(served)
         if p < needed:
             raise InputError(
-                f"`p`={p} cannot hold the {n_fixed} fixed site(s) plus one site in each of the "
-                f"{len(inst.group_labels) - len(served)} group(s) without a fixed site; raise "
-                f"`p` to at least {needed}."
+                f"--p {p} reicht nicht für die {n_fixed} bestehenden Orte und je einen "
+                f"Standort in den {len(inst.group_labels) - len(served)} Bezirken ohne "
+                f"bestehenden Ort; erhöhen Sie --p auf mindestens {needed}."
             )
     return int(p)
 

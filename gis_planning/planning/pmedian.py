@@ -173,7 +173,7 @@ def _pmedian_core(
     w = inst.weights
     capacitated = inst.capacity is not None and bool(np.isfinite(inst.capacity).any())
     if method not in ("auto", "milp", "greedy"):
-        raise InputError(f"`method` must be 'auto', 'milp' or 'greedy', not {method!r}.")
+        raise InputError(f"Verfahren {method!r} unbekannt; möglich: 'auto', 'milp', 'greedy'.")
     k0 = min(m, max(16, math.ceil(3 * m / max(p, 1))))
     dist, idx = _nearest(inst, k0)
     reach = np.isfinite(dist) if max_distance is None else dist <= max_distance
@@ -182,13 +182,13 @@ def _pmedian_core(
         lonely = full_d[:, 0] > max_distance
         if lonely.any():
             raise InputError(
-                f"{int(lonely.sum())} demand unit(s) have no candidate within `max_distance` "
-                f"(first index position {int(np.flatnonzero(lonely)[0])}); raise "
-                "`max_distance`.")
+                f"{int(lonely.sum())} Nachfragezelle(n) ohne Kandidaten innerhalb der "
+                f"Höchstentfernung (erste an Position {int(np.flatnonzero(lonely)[0])}); "
+                "vergrößern Sie die Höchstentfernung.")
     if inst.cost is not None and not np.isfinite(dist[:, 0]).all():
         bad = int(np.flatnonzero(~np.isfinite(dist[:, 0]))[0])
-        raise InputError(f"demand unit at position {bad} reaches no candidate (all costs "
-                         "inf); it cannot be assigned.")
+        raise InputError(f"Die Nachfragezelle an Position {bad} erreicht keinen Kandidaten "
+                         "(alle Kosten unendlich); sie kann nicht zugeordnet werden.")
     k_i = np.full(n, k0, dtype=np.int64)
     # uncapacitated: a Benders master of m + n columns (its cuts are added as needed);
     # capacitated: the truncated assignment model
@@ -196,8 +196,8 @@ def _pmedian_core(
     use = _choose_method(method, first_nnz, milp_limit, "p-median")
     if use == "greedy":
         if capacitated:
-            raise InputError("The capacitated p-median has no greedy heuristic; raise "
-                             "`milp_limit` or drop `capacity`.")
+            raise InputError("Der p-Median mit Kapazitäten hat kein Näherungsverfahren; "
+                             "lassen Sie --capacity weg oder erlauben Sie das exakte Modell.")
         chosen = _greedy_pmedian(inst, w, p, max_distance)
         lower = float((w * dist[:, 0]).sum())
         return chosen, _Solved(chosen.astype(float), "heuristic", False, lower, "greedy",
@@ -220,7 +220,8 @@ def _pmedian_core(
         c, A, lo, hi, integ, lb, ub, (ie, je, tu, _) = _truncated_model(
             inst, k_i, dist, idx, p=p, max_distance=max_distance, capacitated=capacitated)
         if method == "auto" and A.nnz > milp_limit and best_x is not None:
-            logger.info("p-median: widened model above milp_limit; stopping at round %d", rnd)
+            logger.info("p-Median: erweitertes Modell über der Größengrenze; Abbruch in Runde %d",
+                        rnd)
             break
         solved = _run_milp(c, A, lo, hi, integrality=integ, lb=lb, ub=ub,
                            time_limit=remaining, mip_rel_gap=mip_rel_gap, what="p-median",
@@ -251,9 +252,9 @@ def _pmedian_core(
             offenders &= w > 0
         if upper < best_u:
             best_u, best_x, best_z = upper, x, zm
-        logger.info("p-median round %d: K max %d, %d vars, lower %.6g, upper %.6g, %d units "
-                    "beyond their cut-off", rnd, int(k_i.max()), len(c), solved.bound, upper,
-                    int(offenders.sum()))
+        logger.info("p-Median Runde %d: K max %d, %d Variablen, untere %.6g, obere %.6g, %d "
+                    "Zellen jenseits ihrer Grenze", rnd, int(k_i.max()), len(c), solved.bound,
+                    upper, int(offenders.sum()))
         proven = (solved.optimal and math.isfinite(best_u)
                   and best_u - best_l <= max(mip_rel_gap, 1e-9) * max(abs(best_u), 1.0))
         if proven or (not offenders.any() and solved.optimal):
@@ -264,8 +265,8 @@ def _pmedian_core(
             break  # stopped by a limit with a clean cut-off: the gap is the solver's
         k_i = np.where(offenders, np.minimum(2 * k_i, m), k_i)
     if best_x is None:
-        raise InputError("HiGHS found no p-median solution within the time limit; raise "
-                         "`time_limit`.")
+        raise InputError("HiGHS fand im Zeitlimit keine Lösung des p-Median; erhöhen Sie das "
+                         "Zeitlimit (--time-limit).")
     status = "time_limit" if time_limit is not None else "heuristic"
     return best_x, _Solved(best_x.astype(float), status, False, best_l, "milp",
                            "sparse MILP lower bound (cut-off not closed)"
@@ -517,7 +518,7 @@ def _benders_pmedian(
         if len(short[active[short]]):
             extend(short)
             continue
-        logger.debug("p-median LP round: bound %.6g, %d violated cuts, %.2f s", obj,
+        logger.debug("p-Median LP-Runde: Schranke %.6g, %d verletzte Schnitte, %.2f s", obj,
                      int(keep.sum()), time.perf_counter() - t0)
         if not keep.any():
             lower = max(lower, obj)
@@ -533,7 +534,7 @@ def _benders_pmedian(
         if max_distance is not None:
             d_open = np.where(d_open <= max_distance, d_open, np.inf)
         upper = float((w * d_open).sum())
-        logger.debug("p-median: LP sites rounded: upper %.12g vs lower %.12g (%d fractional)",
+        logger.debug("p-Median: LP-Standorte gerundet: obere %.12g, untere %.12g (%d gebrochen)",
                      upper, lower, int(((xbar > 1e-6) & (xbar < 1 - 1e-6)).sum()))
         if np.isfinite(upper):
             best_u, best_x = upper, xr
@@ -552,7 +553,7 @@ def _benders_pmedian(
             status = "time_limit" if st == "time_limit" else st
             break
         lower = max(lower, bound)
-        logger.debug("p-median MIP round: bound %.6g, %.2f s", bound, time.perf_counter() - t0)
+        logger.debug("p-Median MIP-Runde: Schranke %.6g, %.2f s", bound, time.perf_counter() - t0)
         x = sol[:m] > 0.5
         d_open = _open_distance(inst, x)
         if max_distance is not None:
@@ -582,11 +583,11 @@ def _benders_pmedian(
     if best_x is None:  # the limit struck before any solution: greedy sites, honest bound
         best_x = _greedy_pmedian(inst, w, p, max_distance)
         lower = max(lower, float((w * np.where(active, dist[:, 0], 0.0)).sum()))
-        logger.info("p-median: time limit before a MILP solution; greedy sites reported")
+        logger.info("p-Median: Zeitlimit vor einer MILP-Lösung; Standorte des Näherungsverfahrens")
         return best_x, _Solved(best_x.astype(float), "time_limit", False, lower, "greedy",
                                "time limit: LP/nearest-candidate lower bound")
     proven = status == "optimal" and best_u - lower <= max(mip_rel_gap, _CLOSE) * max(best_u, 1.0)
-    logger.info("p-median (Benders): %d cuts, lower %.6g, upper %.6g, %.2f s", master.n_cuts,
+    logger.info("p-Median (Benders): %d Schnitte, untere %.6g, obere %.6g, %.2f s", master.n_cuts,
                 lower, best_u, time.perf_counter() - t0)
     if not proven and status == "optimal":
         status = "heuristic"  # the rounds ended without closing the gap

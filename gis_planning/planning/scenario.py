@@ -52,14 +52,16 @@ def demand_grid(
     from ..analysis.interpolate import area_interpolate
 
     if column not in table:
-        raise InputError(f"`column` {column!r} is not in the Stadtteil table; choose one of "
+        raise InputError(f"Spalte {column!r} fehlt in der Stadtteil-Tabelle; möglich: "
                          f"{', '.join(c for c in table.columns if c != 'geometry')}.")
     source = table[["stadtteil_nr", "stadtteil", "bezirk", column, "geometry"]].copy()
     if hotspot_factor != 1.0:
         if hotspot_factor <= 0:
-            raise InputError("`hotspot_factor` must be positive (1 = no weighting).")
+            raise InputError("Der Hotspot-Faktor (--hotspot-factor) muss größer als 0 sein "
+                             "(1 = keine Gewichtung).")
         if hotspots is None:
-            raise InputError("`hotspot_factor` needs `hotspots` (a Gi* result).")
+            raise InputError("Der Hotspot-Faktor (--hotspot-factor) braucht ein Gi*-Ergebnis "
+                             "(Hotspots).")
         hs = hotspots.set_index("stadtteil_nr")["klasse"]
         is_hot = source["stadtteil_nr"].map(hs).astype(str).str.startswith("Hotspot")
         source[column] = source[column] * np.where(is_hot, hotspot_factor, 1.0)
@@ -111,7 +113,7 @@ def demand_from_cells(
     from ..data.zensus import GRID_CRS
 
     if column not in cells.columns:
-        raise InputError(f"`cells` hat keine Spalte {column!r} für die Nachfrage.")
+        raise InputError(f"Die Zellen haben keine Spalte {column!r} für die Nachfrage.")
     own = lattice_positions(cells.iloc[:1])[2] if len(cells) else 100
     src = cells
     if cell_size is not None and int(cell_size) != own:
@@ -241,7 +243,7 @@ def site_scenario(
         opts["capacity"] = "kapazitaet"
     if model in ("mclp", "pmedian"):
         if p is None:
-            raise InputError(f"model {model!r} needs --p (number of sites).")
+            raise InputError(f"Das Modell {model} braucht --p (Zahl der Standorte).")
         opts["p"] = p
     if model == "lscp":
         opts["uncoverable"] = "drop"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -29,6 +30,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._validate import require_columns
+from ..labels import fmt_number
 from .catchments import _assemble, _covered_by, catchments
 from .coverage import _lscp_core, _mclp_core
 from .models import (
@@ -246,19 +248,21 @@ def solve_lscp(
     t0 = time.perf_counter()
     radius = _check_radius(radius)
     if uncoverable not in ("raise", "drop"):
-        raise InputError(f"`uncoverable` must be 'raise' or 'drop', not {uncoverable!r}.")
+        raise InputError(f"Unerreichbare Zellen: erlaubt sind 'raise' (abbrechen) oder 'drop' "
+                         f"(auslassen), nicht {uncoverable!r}.")
     inst = _prepare(demand, candidates, weight=weight, fixed=fixed, capacity=capacity,
                     group=group, cost=cost, demand_point=demand_point)
     cov = _coverage(inst, radius)
     lonely = np.diff(cov.indptr) == 0
     if lonely.any():
         labels = list(demand.index[lonely][:5])
-        msg = (f"{int(lonely.sum())} demand unit(s) have no candidate within {radius:g} m "
-               f"(e.g. index {labels}); ")
+        msg = (f"{int(lonely.sum())} Nachfragezelle(n) ohne Kandidaten im Radius "
+               f"{fmt_number(radius, 0)} m (z. B. {labels}); ")
         if uncoverable == "raise":
-            raise InputError(msg + "the LSCP is infeasible. Add candidates there, raise "
-                             "`radius`, or pass uncoverable='drop' to cover the rest.")
-        logger.info(msg + "dropped from the LSCP (uncoverable='drop').")
+            raise InputError(msg + "das LSCP ist unlösbar. Ergänzen Sie dort Kandidaten, "
+                             "vergrößern Sie den Radius (--radius) oder lassen Sie diese "
+                             "Zellen aus.")
+        logger.info(msg + "im LSCP ausgelassen.")
     chosen, solved, z = _lscp_core(inst, cov, method=method, milp_limit=milp_limit,
                                    time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     return _assemble("lscp", demand, candidates, inst, chosen, solved, z, radius=radius,
@@ -375,7 +379,8 @@ def locate(
     """
     solvers = {"mclp": solve_mclp, "lscp": solve_lscp, "pmedian": solve_pmedian}
     if model not in solvers:
-        raise InputError(f"`model` must be one of {sorted(solvers)}, not {model!r}.")
+        raise InputError(f"Modell {model!r} unbekannt; möglich: {', '.join(sorted(solvers))} "
+                         f"(--model).")
     return solvers[model](demand, candidates, **options)
 
 
@@ -396,6 +401,7 @@ def coverage_curve(
     method: Method = "auto",
     milp_limit: int = DEFAULT_MILP_LIMIT,
     time_limit: float | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> pd.DataFrame:
     """Optimal MCLP coverage for p = p_min .. ``max_p`` and the marginal gain per added site.
 
@@ -407,6 +413,9 @@ def coverage_curve(
         Largest number of sites (fixed included).
     radius, weight, fixed, group, cost, demand_point, method, milp_limit, time_limit
         As in :func:`solve_mclp`. ``p`` starts at ``max(1, n_fixed, n_groups)``.
+    progress : callable, optional, keyword-only
+        Called as ``progress(iterable, desc=..., total=..., unit=...)`` around the loop over
+        ``p`` (one MILP each; a curve to 20 takes minutes), e.g. a tqdm bar; default: none.
 
     Returns
     -------
@@ -434,14 +443,17 @@ def coverage_curve(
     cov = _coverage(inst, radius)
     p_min = max(1, int(inst.fixed.sum()), len(inst.group_labels))
     if max_p < p_min:
-        raise InputError(f"`max_p`={max_p} is below the smallest feasible p ({p_min}: fixed "
-                         "sites and groups).")
+        raise InputError(f"Die Abdeckungskurve bis p = {max_p} (--curve) liegt unter dem "
+                         f"kleinsten lösbaren p ({p_min}: bestehende Orte und Bezirke).")
     total = float(inst.weights.sum())
     base = float(inst.weights[_covered_by(cov, inst.fixed)].sum()) if inst.fixed.any() else 0.0
     rows = []
     prev_sites: set[Any] = set(candidates.index[inst.fixed])
     prev = base
-    for p in range(p_min, int(max_p) + 1):
+    steps: Iterable[int] = range(p_min, int(max_p) + 1)
+    if progress is not None:
+        steps = progress(steps, desc="Abdeckungskurve", total=int(max_p) - p_min + 1, unit="p")
+    for p in steps:
         p = _check_p(p, inst)
         chosen, solved, _ = _mclp_core(inst, cov, p=p, method=method, milp_limit=milp_limit,
                                        time_limit=time_limit, mip_rel_gap=0.0)
@@ -496,7 +508,8 @@ def coverage_by_group(
     require_columns(demand, [group], name="demand")
     alloc = result.allocation
     if not alloc.index.equals(demand.index):
-        raise InputError("`demand` must be the layer the result was computed for (same index).")
+        raise InputError("Die Nachfrage muss die sein, für die das Ergebnis berechnet wurde "
+                         "(dieselben Zellen).")
     df = pd.DataFrame({
         "g": demand[group].to_numpy(), "w": alloc["weight"].to_numpy(),
         "sw": alloc["served_weight"].to_numpy(),
@@ -546,7 +559,8 @@ def compare_scenarios(
         If the labels are not two distinct strings.
     """
     if len(labels) != 2 or labels[0] == labels[1]:
-        raise InputError("`labels` must be two distinct names, e.g. ('bestehend', 'neu').")
+        raise InputError("Zwei Szenarien brauchen zwei verschiedene Namen, z. B. 'bestehend' "
+                         "und 'neu'.")
     sa, sb = a.summary.to_series(), b.summary.to_series()
     ia, ib = set(a.sites.index), set(b.sites.index)
     extra = pd.DataFrame(

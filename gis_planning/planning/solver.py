@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .._errors import InputError
+from ..labels import fmt_int
 from .models import Method, _Coverage, _Instance
 
 logger = logging.getLogger("gis_planning.planning.siting")
@@ -80,11 +81,11 @@ def _run_milp(
     if x is None:
         if status_code == "infeasible":
             raise InputError(
-                f"The {what} model is infeasible: {message}. Check capacities against "
-                "demand, the number of sites `p` and the fixed sites."
+                f"Das Modell {what} ist unlösbar ({message}). Prüfen Sie Kapazitäten gegen "
+                "die Nachfrage, die Zahl der Standorte (--p) und die bestehenden Orte."
             )
-        raise InputError(f"HiGHS found no solution for the {what} model: {message}. "
-                         "Raise `time_limit` or use method='greedy'.")
+        raise InputError(f"HiGHS fand keine Lösung des Modells {what} ({message}). Erhöhen "
+                         "Sie das Zeitlimit (--time-limit).")
     optimal = status_code == "optimal"
     bound = dual if (is_mip and dual is not None and np.isfinite(dual)) else fun
     return _Solved(np.asarray(x), "optimal" if optimal else "time_limit", optimal,
@@ -205,14 +206,15 @@ def _sets_matrix(sets: list[np.ndarray], m: int) -> sp.csr_matrix:
 
 def _choose_method(method: Method, nnz: int, milp_limit: int, what: str) -> str:
     if method not in ("auto", "milp", "greedy"):
-        raise InputError(f"`method` must be 'auto', 'milp' or 'greedy', not {method!r}.")
+        raise InputError(f"Verfahren {method!r} unbekannt; möglich: 'auto', 'milp', 'greedy'.")
     if method != "auto":
         return method
     if nnz > milp_limit:
         warnings.warn(
-            f"The {what} model has about {nnz:,} constraint nonzeros, above `milp_limit`="
-            f"{milp_limit:,}; solving it with the greedy heuristic (bound reported in the "
-            "summary). Raise `milp_limit` to force the exact MILP.",
+            f"Das Modell {what} hat etwa {fmt_int(nnz)} Einträge in den Nebenbedingungen, "
+            f"mehr als die Grenze von {fmt_int(milp_limit)}; es wird mit dem "
+            "Näherungsverfahren gelöst (die Schranke steht in der Zusammenfassung). Mit "
+            "einer höheren Grenze wird das exakte Modell gerechnet.",
             stacklevel=3,
         )
         return "greedy"
