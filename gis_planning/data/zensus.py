@@ -25,6 +25,10 @@ Every reader returns a :class:`geopandas.GeoDataFrame` of the populated cells in
 metres), one count column per group with German-rooted names (:data:`GROUP_LABELS`), the total
 ``personen`` and the reference date ``stand``. :func:`cells_in_boundary` keeps the cells of a
 city by a stated rule (cell centre inside the boundary).
+
+The module stays one piece (about 900 lines): the three readers share the cell-id code
+(:func:`cell_ids`, :func:`parse_cell_ids`), the group columns and :func:`cell_frame`, and
+each reader is short; split up, every part would import the others.
 """
 
 from __future__ import annotations
