@@ -50,6 +50,27 @@ def test_export_formats(run, tmp_path, fmt):
         assert len(gpd.read_file(out)) == 212
 
 
+def test_export_csv_reads_back_with_its_crs(run, tmp_path):
+    """Issue 16: `layers export --format csv` carries its CRS; `check` and read_file take it."""
+    import numpy as np
+    import shapely
+
+    from gis_planning.data.catalog import default_catalog
+    from gis_planning.data.io import read_file
+
+    out = tmp_path / "schulen.csv"
+    assert run("layers", "export", "schulen", "--format", "csv", "-o", str(out)).exit_code == 0
+    res = run("check", str(out))
+    assert res.exit_code == 0, res.output
+    assert "OK" in res.output and "212 Objekte" in res.output
+    back = read_file(out)
+    assert len(back) == 212 and back.crs.to_epsg() == 4326
+    want = default_catalog().load("schulen").to_crs("EPSG:4326")
+    diff = shapely.get_coordinates(back.geometry.values) - shapely.get_coordinates(
+        want.geometry.values)
+    assert np.abs(diff).max() < 1e-6
+
+
 def test_export_refuses_overwrite(run, tmp_path):
     out = tmp_path / "k.geojson"
     assert run("layers", "export", "kitas", "--format", "geojson", "-o", str(out)).exit_code == 0

@@ -305,3 +305,22 @@ def test_city_name_must_be_text():
     for bad in (None, 3, "", "  "):
         with pytest.raises(InputError, match="Stadtname .'city'. muss ein Text sein"):
             check_city_name(bad, source="katalog.json")
+
+
+def test_csv_export_carries_its_crs_and_reads_back(tmp_path):
+    """Issue 16: a CSV written by write_layer names its CRS (column epsg) and reads back."""
+    import numpy as np
+    import shapely
+
+    from gis_planning.data.io import write_layer
+
+    gdf = _pts(4, kita_id=[1, 2, 3, 4])
+    gdf["epsg"] = 25832  # a marker of an earlier CSV: replaced, never contradicting the file
+    p = write_layer(gdf, tmp_path / "k.csv")
+    header = p.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[-2:] == ["wkt", "epsg"] and header.count("epsg") == 1
+    back = read_file(p)
+    assert len(back) == 4 and back.crs.to_epsg() == 4326
+    assert "epsg" not in back.columns and back["kita_id"].tolist() == [1, 2, 3, 4]
+    want = shapely.get_coordinates(gdf.to_crs("EPSG:4326").geometry.values)
+    assert np.abs(shapely.get_coordinates(back.geometry.values) - want).max() < 1e-6

@@ -241,7 +241,9 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
 
     Rows with no coordinates at all (both empty, or an empty ``wkt``) are left out with a
     warning naming their rows; a row with only one of the two coordinates, or with text or
-    an infinite number in a coordinate, is refused with its row.
+    an infinite number in a coordinate, is refused with its row. A column ``epsg`` (or ``crs``)
+    gives the CRS of the coordinates (as :func:`~gis_planning.data.io.write_layer` writes it);
+    it is taken as the layer's CRS, not kept as a column.
     """
     cols = {str(c).lower().strip(): c for c in df.columns}
     if crs is None and ("epsg" in cols or "crs" in cols):
@@ -253,6 +255,9 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
             )
         code = codes[0].removesuffix(".0")
         crs = f"EPSG:{code}" if code.isdigit() else code
+        attrs = df.attrs  # the CRS column says the file's CRS: it is not data of the layer
+        df = df.drop(columns=[cols.get("epsg") or cols["crs"]])
+        df.attrs = attrs
     if "wkt" in cols or "geometry" in cols:
         col = cols.get("wkt") or cols["geometry"]
         text = df[col].astype("string").str.strip()

@@ -65,6 +65,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Columns of a CSV layer that give its CRS (EPSG code or CRS text), not data.
+CSV_CRS_COLUMNS = ("epsg", "crs")
+
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv")
 
 
@@ -262,7 +265,10 @@ def write_layer(
     """Write ``gdf`` atomically as GeoJSON (RFC 7946, WGS84), GeoPackage or CSV.
 
     GeoJSON is written in CRS84 with 7 decimals and no legacy ``crs`` member; GeoPackage keeps
-    the layer's CRS; CSV gets WKT geometries in WGS84.
+    the layer's CRS; CSV gets WKT geometries in WGS84 (column ``wkt``, 7 decimals) and the
+    column ``epsg`` = 4326, so that :func:`read_file` and ``gis-planning check`` read it back
+    in the right CRS. A column named ``epsg`` or ``crs`` of the layer is a CRS marker of an
+    earlier CSV and is replaced.
     """
     from ..privacy import guard
 
@@ -292,8 +298,10 @@ def write_layer(
             gdf.to_file(tmp, driver="GPKG", layer=layer or p.stem, engine="pyogrio",
                         VERSION="1.2")
         else:
-            out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            marker = [c for c in gdf.columns if str(c).strip().casefold() in CSV_CRS_COLUMNS]
+            out = pd.DataFrame(gdf.drop(columns=[gdf.geometry.name, *marker]))
             out["wkt"] = gdf.geometry.to_crs("EPSG:4326").to_wkt(rounding_precision=7)
+            out["epsg"] = 4326  # read_file (and `gis-planning check`) takes it as the CRS
             out.to_csv(tmp, index=False)
     log.info("wrote %s (%d features)", p, len(gdf))
     return p
