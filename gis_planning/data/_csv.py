@@ -31,6 +31,17 @@ _Y_NAMES = ("y", "lat", "latitude", "breite", "hochwert", "northing")
 SOURCE_ATTR = "gis_planning_source"
 
 
+def os_reason(exc: OSError) -> str:
+    """The reason of an operating-system error in German (``strerror`` is English)."""
+    if isinstance(exc, FileNotFoundError):
+        return "die Datei gibt es nicht"
+    if isinstance(exc, IsADirectoryError):
+        return "das ist ein Ordner, keine Datei"
+    if isinstance(exc, PermissionError):
+        return "keine Leseberechtigung"
+    return f"Betriebssystemfehler {exc.errno}" if exc.errno else "Lesefehler"
+
+
 def _sniff_csv(raw: bytes) -> tuple[str, str, str]:
     """Return (text, delimiter, decimal) for CSV bytes in UTF-8 or Latin-1/cp1252."""
     text = raw.decode("latin-1")
@@ -163,13 +174,14 @@ def read_csv_table(path: str | os.PathLike, *, text_columns: tuple[str, ...] | l
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise LayerError(f"cannot read {str(p)!r}: {exc.strerror}. Check the path.") from None
+        raise LayerError(f"{str(p)!r} lässt sich nicht lesen: {os_reason(exc)}. Prüfen Sie "
+                         f"den Pfad.") from None
     if not raw.strip():
-        raise LayerError(f"{str(p)!r} is empty (0 bytes of data). Export the table again.")
+        raise LayerError(f"{str(p)!r} ist leer (keine Daten). Exportieren Sie die Tabelle neu.")
     if b"\x00" in raw[:65536]:
         raise LayerError(
-            f"{str(p)!r} is not a text table (it holds binary data). Export it as CSV "
-            f"(UTF-8 or Latin-1, separated by ';' or ',')."
+            f"{str(p)!r} ist keine Texttabelle (die Datei enthält Binärdaten). Exportieren Sie "
+            f"sie als CSV (UTF-8 oder Latin-1, getrennt durch ';' oder ',')."
         )
     text, delim, decimal = _sniff_csv(raw)
     _check_header(text, delim, p)
@@ -183,8 +195,9 @@ def read_csv_table(path: str | os.PathLike, *, text_columns: tuple[str, ...] | l
     except (pd.errors.ParserError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise LayerError(
-            f"cannot parse CSV {str(p)!r}: {first}. Check the delimiter (';' or ',') and that "
-            f"every line has as many fields as the header."
+            f"CSV-Datei {str(p)!r} lässt sich nicht lesen: {first}. Prüfen Sie das "
+            f"Trennzeichen (';' oder ',') und dass jede Zeile so viele Felder hat wie die "
+            f"Kopfzeile."
         ) from None
     df.attrs[SOURCE_ATTR] = {"path": str(p), "header_lines": 1, "decimal": decimal}
     if german:
@@ -250,8 +263,9 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
         codes = df[cols.get("epsg") or cols["crs"]].dropna().astype(str).str.strip().unique()
         if len(codes) != 1:
             raise CRSError(
-                f"{str(path)!r}: column {cols.get('epsg') or cols['crs']!r} must hold one CRS "
-                f"code for all rows (e.g. 25832), found {len(codes)}."
+                f"{str(path)!r}: Spalte {cols.get('epsg') or cols['crs']!r} muss für alle "
+                f"Zeilen denselben Code des Koordinatensystems enthalten (z. B. 25832), "
+                f"gefunden: {len(codes)} verschiedene."
             )
         code = codes[0].removesuffix(".0")
         crs = f"EPSG:{code}" if code.isdigit() else code
@@ -269,8 +283,8 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
         except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
             first = (str(exc).splitlines() or [""])[0][:120]
             raise LayerError(
-                f"{str(path)!r}: column {col!r} is not valid WKT ({first}); write geometries "
-                f"like 'POINT (362000 5701000)'."
+                f"{str(path)!r}: Spalte {col!r} enthält kein gültiges WKT ({first}); schreiben "
+                f"Sie Geometrien wie 'POINT (362000 5701000)'."
             ) from None
         out = gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geom, crs=crs)
         out.attrs = df.attrs
@@ -279,8 +293,9 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
     ycol = next((cols[n] for n in _Y_NAMES if n in cols), None)
     if xcol is None or ycol is None:
         raise LayerError(
-            f"{str(path)!r} has no coordinate columns; name them x/y, lon/lat or add a 'wkt' "
-            f"column. Columns found: {', '.join(map(str, df.columns))}."
+            f"{str(path)!r} hat keine Koordinatenspalten; nennen Sie sie x/y oder lon/lat, oder "
+            f"ergänzen Sie eine Spalte 'wkt'. Vorhandene Spalten: "
+            f"{', '.join(map(str, df.columns))}."
         )
     for c in (xcol, ycol):
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
@@ -290,8 +305,9 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
             if bad.any():
                 row = _row_text(df, int(np.flatnonzero(bad.to_numpy())[0]))
                 raise LayerError(
-                    f"{str(path)!r} {row}: coordinate column {c!r} holds "
-                    f"{df[c][bad].iloc[0]!r}, not a number. Fix or remove that row."
+                    f"{str(path)!r} {row}: die Koordinatenspalte {c!r} enthält "
+                    f"{df[c][bad].iloc[0]!r}, keine Zahl. Korrigieren oder löschen Sie die "
+                    f"Zeile."
                 )
             df = df.assign(**{c: converted.astype(float)})
     x, y = df[xcol].to_numpy(dtype=float), df[ycol].to_numpy(dtype=float)
@@ -319,20 +335,21 @@ def _csv_to_gdf(df: pd.DataFrame, path: Path, crs: str | None) -> gpd.GeoDataFra
         out = gpd.GeoDataFrame(df, geometry=geom, crs=crs)
     except Exception as exc:  # pyproj raises its own CRSError for an unknown crs=
         raise CRSError(
-            f"{str(path)!r}: cannot use the CRS {crs!r} ({str(exc).splitlines()[0][:120]}). "
-            f"Give an EPSG code such as 'EPSG:25832'."
+            f"{str(path)!r}: das Koordinatensystem {crs!r} ist unbekannt "
+            f"({str(exc).splitlines()[0][:120]}). Geben Sie einen EPSG-Code an, z. B. "
+            f"'EPSG:25832'."
         ) from None
     out.attrs = df.attrs
     return out
 
 
 def _row_text(gdf: pd.DataFrame, pos: int) -> str:
-    """Return how a user finds record ``pos`` (0-based): 'row N' as a spreadsheet counts it.
+    """Return how a user finds record ``pos`` (0-based): 'Zeile N' as a spreadsheet counts it.
 
     For CSV files the header is row 1, so the first record is row 2. Rows left out on reading
     (no coordinates) keep the numbering of the file.
     """
-    return f"row {_row_number(gdf, pos)}"
+    return f"Zeile {_row_number(gdf, pos)}"
 
 
 def _row_number(gdf: pd.DataFrame, pos: int) -> int:

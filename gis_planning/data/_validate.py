@@ -29,24 +29,28 @@ if TYPE_CHECKING:  # pragma: no cover
 GERMANY_LONLAT = (5.5, 47.0, 15.5, 55.2)
 
 
-def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
+def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "Ebene") -> None:
     """Raise :class:`CRSError` if ``gdf`` has no CRS or coordinates that do not fit its CRS.
 
     Catches the common mix-ups: no CRS at all, EPSG:4326 declared on metre coordinates,
     latitude/longitude swapped, and data far outside Germany.
     """
+    from ..labels import fmt_number
+
     if gdf.crs is None:
         src = str((getattr(gdf, "attrs", {}).get(SOURCE_ATTR) or {}).get("path", "")).lower()
         if src.endswith(".shp"):
-            fix = ("The shapefile has no .prj file: copy it next to the .shp, or set the CRS "
-                   "in QGIS (Layer > Set CRS, e.g. EPSG:25832) and export again.")
+            fix = ("Dem Shapefile fehlt die .prj-Datei: legen Sie sie neben die .shp, oder "
+                   "setzen Sie das Koordinatensystem in QGIS (Layer > KBS zuweisen, z. B. "
+                   "EPSG:25832) und exportieren Sie neu.")
         elif src.endswith(".csv"):
-            fix = ("A CSV carries no CRS: name the coordinate columns lon/lat (degrees, WGS84) "
-                   "or add a column 'epsg' with the code, e.g. 25832 for UTM 32N metres.")
+            fix = ("Eine CSV-Datei nennt kein Koordinatensystem: nennen Sie die "
+                   "Koordinatenspalten lon/lat (Grad, WGS84) oder ergänzen Sie eine Spalte "
+                   "'epsg' mit dem Code, z. B. 25832 für UTM 32N in Metern.")
         else:
-            fix = ("Set it when loading, e.g. `gdf.set_crs('EPSG:25832')` for UTM 32N metres "
-                   "or 'EPSG:4326' for lon/lat.")
-        raise CRSError(f"{name} has no CRS. {fix}")
+            fix = ("Legen Sie es in QGIS fest (Layer > KBS zuweisen), z. B. EPSG:25832 für "
+                   "UTM 32N in Metern oder EPSG:4326 für lon/lat, und exportieren Sie neu.")
+        raise CRSError(f"{name} hat kein Koordinatensystem. {fix}")
     geoms = gdf.geometry[~gdf.geometry.is_empty & gdf.geometry.notna()]
     if geoms.empty:
         return
@@ -58,28 +62,32 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
     if bad.any() or not np.isfinite([minx, miny, maxx, maxy]).all():
         rows = _rows_of(gdf, bad)
         raise CRSError(
-            f"{name} has coordinates that are not numbers (NaN or infinite) in Zeile "
-            f"{_row_list(rows)}. Remove or fix those features."
+            f"{name} hat Koordinaten, die keine Zahlen sind (NaN oder unendlich), in Zeile "
+            f"{_row_list(rows)}. Korrigieren oder löschen Sie diese Objekte."
         )
     if gdf.crs.is_geographic:
         if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
             raise CRSError(
-                f"{name} declares the geographic CRS {gdf.crs.to_string()} but has "
-                f"coordinates up to ({maxx:.0f}, {maxy:.0f}), which are metres. Declare the "
-                f"real CRS, e.g. `set_crs('EPSG:25832', allow_override=True)`."
+                f"{name} gibt das geographische Koordinatensystem {gdf.crs.to_string()} an, "
+                f"hat aber Koordinaten bis ({fmt_number(maxx, 0)}; {fmt_number(maxy, 0)}), "
+                f"das sind Meter. Geben Sie das richtige Koordinatensystem an, z. B. "
+                f"EPSG:25832 (in QGIS: Layer > KBS zuweisen)."
             )
         lo_x, lo_y, hi_x, hi_y = GERMANY_LONLAT
         inside = lo_x <= minx and maxx <= hi_x and lo_y <= miny and maxy <= hi_y
         swapped = lo_x <= miny and maxy <= hi_x and lo_y <= minx and maxx <= hi_y
         if not inside and swapped:
             raise CRSError(
-                f"{name}: longitude and latitude look swapped (x from {minx:.2f} to {maxx:.2f} "
-                f"looks like latitude). Swap the coordinate columns or axes."
+                f"{name}: Länge und Breite scheinen vertauscht (x von {fmt_number(minx, 2)} "
+                f"bis {fmt_number(maxx, 2)} sieht wie eine Breite aus). Tauschen Sie die "
+                f"Koordinatenspalten oder Achsen."
             )
         if not inside:
             raise CRSError(
-                f"{name}: coordinates ({minx:.2f}, {miny:.2f}) to ({maxx:.2f}, {maxy:.2f}) lie "
-                f"outside Germany in {gdf.crs.to_string()}. Check the declared CRS."
+                f"{name}: die Koordinaten ({fmt_number(minx, 2)}; {fmt_number(miny, 2)}) bis "
+                f"({fmt_number(maxx, 2)}; {fmt_number(maxy, 2)}) liegen in "
+                f"{gdf.crs.to_string()} außerhalb Deutschlands. Prüfen Sie das angegebene "
+                f"Koordinatensystem."
             )
     else:
         try:
@@ -87,18 +95,29 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> None:
                 lonlat = geoms.to_crs("EPSG:4326").total_bounds
         except Exception as exc:  # pyproj: a CRS without a transformation to WGS84
             raise CRSError(
-                f"{name}: its CRS {gdf.crs.to_string()} cannot be transformed to WGS84 "
-                f"({str(exc).splitlines()[0][:120]}). Declare an EPSG CRS such as EPSG:25832."
+                f"{name}: das Koordinatensystem {gdf.crs.to_string()} lässt sich nicht nach "
+                f"WGS84 umrechnen ({str(exc).splitlines()[0][:120]}). Geben Sie ein "
+                f"EPSG-Koordinatensystem an, z. B. EPSG:25832."
             ) from None
         lo_x, lo_y, hi_x, hi_y = GERMANY_LONLAT
         inside = lo_x <= lonlat[0] and lonlat[2] <= hi_x
         inside = inside and lo_y <= lonlat[1] and lonlat[3] <= hi_y
         if not inside:
             raise CRSError(
-                f"{name}: in its declared CRS {gdf.crs.to_string()} the data lies outside "
-                f"Germany. Check the CRS (lon/lat degrees need EPSG:4326; UTM 32N metres "
-                f"EPSG:25832; Gauss-Krüger zone 2 EPSG:31466)."
+                f"{name}: im angegebenen Koordinatensystem {gdf.crs.to_string()} liegen die "
+                f"Daten außerhalb Deutschlands. Prüfen Sie es (lon/lat in Grad: EPSG:4326; "
+                f"UTM 32N in Metern: EPSG:25832; Gauß-Krüger Zone 2: EPSG:31466)."
             )
+
+
+_GEOM_TEXT = {"Point": "Punkte", "MultiPoint": "Mehrfachpunkte", "Polygon": "Flächen",
+              "MultiPolygon": "Mehrfachflächen", "LineString": "Linien",
+              "MultiLineString": "Mehrfachlinien", "GeometryCollection": "Geometriesammlungen"}
+
+
+def _geom_text(kind: str) -> str:
+    """German name of a geometry type (plural), e.g. ``"Polygon"`` -> ``"Flächen (Polygon)"``."""
+    return f"{_GEOM_TEXT[kind]} ({kind})" if kind in _GEOM_TEXT else str(kind)
 
 
 _KINDS = {
@@ -138,10 +157,13 @@ def validate_layer(
     """
     label = name or schema.name
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise LayerError(f"{label} is not a layer with geometries; read it with read_file().")
+        raise LayerError(f"{label} ist keine Ebene mit Geometrien, sondern eine Tabelle; "
+                         f"geben Sie eine Geodatei an (GeoJSON, GeoPackage, Shapefile, CSV "
+                         f"mit Koordinaten).")
     if len(gdf) == 0:
         raise LayerError(
-            f"{label} has no features. Check the file or the filter used to export it."
+            f"{label} enthält keine Objekte. Prüfen Sie die Datei oder den Filter, mit dem sie "
+            f"exportiert wurde."
         )
     check_crs_plausible(gdf, name=label)
     out = gdf.copy()
@@ -149,8 +171,8 @@ def validate_layer(
     if missing_geom.any():
         first = _row_text(out, int(np.flatnonzero(missing_geom.to_numpy())[0]))
         raise GeometryError(
-            f"{label}: {int(missing_geom.sum())} feature(s) have no geometry (first at "
-            f"{first}). Remove or fix them."
+            f"{label}: {int(missing_geom.sum())} Objekt(e) ohne Geometrie (erstes in "
+            f"{first}). Ergänzen oder löschen Sie sie."
         )
     if schema.geometry_type is not None:
         allowed = {schema.geometry_type, f"Multi{schema.geometry_type}"}
@@ -159,35 +181,36 @@ def validate_layer(
         if wrong.any():
             pos = int(np.flatnonzero(wrong.to_numpy())[0])
             raise GeometryError(
-                f"{label} must hold {schema.geometry_type} geometries but holds "
-                f"{', '.join(sorted(set(gtypes)))} (first {gtypes.iloc[pos]} at "
-                f"{_row_text(out, pos)}). Split the layer by geometry type or convert it."
+                f"{label} muss {_geom_text(schema.geometry_type)} enthalten, enthält aber "
+                f"{', '.join(_geom_text(t) for t in sorted(set(gtypes)))} (zuerst in "
+                f"{_row_text(out, pos)}: {_geom_text(gtypes.iloc[pos])}). Teilen Sie die Ebene "
+                f"nach Geometrietyp auf oder wandeln Sie sie um."
             )
     invalid = ~out.geometry.is_valid
     if invalid.any():
         first = _row_text(out, int(np.flatnonzero(invalid.to_numpy())[0]))
         if not repair:
             raise GeometryError(
-                f"{label}: {int(invalid.sum())} invalid geometries (e.g. self-intersections; "
-                f"first at {first}). Repair them with `make_valid()` or load with repair=True."
+                f"{label}: {int(invalid.sum())} ungültige Geometrie(n) (z. B. "
+                f"Selbstüberschneidungen; erste in {first}). Reparieren Sie sie (in QGIS: "
+                f"Vektor > Geometrie-Werkzeuge > Geometrien reparieren)."
             )
         fixed = out.geometry[invalid].make_valid()
         if schema.geometry_type == "Polygon":
             fixed = fixed.apply(_polygonal_part)
         out.loc[invalid, out.geometry.name] = fixed
         warnings.warn(
-            f"{label}: repaired {int(invalid.sum())} invalid geometr"
-            f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid (self-intersections; "
-            f"first at {first}). Check the repaired shapes.",
+            f"{label}: {int(invalid.sum())} ungültige Geometrie(n) repariert "
+            f"(Selbstüberschneidungen; erste in {first}). Prüfen Sie die reparierten Formen.",
             UserWarning,
             stacklevel=2,
         )
     missing = [c for c in schema.required_columns if c not in out.columns]
     if missing:
         raise SchemaError(
-            f"{label} lacks the required column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(repr(str(c)) for c in out.columns if c != out.geometry.name)}. "
-            f"Rename the columns (schema: `gis-planning layers show {schema.name}`)."
+            f"{label}: Pflichtspalte(n) {', '.join(map(repr, missing))} fehlen; vorhanden "
+            f"sind {', '.join(repr(str(c)) for c in out.columns if c != out.geometry.name)}. "
+            f"Benennen Sie die Spalten um (Schema: `gis-planning layers show {schema.name}`)."
         )
     for col, kind in schema.columns.items():
         if col not in out.columns:
@@ -200,10 +223,10 @@ def validate_layer(
             pos = np.flatnonzero(dup.to_numpy())
             vals = out[schema.id_column].iloc[pos].unique()[:3]
             raise SchemaError(
-                f"{label}: id column {schema.id_column!r} has duplicates "
-                f"({', '.join(map(str, vals))}; {_row_text(out, int(pos[0]))} and "
-                f"{_row_text(out, int(pos[1]))}). Ids must be unique: renumber or remove "
-                f"the double rows."
+                f"{label}: die Kennungsspalte {schema.id_column!r} hat doppelte Werte "
+                f"({', '.join(map(str, vals))}; {_row_text(out, int(pos[0]))} und "
+                f"{_row_text(out, int(pos[1]))}). Kennungen müssen eindeutig sein: nummerieren "
+                f"Sie neu oder löschen Sie die doppelten Zeilen."
             )
     if schema.geometry_type == "Polygon" and "stadtteil" in out.columns:
         _check_unique_names(out, "stadtteil", label=label, id_column=schema.id_column)
@@ -364,8 +387,8 @@ def _coerce(
         if kind in ("int", "float") and is_count and (series < 0).any():
             pos, val = where(series < 0)
             raise SchemaError(
-                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
-                f"{val!r}. Counts must be 0 or more; correct the value."
+                f"{label} {_row_text(frame, pos)}: Spalte {column!r} enthält die negative "
+                f"Anzahl {val!r}. Anzahlen sind 0 oder mehr; korrigieren Sie den Wert."
             )
         if kind == "str":
             odd = series.notna() & ~series.map(lambda v: isinstance(v, str))
@@ -390,26 +413,26 @@ def _coerce(
         if bad.any():
             pos, val = where(bad)
             raise SchemaError(
-                f"{label} {_row_text(frame, pos)}: column {column!r} must be numeric but holds "
-                f"{val!r}. Write numbers only (decimal comma is fine)."
+                f"{label} {_row_text(frame, pos)}: Spalte {column!r} muss Zahlen enthalten, "
+                f"enthält aber {val!r}. Tragen Sie nur Zahlen ein (Dezimalkomma ist erlaubt)."
             )
         if is_count and (num < 0).any():
             pos, val = where((num < 0).fillna(False))
             raise SchemaError(
-                f"{label} {_row_text(frame, pos)}: column {column!r} has the negative count "
-                f"{val!r}. Counts must be 0 or more; correct the value."
+                f"{label} {_row_text(frame, pos)}: Spalte {column!r} enthält die negative "
+                f"Anzahl {val!r}. Anzahlen sind 0 oder mehr; korrigieren Sie den Wert."
             )
         if kind == "int":
             frac = (num % 1 != 0) & num.notna()
             if frac.any():
                 pos, val = where(frac.fillna(False))
                 hint = (
-                    " It looks like a percentage; counts belong here, shares in a "
-                    "'*_prozent' column." if bool(percent.iloc[pos]) else ""
+                    " Das sieht nach einem Anteil in Prozent aus; hier gehören Anzahlen hin, "
+                    "Anteile in eine Spalte '*_prozent'." if bool(percent.iloc[pos]) else ""
                 )
                 raise SchemaError(
-                    f"{label} {_row_text(frame, pos)}: column {column!r} must hold whole "
-                    f"numbers but holds {val!r}.{hint} Correct the value."
+                    f"{label} {_row_text(frame, pos)}: Spalte {column!r} muss ganze Zahlen "
+                    f"enthalten, enthält aber {val!r}.{hint} Korrigieren Sie den Wert."
                 )
             return num.astype("Int64")
         return num.astype(float)
@@ -420,8 +443,8 @@ def _coerce(
         if mapped.isna().any():
             pos, val = where(mapped.isna())
             raise SchemaError(
-                f"{label} {_row_text(frame, pos)}: column {column!r} must be true/false "
-                f"(ja/nein) but holds {val!r}. Correct the value."
+                f"{label} {_row_text(frame, pos)}: Spalte {column!r} muss ja/nein (oder "
+                f"true/false, 1/0) enthalten, enthält aber {val!r}. Korrigieren Sie den Wert."
             )
         return mapped.astype(bool)
     return series.where(series.isna(), series.map(str))
@@ -506,21 +529,22 @@ def _check_names(
         m = unknown[0]
         pos = int(np.flatnonzero((given == m.given).fillna(False).to_numpy())[0])
         hint = (
-            f" Did you mean {' or '.join(repr(s) for s in m.suggestions)}?"
+            f" Meinten Sie {' oder '.join(repr(s) for s in m.suggestions)}?"
             if m.suggestions
-            else " Use the official names (`gis-planning layers show stadtteile`)."
+            else " Verwenden Sie die amtlichen Namen (`gis-planning layers show stadtteile`)."
         )
-        more = f" ({len(unknown) - 1} more unknown)" if len(unknown) > 1 else ""
+        more = f" ({len(unknown) - 1} weitere unbekannt)" if len(unknown) > 1 else ""
         raise NameMatchError(
-            f"{label} {_row_text(frame, pos)}: unknown Stadtteil name {m.given!r} in column "
+            f"{label} {_row_text(frame, pos)}: unbekannter Stadtteilname {m.given!r} in Spalte "
             f"'stadtteil'{more}.{hint}"
         )
     changed = {g: m.matched for g, m in matches.items() if m.matched != g}
     if changed:
         shown = ", ".join(f"{g!r} -> {t!r}" for g, t in list(changed.items())[:3])
         warnings.warn(
-            f"{label}: read {len(changed)} Stadtteil name(s) as the official name ({shown}"
-            f"{', ...' if len(changed) > 3 else ''}). Correct the file to silence this.",
+            f"{label}: {len(changed)} Stadtteilname(n) als amtlicher Name gelesen ({shown}"
+            f"{', …' if len(changed) > 3 else ''}). Korrigieren Sie die Datei, dann entfällt "
+            f"dieser Hinweis.",
             UserWarning,
             stacklevel=3,
         )

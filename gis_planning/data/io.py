@@ -24,6 +24,7 @@ import shapely
 
 from .._atomic import atomic_path, register_input
 from .._errors import GISPlanningError, LayerError
+from ..labels import fmt_int
 from ._csv import (  # noqa: F401  (re-exported; private helpers used by other modules)
     SOURCE_ATTR,
     _csv_to_gdf,
@@ -97,15 +98,16 @@ def read_file(
     """
     p = Path(path)
     if not p.exists():
-        raise LayerError(f"file {str(p)!r} does not exist. Check the path.")
+        raise LayerError(f"die Datei {str(p)!r} gibt es nicht. Prüfen Sie den Pfad.")
     if p.is_dir():
-        raise LayerError(f"{str(p)!r} is a folder, not a layer file. Name the file inside it.")
+        raise LayerError(f"{str(p)!r} ist ein Ordner, keine Datei einer Ebene. Nennen Sie die "
+                         f"Datei darin.")
     if p.stat().st_size == 0:
-        raise LayerError(f"{str(p)!r} is empty (0 bytes). Export the layer again.")
+        raise LayerError(f"{str(p)!r} ist leer (0 Byte). Exportieren Sie die Ebene neu.")
     suffix = p.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LayerError(
-            f"{str(p)!r}: unsupported file type {suffix!r}; use one of "
+            f"{str(p)!r}: der Dateityp {suffix!r} wird nicht unterstützt; verwenden Sie "
             f"{', '.join(SUPPORTED_SUFFIXES)}."
         )
     try:
@@ -113,14 +115,15 @@ def read_file(
     except GISPlanningError:
         raise
     except Exception as exc:  # GDAL, pyarrow, pyproj and pandas raise many types
-        log.debug("reading %s failed", p, exc_info=True)
+        log.debug("Lesen von %s fehlgeschlagen", p, exc_info=True)
         msg = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
         raise LayerError(
-            f"cannot read {str(p)!r} as a layer ({msg}). The file may be truncated or not "
-            f"a {suffix[1:]} file; export it again."
+            f"{str(p)!r} lässt sich nicht als Ebene lesen ({msg}). Die Datei ist vielleicht "
+            f"abgeschnitten oder keine {suffix[1:]}-Datei; exportieren Sie sie neu."
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
-        raise LayerError(f"{str(p)!r} holds a table without geometries; use a spatial layer.")
+        raise LayerError(f"{str(p)!r} enthält eine Tabelle ohne Geometrien; geben Sie eine "
+                         f"Ebene mit Geometrien an.")
     check_column_names(gdf.columns, what=repr(str(p)))
     gdf = _to_2d(gdf, repr(str(p)))
     register_input(p)
@@ -143,8 +146,8 @@ def _read_any(p: Path, suffix: str, *, layer: str | None, crs: str | None) -> gp
         missing = [e for e in (".shx", ".dbf") if not _sidecar(p, e).exists()]
         if missing:
             raise LayerError(
-                f"shapefile {str(p)!r} lacks its {' and '.join(missing)} file; copy all files "
-                f"of the shapefile (.shp, .shx, .dbf, .prj) together."
+                f"dem Shapefile {str(p)!r} fehlt die {' und die '.join(missing)}-Datei; "
+                f"kopieren Sie alle Dateien des Shapefiles (.shp, .shx, .dbf, .prj) zusammen."
             )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -154,8 +157,9 @@ def _read_any(p: Path, suffix: str, *, layer: str | None, crs: str | None) -> gp
             names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
             if len(names) > 1:
                 raise LayerError(
-                    f"{str(p)!r} holds {len(names)} layers ({', '.join(names[:8])}); name the "
-                    f"one to read (layer=..., or check it with `gis-planning check {p.name}`)."
+                    f"{str(p)!r} enthält {len(names)} Ebenen ({', '.join(names[:8])}); nennen "
+                    f"Sie die gewünschte im Stadt-Pack (\"layer\") oder prüfen Sie alle mit "
+                    f"`gis-planning check {p.name}`."
                 )
         gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
     measured = False
@@ -272,18 +276,19 @@ def write_layer(
     """
     from ..privacy import guard
 
-    guard(gdf, what=f"writing {str(path)!r}")
+    guard(gdf, what=f"Ausgabe {str(path)!r}")
     p = Path(path)
     fmt = (fmt or p.suffix.lstrip(".")).lower()
     if fmt == "json":
         fmt = "geojson"
     if fmt not in ("geojson", "gpkg", "csv"):
-        raise LayerError(f"unknown format {fmt!r}; use geojson, gpkg or csv.")
+        raise LayerError(f"unbekanntes Format {fmt!r}; möglich sind geojson, gpkg und csv.")
     suffixes = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv",)}
     if p.suffix.lower() not in suffixes[fmt]:
         raise LayerError(
-            f"output {str(p)!r} does not end in {' or '.join(suffixes[fmt])} but the format is "
-            f"{fmt}; name the file accordingly so other programs open it."
+            f"die Ausgabe {str(p)!r} endet nicht auf {' oder '.join(suffixes[fmt])}, das "
+            f"Format ist aber {fmt}; benennen Sie die Datei passend, damit andere Programme sie "
+            f"öffnen."
         )
     check_column_names(gdf.columns, what=f"Ausgabe {str(p)!r}")
     if bool(np.asarray(getattr(shapely, "has_m", shapely.has_z)(gdf.geometry.values)).any()):
@@ -303,5 +308,5 @@ def write_layer(
             out["wkt"] = gdf.geometry.to_crs("EPSG:4326").to_wkt(rounding_precision=7)
             out["epsg"] = 4326  # read_file (and `gis-planning check`) takes it as the CRS
             out.to_csv(tmp, index=False)
-    log.info("wrote %s (%d features)", p, len(gdf))
+    log.info("geschrieben: %s (%s Objekte)", p, fmt_int(len(gdf)))
     return p

@@ -288,7 +288,8 @@ def cell_ids(
         n, e = y, x
         prefix = f"CRS3035RES{size}"
     else:
-        raise InputError(f"`style` muss '2011' oder 'inspire' sein, nicht {style!r}.")
+        raise InputError(f"die Schreibweise der Zellkennung muss '2011' oder 'inspire' sein, "
+                         f"nicht {style!r}.")
     if len(x) == 0:
         return pd.array([], dtype="str")
     dn, de = _digits(n), _digits(e)
@@ -556,7 +557,7 @@ def read_gridtiler_tiles(
         p = Path(source)
         if not p.exists():
             raise LayerError(
-                f"keine Kacheln in {str(p)!r} gefunden: der Ordner existiert nicht; gib den "
+                f"keine Kacheln in {str(p)!r} gefunden: der Ordner existiert nicht; geben Sie den "
                 f"Ordner mit den gridtiler-Dateien <tx>_<ty>.csv an."
             )
         files = sorted(f for f in p.glob("*.csv") if _TILE_RE.match(f.name)) if p.is_dir() else [p]
@@ -564,8 +565,8 @@ def read_gridtiler_tiles(
         files = [Path(f) for f in source]
     if not files:
         raise LayerError(
-            f"keine Kacheln <tx>_<ty>.csv in {str(source)!r} gefunden; gib den Ordner mit den "
-            f"gridtiler-Dateien an."
+            f"keine Kacheln <tx>_<ty>.csv in {str(source)!r} gefunden; geben Sie den Ordner mit "
+            f"den gridtiler-Dateien an."
         )
     xs, ys, cols = [], [], {c: [] for c in var.codes.values()}
     for f in files:
@@ -846,12 +847,14 @@ def cells_in_boundary(
     areas.
     """
     if rule != "centre":
-        raise InputError(f"`rule` muss 'centre' sein (Zellmittelpunkt), nicht {rule!r}.")
+        raise InputError(f"die Zuordnungsregel der Zellen muss 'centre' sein "
+                         f"(Zellmittelpunkt), nicht {rule!r}.")
     for c in ("x_mp", "y_mp"):
         if c not in cells.columns:
             raise SchemaError(
-                f"`cells` braucht die Spalte {c!r} (Zellmittelpunkt in EPSG:3035); lies die "
-                f"Zellen mit gis_planning.data.zensus."
+                f"den Zensus-Zellen fehlt die Spalte {c!r} (Zellmittelpunkt in EPSG:3035); "
+                f"lesen Sie die Zellen mit den Zensus-Lesern des Werkzeugs ein (Zensus 2011 "
+                f"oder 2022, gridtiler-Kacheln)."
             )
     require_crs(boundary, name="boundary")
     area = shapely.union_all(boundary.to_crs(GRID_CRS).geometry.make_valid().to_numpy())
