@@ -49,6 +49,7 @@ import shapely
 
 from .._errors import InputError, LayerError, SchemaError
 from .._validate import require_crs
+from ..labels import fmt_int
 from .schema import LayerSchema
 
 __all__ = [
@@ -607,8 +608,8 @@ def read_gridtiler_tiles(
                      counts, cell_size=cell_size, id_style="2011", stand=stand, quelle=quelle,
                      lizenz=lizenz)
     out.attrs["merkmal"] = var.merkmal
-    logger.info("read %d cells (%d persons) from %d tiles", len(out), out["personen"].sum(),
-                len(files))
+    logger.info("%s Zellen (%s Personen) aus %s Kacheln gelesen", fmt_int(len(out)),
+                fmt_int(out["personen"].sum()), fmt_int(len(files)))
     return out
 
 
@@ -798,7 +799,8 @@ def read_zensus2022_csv(
             )
     keep = counts["personen"] > 0
     if secret.any():
-        logger.info("%d rows with secret values ('–') counted as 0", int(secret.sum()))
+        logger.info("%s Zeilen mit geheimen Werten ('–') als 0 gezählt",
+                    fmt_int(int(secret.sum())))
     counts = {k: v[keep] for k, v in counts.items()}
     counts["geheimhaltung"] = secret[keep]
     out = cell_frame(x[keep], y[keep], counts, cell_size=s, id_style="inspire",
