@@ -36,35 +36,44 @@ BAD = Path(__file__).parent / "data" / "bad"
 
 #: file -> (catalogue layer, error class, pattern the one-line message must match)
 CASES = {
-    "leer.geojson": ("kitas", LayerError, r"is empty \(0 bytes\)\. Export the layer again"),
-    "kitas_keine_objekte.geojson": ("kitas", LayerError, r"has no features\. Check the file"),
-    "kitas_ohne_prj.shp": ("kitas", CRSError, r"has no CRS\. The shapefile has no \.prj"),
-    "kitas_latlon_vertauscht.geojson": ("kitas", CRSError, r"look swapped.*Swap the coordinate"),
-    "kitas_utm_als_wgs84.geojson": ("kitas", CRSError, r"which are metres\. Declare the real CRS"),
-    "kitas_ausserhalb.geojson": ("kitas", CRSError, r"outside Germany.*Check the declared CRS"),
+    "leer.geojson": ("kitas", LayerError, r"ist leer \(0 Byte\)\. Exportieren Sie die Ebene neu"),
+    "kitas_keine_objekte.geojson": (
+        "kitas", LayerError, r"enthält keine Objekte\. Prüfen Sie die Datei"),
+    "kitas_ohne_prj.shp": (
+        "kitas", CRSError, r"hat kein Koordinatensystem\. Dem Shapefile fehlt die \.prj-Datei"),
+    "kitas_latlon_vertauscht.geojson": (
+        "kitas", CRSError, r"scheinen vertauscht.*Tauschen Sie die Koordinatenspalten"),
+    "kitas_utm_als_wgs84.geojson": (
+        "kitas", CRSError, r"das sind Meter\. Geben Sie das richtige Koordinatensystem an"),
+    "kitas_ausserhalb.geojson": (
+        "kitas", CRSError, r"außerhalb Deutschlands\. Prüfen Sie das angegebene "
+                           r"Koordinatensystem"),
     "kitas_gemischte_geometrien.geojson": (
-        "kitas", GeometryError, r"holds LineString, Point \(first LineString at row 3\)\. Split"),
+        "kitas", GeometryError, r"enthält aber Linien \(LineString\), Punkte \(Point\) "
+                                r"\(zuerst in Zeile 3: Linien \(LineString\)\)\. Teilen Sie"),
     "kitas_doppelte_ids.geojson": (
-        "kitas", SchemaError, r"'kita_id' has duplicates \(7; row 1 and row 3\)\. Ids must be"),
+        "kitas", SchemaError, r"'kita_id' hat doppelte Werte \(7; Zeile 1 und Zeile 3\)\. "
+                              r"Kennungen müssen"),
     "kitas_spalte_fehlt.geojson": (
-        "kitas", SchemaError, r"lacks the required column\(s\) 'name'.*Rename the columns"),
+        "kitas", SchemaError, r"Pflichtspalte\(n\) 'name' fehlen.*Benennen Sie die Spalten um"),
     "jobcenter_text_in_anzahl.geojson": (
-        "jobcenter", SchemaError, r"row 2: column 'n_stadtteile' must be numeric but holds "
-                                  r"'drei'\. Write numbers"),
+        "jobcenter", SchemaError, r"Zeile 2: Spalte 'n_stadtteile' muss Zahlen enthalten, "
+                                  r"enthält aber 'drei'\. Tragen Sie nur Zahlen ein"),
     "jobcenter_negative_anzahl.geojson": (
-        "jobcenter", SchemaError, r"row 2: column 'n_stadtteile' has the negative count -2\. "
-                                  r"Counts must be 0 or more"),
+        "jobcenter", SchemaError, r"Zeile 2: Spalte 'n_stadtteile' enthält die negative Anzahl "
+                                  r"-2\. Anzahlen sind 0 oder mehr"),
     "jobcenter_prozent_als_anzahl.csv": (
-        "jobcenter", SchemaError, r"row 3: column 'n_stadtteile' must hold whole numbers but "
-                                  r"holds '7,1 %'\. It looks like a percentage"),
-    "kitas_abgeschnitten.geojson": ("kitas", LayerError, r"may be truncated.*export it again"),
-    "kitas_leer.gpkg": ("kitas", LayerError, r"is empty \(0 bytes\)"),
+        "jobcenter", SchemaError, r"Zeile 3: Spalte 'n_stadtteile' muss ganze Zahlen enthalten, "
+                                  r"enthält aber '7,1 %'\. Das sieht nach einem Anteil"),
+    "kitas_abgeschnitten.geojson": (
+        "kitas", LayerError, r"vielleicht abgeschnitten.*exportieren Sie sie neu"),
+    "kitas_leer.gpkg": ("kitas", LayerError, r"ist leer \(0 Byte\)"),
     "kitas_text_in_koordinaten.csv": (
-        "kitas", LayerError, r"row 3: coordinate column 'lon' holds 'sieben', not a number\. "
-                             r"Fix or remove"),
+        "kitas", LayerError, r"Zeile 3: die Koordinatenspalte 'lon' enthält 'sieben', keine "
+                             r"Zahl\. Korrigieren oder löschen"),
     "kitas_stadtteil_unbekannt.csv": (
-        "kitas", NameMatchError, r"row 3: unknown Stadtteil name 'Altenessen' in column "
-                                 r"'stadtteil'\. Did you mean 'Altenessen-Süd' or "
+        "kitas", NameMatchError, r"Zeile 3: unbekannter Stadtteilname 'Altenessen' in Spalte "
+                                 r"'stadtteil'\. Meinten Sie 'Altenessen-Süd' oder "
                                  r"'Altenessen-Nord'\?"),
     # issue 14: tracebacks and silently wrong values on real-world input
     "kitas_koordinate_halb.csv": (
@@ -103,7 +112,8 @@ ACCEPTED = {
     "kitas_stadtteil_schreibweisen.csv": (
         "kitas", r"'Margaretenhöhe' -> 'Margarethenhöhe', 'Altenessen Sued' -> "
                  r"'Altenessen-Süd', 'Rüttenscheidt' -> 'Rüttenscheid'"),
-    "stadtteile_selbstschnitt.geojson": ("stadtteile", r"repaired 1 invalid geometry.*row 1"),
+    "stadtteile_selbstschnitt.geojson": (
+        "stadtteile", r"1 ungültige Geometrie\(n\) repariert.*Zeile 1"),
     "kitas_koordinaten_fehlen.csv": (
         "kitas", r"2 Zeile\(n\) ohne Koordinaten ausgelassen \(Zeile 3, 5\)"),
     "kitas_tausenderpunkte.csv": ("kitas", None),
@@ -243,7 +253,7 @@ def test_check_unknown_layer_for_as(runner):
 
 def test_check_file_never_raises_on_missing_file(tmp_path):
     rep = check_file(tmp_path / "fehlt.geojson")
-    assert not rep.ok and "does not exist" in rep.errors[0]
+    assert not rep.ok and "gibt es nicht" in rep.errors[0]
 
 
 @pytest.mark.parametrize("content, pattern", [
@@ -269,7 +279,8 @@ def test_gpkg_with_several_layers(tmp_path, runner):
                            geometry=[Point(362000, 5701000)], crs="EPSG:25832")
     pts.to_file(p, layer="kitas")
     pts.assign(schulform="Grundschule", schul_id=1).to_file(p, layer="schulen")
-    with pytest.raises(LayerError, match="holds 2 layers \\(kitas, schulen\\); name the one"):
+    with pytest.raises(LayerError,
+                       match="enthält 2 Ebenen \\(kitas, schulen\\); nennen Sie die gewünschte"):
         read_file(p)
     res = runner.invoke(cli, ["check", str(p)], catch_exceptions=False)
     assert res.exit_code == 0, res.output

@@ -24,69 +24,70 @@ def _pts(n=3, crs="EPSG:25832", **cols):
 
 
 def test_missing_file():
-    with pytest.raises(LayerError, match="does not exist"):
+    with pytest.raises(LayerError, match="gibt es nicht"):
         read_file("/nonexistent/x.geojson")
 
 
 def test_empty_file(tmp_path):
     p = tmp_path / "leer.gpkg"
     p.write_bytes(b"")
-    with pytest.raises(LayerError, match="empty"):
+    with pytest.raises(LayerError, match=r"ist leer \(0 Byte\)"):
         read_file(p)
 
 
 def test_truncated_geojson(tmp_path):
     p = tmp_path / "kaputt.geojson"
     p.write_text('{"type": "FeatureCollection", "features": [{"type": "Feat')
-    with pytest.raises(LayerError, match="cannot read .*truncated"):
+    with pytest.raises(LayerError, match="lässt sich nicht als Ebene lesen .*abgeschnitten"):
         read_file(p)
 
 
 def test_unsupported_suffix(tmp_path):
     p = tmp_path / "x.xlsx"
     p.write_bytes(b"abc")
-    with pytest.raises(LayerError, match="unsupported file type"):
+    with pytest.raises(LayerError, match="Dateityp '.xlsx' wird nicht unterstützt"):
         read_file(p)
 
 
 def test_no_features():
-    with pytest.raises(LayerError, match="no features"):
+    with pytest.raises(LayerError, match="enthält keine Objekte"):
         validate_layer(_pts(0), KITAS)
 
 
 def test_missing_crs():
-    with pytest.raises(CRSError, match="no CRS.*set_crs"):
+    with pytest.raises(CRSError, match="hat kein Koordinatensystem.*KBS zuweisen"):
         validate_layer(_pts(crs=None), KITAS)
 
 
 def test_wgs84_declared_on_metres():
-    with pytest.raises(CRSError, match="metres"):
+    with pytest.raises(CRSError, match="das sind Meter"):
         check_crs_plausible(_pts().set_crs("EPSG:4326", allow_override=True))
 
 
 def test_swapped_lat_lon():
     gdf = gpd.GeoDataFrame(geometry=[Point(51.45, 7.01), Point(51.46, 7.02)], crs="EPSG:4326")
-    with pytest.raises(CRSError, match="swapped"):
+    with pytest.raises(CRSError, match="vertauscht"):
         check_crs_plausible(gdf)
 
 
 def test_outside_germany():
     gdf = gpd.GeoDataFrame(geometry=[Point(-3.7, 40.4)], crs="EPSG:4326")
-    with pytest.raises(CRSError, match="outside Germany"):
+    with pytest.raises(CRSError, match="außerhalb Deutschlands"):
         check_crs_plausible(gdf)
 
 
 def test_wrong_geometry_type():
     gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[LineString([ESSEN_XY, (362100, 5701100)])],
                            crs="EPSG:25832")
-    with pytest.raises(GeometryError, match="must hold Point"):
+    with pytest.raises(GeometryError,
+                       match=r"muss Punkte \(Point\) enthalten, enthält aber Linien"):
         validate_layer(gdf, KITAS)
 
 
 def test_missing_geometry():
     gdf = _pts()
     gdf.loc[1, "geometry"] = None
-    with pytest.raises(GeometryError, match="no geometry"):
+    with pytest.raises(GeometryError, match="1 Objekt.e. ohne Geometrie .erstes in Zeile 2"):
         validate_layer(gdf, KITAS)
 
 
@@ -95,7 +96,7 @@ def test_invalid_polygon_repaired_with_warning():
     bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
     gdf = gpd.GeoDataFrame({"stadtteil_nr": [1, 2], "stadtteil": ["A", "B"], "bezirk": [1, 1]},
                            geometry=[bowtie, box(x + 200, y, x + 250, y + 50)], crs="EPSG:25832")
-    with pytest.warns(UserWarning, match="repaired 1 invalid geometry"):
+    with pytest.warns(UserWarning, match="1 ungültige Geometrie.n. repariert"):
         out = validate_layer(gdf, STADTTEILE)
     assert out.is_valid.all() and out.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     assert gdf.geometry.iloc[0].is_valid is False  # input not mutated
@@ -106,19 +107,20 @@ def test_invalid_polygon_without_repair():
     bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
     gdf = gpd.GeoDataFrame({"stadtteil_nr": [1], "stadtteil": ["A"], "bezirk": [1]},
                            geometry=[bowtie], crs="EPSG:25832")
-    with pytest.raises(GeometryError, match="invalid geometries"):
+    with pytest.raises(GeometryError, match="ungültige Geometrie"):
         validate_layer(gdf, STADTTEILE, repair=False)
 
 
 def test_missing_required_column():
     gdf = _pts().rename(columns={"name": "bezeichnung"})
-    with pytest.raises(SchemaError, match="lacks the required column.*'name'"):
+    with pytest.raises(SchemaError, match="Pflichtspalte.n. 'name' fehlen"):
         validate_layer(gdf, KITAS)
 
 
 def test_mistyped_column_text_in_numbers():
     gdf = _pts(kapazitaet=["1", "zwei", "3"])
-    with pytest.raises(SchemaError, match="row 2: column 'kapazitaet' must be numeric.*'zwei'"):
+    with pytest.raises(SchemaError,
+                       match="Zeile 2: Spalte 'kapazitaet' muss Zahlen enthalten.*'zwei'"):
         validate_layer(gdf, SCHEMAS["begegnungsorte"])
 
 
@@ -137,19 +139,20 @@ def test_decimal_comma_and_percent_converted():
 def test_negative_count():
     from gis_planning.data.io import _coerce
 
-    with pytest.raises(SchemaError, match="negative count"):
+    with pytest.raises(SchemaError, match="negative Anzahl -1"):
         _coerce(pd.Series([3, -1]), "int", label="t", column="anzahl")
 
 
 def test_duplicate_ids():
     gdf = _pts(kita_id=[1, 1, 2])
-    with pytest.raises(SchemaError, match="duplicates"):
+    with pytest.raises(SchemaError, match="doppelte Werte"):
         validate_layer(gdf, KITAS)
 
 
 def test_unknown_stadtteil_with_suggestion():
     gdf = _pts(stadtteil=["Stadtkern", "Altenessen", "Rüttenscheid"])
-    with pytest.raises(NameMatchError, match="'Altenessen'.*Did you mean 'Altenessen-Süd' or"):
+    with pytest.raises(NameMatchError, match="unbekannter Stadtteilname 'Altenessen'.*"
+                                             "Meinten Sie 'Altenessen-Süd' oder"):
         validate_layer(gdf, ESSEN_SCHEMAS["kitas"].__class__(
             **{**KITAS.__dict__, "check_stadtteil": True}),
             stadtteil_names=["Stadtkern", "Altenessen-Süd", "Altenessen-Nord", "Rüttenscheid"])
@@ -168,14 +171,14 @@ def test_csv_semicolon_decimal_comma_latin1(tmp_path):
 def test_csv_without_coordinates(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("a,b\n1,2\n")
-    with pytest.raises(LayerError, match="no coordinate columns"):
+    with pytest.raises(LayerError, match="hat keine Koordinatenspalten"):
         read_file(p)
 
 
 def test_csv_text_in_coordinates(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("name,x,y\nA,362000,5701000\nB,abc,5701000\n")
-    with pytest.raises(LayerError, match="row 3: coordinate column 'x'"):
+    with pytest.raises(LayerError, match="Zeile 3: die Koordinatenspalte 'x' enthält 'abc'"):
         read_file(p, crs="EPSG:25832")
 
 
@@ -237,7 +240,7 @@ def test_rows_left_out_keep_the_file_row_numbers(tmp_path):
     with pytest.warns(UserWarning, match=r"1 Zeile\(n\) ohne Koordinaten ausgelassen \(Zeile 3\)"):
         gdf = read_file(p)
     assert len(gdf) == 2
-    with pytest.raises(SchemaError, match="row 2 and row 4"):  # not "row 3": the file's rows
+    with pytest.raises(SchemaError, match="Zeile 2 und Zeile 4"):  # not 3: the file's rows
         validate_layer(gdf, KITAS)
     q = tmp_path / "leer.csv"
     q.write_text("kita_id,name,lon,lat\n1,A,,\n", encoding="utf-8")
@@ -252,7 +255,7 @@ def test_rows_left_out_keep_the_file_row_numbers(tmp_path):
 def test_nan_point_in_a_spatial_file_named_by_row():
     gdf = _pts(3)
     gdf.loc[1, "geometry"] = Point(float("nan"), float("nan"))
-    with pytest.raises(CRSError, match="not numbers .NaN or infinite. in Zeile 2"):
+    with pytest.raises(CRSError, match="keine Zahlen sind .NaN oder unendlich., in Zeile 2"):
         check_crs_plausible(gdf)
 
 
@@ -305,3 +308,22 @@ def test_city_name_must_be_text():
     for bad in (None, 3, "", "  "):
         with pytest.raises(InputError, match="Stadtname .'city'. muss ein Text sein"):
             check_city_name(bad, source="katalog.json")
+
+
+def test_csv_export_carries_its_crs_and_reads_back(tmp_path):
+    """Issue 16: a CSV written by write_layer names its CRS (column epsg) and reads back."""
+    import numpy as np
+    import shapely
+
+    from gis_planning.data.io import write_layer
+
+    gdf = _pts(4, kita_id=[1, 2, 3, 4])
+    gdf["epsg"] = 25832  # a marker of an earlier CSV: replaced, never contradicting the file
+    p = write_layer(gdf, tmp_path / "k.csv")
+    header = p.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[-2:] == ["wkt", "epsg"] and header.count("epsg") == 1
+    back = read_file(p)
+    assert len(back) == 4 and back.crs.to_epsg() == 4326
+    assert "epsg" not in back.columns and back["kita_id"].tolist() == [1, 2, 3, 4]
+    want = shapely.get_coordinates(gdf.to_crs("EPSG:4326").geometry.values)
+    assert np.abs(shapely.get_coordinates(back.geometry.values) - want).max() < 1e-6

@@ -231,16 +231,16 @@ def test_errors(stadtteile: gpd.GeoDataFrame, grid: gpd.GeoDataFrame) -> None:
         jc.jobcenter_areas(stadtteile.to_crs("EPSG:4326"))
     with pytest.raises(SchemaError, match="bezirk"):
         jc.jobcenter_areas(stadtteile.drop(columns="bezirk"))
-    with pytest.raises(InputError, match="GeoDataFrame"):
+    with pytest.raises(InputError, match="müssen eine Ebene mit Geometrien sein, nicht DataFrame"):
         jc.jobcenter_areas(pd.DataFrame(stadtteile.drop(columns="geometry")))
     renamed = stadtteile.copy()
     renamed.loc[renamed["stadtteil_nr"] == 4, "stadtteil"] = "West-Viertel"
     with pytest.raises(NameMatchError, match="Westviertel"):
         jc.jobcenter_audit(renamed)
-    with pytest.raises(NameMatchError, match="calls it 'Eins'"):
+    with pytest.raises(NameMatchError, match="die Ebene 'stadtteile' aber 'Eins'"):
         jc.jobcenter_areas(grid)
     dup = pd.concat([grid, grid.iloc[:1]])
-    with pytest.raises(InputError, match="duplicate"):
+    with pytest.raises(InputError, match="'stadtteil_nr' hat doppelte Werte"):
         jc.jobcenter_zuordnung(dup, seed.jobcenter_stadtteile().iloc[:0])
     bad = seed.jobcenter_stadtteile().assign(teilweise="ja")
     with pytest.raises(SchemaError, match="teilweise"):

@@ -241,5 +241,5 @@ def test_consistency_detects_a_changed_value(tmp_path: Path) -> None:
 
 
 def test_missing_seed_folder_raises(tmp_path: Path) -> None:
-    with pytest.raises(LayerError, match="path="):
+    with pytest.raises(LayerError, match="Grundtabelle .bezirk_statistik. fehlt.*essen/seed"):
         seed.bezirk_statistik(path=tmp_path)

@@ -8,6 +8,10 @@ the hierarchy from the data (a Stadtteil's Bezirk from the Bezirk polygons, a po
 and Bezirk by spatial join, points outside the city flagged). Tables are joined to their unit
 by their key; shares are computed from counts.
 
+The module stays one piece (about 870 lines) because it is essentially the one class
+:class:`Catalog`, whose loading, table and group methods call each other; splitting the class
+across modules would scatter one object's state without making any part shorter to read.
+
 Examples
 --------
 >>> from gis_planning.data import catalog

@@ -194,18 +194,23 @@ def _check_layer(p: Path, cat, layer: str | None, inner: str | None, label: str,
         known = ", ".join(cat.schemas)
         rep.problems.append(Problem(
             "Warnung",
-            f"{label}: cannot tell which layer this is from its name; only CRS and geometries "
-            f"were checked. Name it with --as LAYER ({known}).",
+            f"{label}: aus dem Dateinamen ist nicht zu erkennen, welche Ebene das ist; geprüft "
+            f"wurden nur Koordinatensystem und Geometrien. Nennen Sie die Ebene mit --as EBENE "
+            f"({known}).",
         ))
         if len(gdf) == 0:
-            raise LayerError(f"{label} has no features. Check the file or the export filter.")
+            raise LayerError(f"{label} enthält keine Objekte. Prüfen Sie die Datei oder den "
+                             f"Filter beim Export.")
         invalid = int((~gdf.geometry.is_valid).sum())
         if invalid:
             rep.problems.append(Problem(
-                "Warnung", f"{label}: {invalid} invalid geometries (self-intersections); they "
-                           f"are repaired on loading. Check them in QGIS (Vektor > Geometrie "
+                "Warnung", f"{label}: {invalid} ungültige Geometrie(n) "
+                           f"(Selbstüberschneidungen); sie werden beim Laden repariert. Prüfen "
+                           f"Sie sie in QGIS (Vektor > Geometrie-Werkzeuge > Geometrien "
                            f"prüfen)."))
         return len(gdf)
+    from ..privacy import DEFAULT_K
+
     schema = cat.schema(layer)
     ref, aliases = (None, None) if layer == "stadtteile" else _stadtteil_reference(cat)
     if ref is not None and "stadtteil" in gdf.columns:
@@ -213,8 +218,9 @@ def _check_layer(p: Path, cat, layer: str | None, inner: str | None, label: str,
     validate_layer(gdf, schema, name=label, stadtteil_names=ref, stadtteil_aliases=aliases)
     if schema.confidential:
         rep.problems.append(Problem(
-            "Warnung", f"{label}: layer {layer!r} is confidential; it leaves the toolkit only "
-                       f"as counts per area with values below 5 suppressed."))
+            "Warnung", f"{label}: die Ebene {layer!r} ist vertraulich; sie verlässt das "
+                       f"Werkzeug nur als Anzahl je Fläche, Werte unter {DEFAULT_K} "
+                       f"unterdrückt."))
     return len(gdf)
 
 
@@ -229,12 +235,14 @@ def _check_table(p: Path, cat, name: str, label: str) -> int:
 
 def format_report(reports: Iterable[FileReport]) -> list[str]:
     """Return the German report lines: one block per file, then a summary line."""
+    from ..labels import fmt_int
+
     reports = list(reports)
     lines: list[str] = []
     for r in reports:
         what = f"{r.path}" + (f" [{r.inner_layer}]" if r.inner_layer else "")
-        as_ = f"als {r.layer}" if r.layer else "Layer unbekannt"
-        count = f", {r.features} Objekte" if r.features is not None else ""
+        as_ = f"als {r.layer}" if r.layer else "Ebene unbekannt"
+        count = f", {fmt_int(r.features)} Objekte" if r.features is not None else ""
         lines.append(f"{'OK    ' if r.ok else 'FEHLER'}  {what} ({as_}{count})")
         for prob in r.problems:
             lines.append(f"  {prob.level}: {prob.message}")

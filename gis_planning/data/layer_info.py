@@ -29,7 +29,7 @@ def describe_layer(catalog: Catalog, name: str) -> dict:
         "Objekte": n_records if not schema.confidential or n_records >= DEFAULT_K
         else f"< {DEFAULT_K}",
         "Geometrie": ", ".join(sorted(gdf.geom_type.unique())),
-        "CRS": gdf.crs.to_string(),
+        "Koordinatensystem": gdf.crs.to_string(),
         f"Ausdehnung ({gdf.crs.to_string()})":
         f"{minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f}"
         + (" (Stadtgebiet; die Lage der Punkte ist vertraulich)" if schema.confidential else ""),

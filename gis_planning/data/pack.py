@@ -635,7 +635,9 @@ def _load_spec(p: Path) -> dict[str, Any]:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise PackError(f"{where}: nicht lesbar ({exc.strerror}).") from None
+        from ._csv import os_reason
+
+        raise PackError(f"{where}: nicht lesbar ({os_reason(exc)}).") from None
     try:
         if p.suffix.lower() == ".toml":
             import tomllib

@@ -25,6 +25,10 @@ Every reader returns a :class:`geopandas.GeoDataFrame` of the populated cells in
 metres), one count column per group with German-rooted names (:data:`GROUP_LABELS`), the total
 ``personen`` and the reference date ``stand``. :func:`cells_in_boundary` keeps the cells of a
 city by a stated rule (cell centre inside the boundary).
+
+The module stays one piece (about 900 lines): the three readers share the cell-id code
+(:func:`cell_ids`, :func:`parse_cell_ids`), the group columns and :func:`cell_frame`, and
+each reader is short; split up, every part would import the others.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import shapely
 
 from .._errors import InputError, LayerError, SchemaError
 from .._validate import require_crs
+from ..labels import fmt_int
 from .schema import LayerSchema
 
 __all__ = [
@@ -284,7 +289,8 @@ def cell_ids(
         n, e = y, x
         prefix = f"CRS3035RES{size}"
     else:
-        raise InputError(f"`style` muss '2011' oder 'inspire' sein, nicht {style!r}.")
+        raise InputError(f"die Schreibweise der Zellkennung muss '2011' oder 'inspire' sein, "
+                         f"nicht {style!r}.")
     if len(x) == 0:
         return pd.array([], dtype="str")
     dn, de = _digits(n), _digits(e)
@@ -552,7 +558,7 @@ def read_gridtiler_tiles(
         p = Path(source)
         if not p.exists():
             raise LayerError(
-                f"keine Kacheln in {str(p)!r} gefunden: der Ordner existiert nicht; gib den "
+                f"keine Kacheln in {str(p)!r} gefunden: der Ordner existiert nicht; geben Sie den "
                 f"Ordner mit den gridtiler-Dateien <tx>_<ty>.csv an."
             )
         files = sorted(f for f in p.glob("*.csv") if _TILE_RE.match(f.name)) if p.is_dir() else [p]
@@ -560,8 +566,8 @@ def read_gridtiler_tiles(
         files = [Path(f) for f in source]
     if not files:
         raise LayerError(
-            f"keine Kacheln <tx>_<ty>.csv in {str(source)!r} gefunden; gib den Ordner mit den "
-            f"gridtiler-Dateien an."
+            f"keine Kacheln <tx>_<ty>.csv in {str(source)!r} gefunden; geben Sie den Ordner mit "
+            f"den gridtiler-Dateien an."
         )
     xs, ys, cols = [], [], {c: [] for c in var.codes.values()}
     for f in files:
@@ -602,8 +608,8 @@ def read_gridtiler_tiles(
                      counts, cell_size=cell_size, id_style="2011", stand=stand, quelle=quelle,
                      lizenz=lizenz)
     out.attrs["merkmal"] = var.merkmal
-    logger.info("read %d cells (%d persons) from %d tiles", len(out), out["personen"].sum(),
-                len(files))
+    logger.info("%s Zellen (%s Personen) aus %s Kacheln gelesen", fmt_int(len(out)),
+                fmt_int(out["personen"].sum()), fmt_int(len(files)))
     return out
 
 
@@ -793,7 +799,8 @@ def read_zensus2022_csv(
             )
     keep = counts["personen"] > 0
     if secret.any():
-        logger.info("%d rows with secret values ('–') counted as 0", int(secret.sum()))
+        logger.info("%s Zeilen mit geheimen Werten ('–') als 0 gezählt",
+                    fmt_int(int(secret.sum())))
     counts = {k: v[keep] for k, v in counts.items()}
     counts["geheimhaltung"] = secret[keep]
     out = cell_frame(x[keep], y[keep], counts, cell_size=s, id_style="inspire",
@@ -842,12 +849,14 @@ def cells_in_boundary(
     areas.
     """
     if rule != "centre":
-        raise InputError(f"`rule` muss 'centre' sein (Zellmittelpunkt), nicht {rule!r}.")
+        raise InputError(f"die Zuordnungsregel der Zellen muss 'centre' sein "
+                         f"(Zellmittelpunkt), nicht {rule!r}.")
     for c in ("x_mp", "y_mp"):
         if c not in cells.columns:
             raise SchemaError(
-                f"`cells` braucht die Spalte {c!r} (Zellmittelpunkt in EPSG:3035); lies die "
-                f"Zellen mit gis_planning.data.zensus."
+                f"den Zensus-Zellen fehlt die Spalte {c!r} (Zellmittelpunkt in EPSG:3035); "
+                f"lesen Sie die Zellen mit den Zensus-Lesern des Werkzeugs ein (Zensus 2011 "
+                f"oder 2022, gridtiler-Kacheln)."
             )
     require_crs(boundary, name="boundary")
     area = shapely.union_all(boundary.to_crs(GRID_CRS).geometry.make_valid().to_numpy())

@@ -24,6 +24,10 @@ editing the raw files:
   is read as 0, also for the two uninhabited Planungsräume.
 
 All layers are returned in Berlin's analysis CRS EPSG:25833 (ETRS89 / UTM 33N).
+
+The module stays one piece (about 890 lines): it is the list of Berlin's defects above, each
+handled by a short loader that shares the raw-file helpers, the code checks and the
+Planungsraum join; one file per layer would repeat those helpers or import them all back.
 """
 
 from __future__ import annotations

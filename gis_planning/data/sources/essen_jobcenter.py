@@ -58,31 +58,35 @@ _NEIGHBOUR_TOLERANCE_M = 5.0
 def _checks(stadtteile: gpd.GeoDataFrame, membership: pd.DataFrame | None) -> pd.DataFrame:
     if not isinstance(stadtteile, gpd.GeoDataFrame):
         raise InputError(
-            f"`stadtteile` must be a GeoDataFrame, got {type(stadtteile).__name__}; load it "
-            f"with `gis_planning.data.catalog.load('stadtteile')`."
+            f"die Stadtteile müssen eine Ebene mit Geometrien sein, nicht "
+            f"{type(stadtteile).__name__}; laden Sie die Ebene 'stadtteile' aus dem Katalog."
         )
     require_columns(stadtteile, _STADTTEIL_COLUMNS, name="stadtteile")
     require_projected(stadtteile, name="stadtteile")
     if stadtteile["stadtteil_nr"].duplicated().any():
         dup = sorted(stadtteile.loc[stadtteile["stadtteil_nr"].duplicated(), "stadtteil_nr"])
-        raise InputError(f"`stadtteile` has duplicate stadtteil_nr {dup}; keep one row each.")
+        raise InputError(f"Ebene 'stadtteile': Spalte 'stadtteil_nr' hat doppelte Werte "
+                         f"{', '.join(map(str, dup))}; behalten Sie je eine Zeile.")
     m = _seed.jobcenter_stadtteile() if membership is None else membership
-    require_columns(m, _MEMBERSHIP_COLUMNS, name="membership")
+    require_columns(m, _MEMBERSHIP_COLUMNS, name="jobcenter_stadtteile")
     if not pd.api.types.is_bool_dtype(m["teilweise"]):
         raise SchemaError(
-            "`membership` column 'teilweise' must be boolean; map 'teilw.' entries to True."
+            "Tabelle 'jobcenter_stadtteile': Spalte 'teilweise' muss ja/nein (True/False) "
+            "enthalten; tragen Sie für 'teilw.' True ein."
         )
     names = dict(zip(stadtteile["stadtteil_nr"], stadtteile["stadtteil"], strict=True))
     for r in m.itertuples(index=False):
         if r.stadtteil_nr not in names:
             raise NameMatchError(
-                f"`membership` lists {r.stadtteil!r} with stadtteil_nr {r.stadtteil_nr}, which "
-                f"is not in `stadtteile`; pass the full Stadtteil layer (50 Stadtteile)."
+                f"Tabelle 'jobcenter_stadtteile' nennt {r.stadtteil!r} mit der Nummer "
+                f"{r.stadtteil_nr}, die in der Ebene 'stadtteile' fehlt; verwenden Sie die "
+                f"vollständige Ebene der Stadtteile (50 Stadtteile)."
             )
         if names[r.stadtteil_nr] != r.stadtteil:
             raise NameMatchError(
-                f"`membership` names Stadtteil {r.stadtteil_nr} {r.stadtteil!r} but "
-                f"`stadtteile` calls it {names[r.stadtteil_nr]!r}; use the official names."
+                f"Tabelle 'jobcenter_stadtteile' nennt Stadtteil {r.stadtteil_nr} "
+                f"{r.stadtteil!r}, die Ebene 'stadtteile' aber {names[r.stadtteil_nr]!r}; "
+                f"verwenden Sie die amtlichen Namen."
             )
     return m.copy()
 

@@ -178,16 +178,16 @@ def _read(table: str, path: str | os.PathLike | None) -> pd.DataFrame:
     file = folder / f"{table}.csv"
     if not file.is_file():
         raise LayerError(
-            f"seed table {table!r} not found at {str(file)!r}; pass `path=` the folder holding "
-            f"the transcribed CSV files (layers/essen/seed in the source tree)."
+            f"Grundtabelle {table!r} fehlt: {str(file)!r} gibt es nicht; sie gehört in den "
+            f"Ordner der abgeschriebenen CSV-Dateien (layers/essen/seed im Quellbaum)."
         )
     dtypes = _DTYPES[table]
     raw = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in dtypes if c not in raw.columns]
     if missing:
         raise SchemaError(
-            f"seed table {str(file)!r} lacks the column(s) {', '.join(map(repr, missing))}; "
-            f"restore it from version control."
+            f"Grundtabelle {str(file)!r}: Spalte(n) {', '.join(map(repr, missing))} fehlen; "
+            f"stellen Sie die Datei aus der Versionsverwaltung wieder her."
         )
     out = pd.DataFrame(index=raw.index)
     for col, dtype in dtypes.items():
