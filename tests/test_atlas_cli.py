@@ -28,8 +28,8 @@ def _own_help(text: str) -> str:
     """The help text without click's own parts (usage line, headers, --help, [default: …]),
     option names and file names of the examples."""
     lines = [line for line in text.splitlines()
-             if not line.startswith(("Usage:", "Options:", "Commands:"))
-             and "--help" not in line and "Show this message" not in line]
+             if not line.startswith(("Aufruf:", "Optionen:", "Befehle:"))
+             and "--help" not in line and "Diese Hilfe zeigen" not in line]
     text = "\n".join(lines)
     text = re.sub(r"\[(default|required)[^\]]*\]", "", text)
     return re.sub(r"(?<!\w)--?[\w-]+|\S+\.(html|tif|gpkg|qgz|pdf|png)\b", "", text)

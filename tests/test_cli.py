@@ -168,7 +168,7 @@ _ENGLISH = re.compile(r"\b(the|and|with|of|write|writes|file|files|default|layer
                       r"show|shows|is|are|to|from|for|or|when|without|each|every|only|by|"
                       r"catalogue|guessed|treat|warnings|errors|export)\b", re.IGNORECASE)
 #: What click itself prints in every help (not this project's text).
-_CLICK_TEXT = ("Show this message and exit.", "Usage:", "Options:", "Commands:")
+_CLICK_TEXT = ("Diese Hilfe zeigen und beenden.", "Aufruf:", "Optionen:", "Befehle:")
 
 
 def _help_words(text: str) -> list[str]:

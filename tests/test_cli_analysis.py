@@ -410,9 +410,9 @@ _ENGLISH = re.compile(r"\b(the|and|with|of|write|writes|file|default|instead|ran
 def test_help_has_no_english_words(run, command):
     text = run(command, "--help").output
     # click's own frame (usage line, section title, the --help line) is not ours
-    body = text.split("Options:", 1)
+    body = text.split("Optionen:", 1)
     head, options = body[0], body[1]
-    head = "\n".join(line for line in head.splitlines() if not line.startswith("Usage:")
+    head = "\n".join(line for line in head.splitlines() if not line.startswith("Aufruf:")
                      and not line.strip().startswith("gis-planning"))
     options = "\n".join(line for line in options.splitlines() if "--help" not in line)
     options = re.sub(r"^\s*(-\w, )?--[\w-]+( [A-Z|\[\]:]+)?", "", options, flags=re.M)

@@ -508,7 +508,7 @@ def english_help_words(text: str) -> list[str]:
     kept = []
     for line in text.splitlines():
         stripped = line.strip()
-        if stripped.startswith(("Usage:", "Options:", "-h, --help", "--help", "gis-planning", "#",
+        if stripped.startswith(("Aufruf:", "Optionen:", "-h, --help", "--help", "gis-planning", "#",
                                 "Try ")):
             continue
         kept.append(re.sub(r"--?[\w-]+", " ", line))
