@@ -299,7 +299,7 @@ def test_cli_raster_population_prints_a_true_check(tmp_path):
     with rasterio.open(tmp_path / "h.tif") as ds:
         assert ds.res == (1000.0, 1000.0) and ds.descriptions[1] == "Gi*-Klasse"
     res = runner.invoke(cli, ["raster", "hotspots", "-o", str(tmp_path / "x.tif")])
-    assert res.exit_code == 2 and "No such command" in res.output
+    assert res.exit_code == 2 and "Unbekannter Befehl" in res.output
 
 
 def test_cli_raster_grid_surfaces_need_cells(tmp_path):

@@ -125,7 +125,7 @@ def test_dynamik_index(units):
 
 
 def test_validation(units):
-    with pytest.raises(SchemaError, match="lacks the column"):
+    with pytest.raises(SchemaError, match="fehlt; vorhanden sind"):
         status_index(units, {"nope": 1})
     with pytest.raises(InputError, match="Richtung"):
         status_index(units, [Indicator("sgb2", 2)])
@@ -229,7 +229,7 @@ def test_mss_validation(planungsraeume):
         mss_index(planungsraeume, outliers=["X"], id_column="name")
     with pytest.raises(InputError, match="Unbekanntes Verfahren"):
         mss_index(planungsraeume, preset="mss1999")
-    with pytest.raises(SchemaError, match="lacks the column"):
+    with pytest.raises(SchemaError, match="fehlt; vorhanden sind"):
         mss_index(planungsraeume.drop(columns="D4"))
     only = mss_index(planungsraeume, dynamik_indicators=())
     assert "dynamik_index" not in only and "mss_gruppe" not in only

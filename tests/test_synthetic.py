@@ -29,7 +29,7 @@ def test_largest_remainder_sums_exactly(weights, total):
 
 
 def test_largest_remainder_rejects_bad_weights():
-    with pytest.raises(InputError, match="weights"):
+    with pytest.raises(InputError, match="Gewichte"):
         largest_remainder([0, 0], 5)
 
 
