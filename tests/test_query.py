@@ -479,13 +479,13 @@ def test_cli_dash_output_writes_csv_or_geojson_to_stdout(runner):
 
 
 def test_cli_dash_output_keeps_the_privacy_guard(runner, monkeypatch, flats):
-    import gis_planning.cli.query as cq
+    from gis_planning.cli._tables import write_frame
 
     res = runner.invoke(cli, ["filter", "projektwohnungen", "-o", "-"])
     assert res.exit_code == 0, res.output
     assert "unterdrueckt" in res.stdout  # released counts per Stadtteil, no points
     with pytest.raises(privacy.ConfidentialDataError):
-        cq.write_stdout(flats)
+        write_frame(flats, "-", overwrite=False)
 
 
 def test_cli_quiet_file_output_prints_nothing(runner, tmp_path):

@@ -77,6 +77,10 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         if spatial:
             import tempfile
 
+            extra = [c for c in frame.columns if c != frame.geometry.name
+                     and isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+            if extra:  # GeoJSON holds one geometry per feature: the others as WKT
+                frame = frame.assign(**{c: gpd.GeoSeries(frame[c]).to_wkt() for c in extra})
             with tempfile.TemporaryDirectory(prefix="gis-planning-") as tmp:
                 written = write_layer(frame, Path(tmp) / "ausgabe.geojson", overwrite=True)
                 click.echo(written.read_text(encoding="utf-8"), nl=False)

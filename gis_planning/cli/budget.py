@@ -56,11 +56,9 @@ def budget(state: CatalogState, total: int | None, weights: tuple[str, ...], soc
     table = budget_table(state.catalog, total=total, weights=_weights(weights),
                          base_share=sockel)
     if output == "-":
-        from .query import write_stdout
-
         state.stdout_is_data()
         state.say(f"Formel: {table.attrs.get('formula', '')}")
-        write_stdout(table.reset_index())
+        write_frame(table.reset_index(), "-", overwrite=False)
         return
     state.say(f"Formel: {table.attrs.get('formula', '')}")
     if output:

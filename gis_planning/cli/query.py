@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 import click
 
 from ._options import CatalogState, output_option, overwrite_option, pass_catalog
+from ._tables import write_frame
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+    pass
 
-__all__ = ["filter_command", "query", "write_stdout"]
+__all__ = ["filter_command", "query"]
 
 _output_option = output_option(
     "Ergebnis in eine Datei (.csv, .geojson oder .gpkg) schreiben statt es als Tabelle "
@@ -24,34 +25,6 @@ _max_rows_option = click.option(
 )
 
 
-def write_stdout(frame: pd.DataFrame, what: str = "Standardausgabe") -> None:
-    """Write ``frame`` to standard output: GeoJSON (WGS84) with geometry, else CSV.
-
-    The privacy guard runs first, as for a file. (Local writer: ``cli/_tables.write_frame``
-    writes files only.)
-    """
-    import geopandas as gpd
-    import pandas as pd
-
-    from ..privacy import guard
-
-    guard(frame, what=what)
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
-        out = frame
-        extra = [c for c in out.columns if c != out.geometry.name
-                 and isinstance(out[c].dtype, gpd.array.GeometryDtype)]
-        if extra:  # GeoJSON holds one geometry per feature: the others as WKT
-            out = out.copy()
-            for c in extra:
-                out[c] = gpd.GeoSeries(out[c]).to_wkt()
-        if out.crs is not None:
-            out = out.to_crs("EPSG:4326")
-        text = out.to_json(na="null", drop_id=True, ensure_ascii=False, default=str)
-        click.echo(text)
-    else:
-        click.echo(pd.DataFrame(frame).to_csv(index=False), nl=False)
-
-
 def _emit(state: CatalogState, frame, output: str | None, overwrite: bool,
           max_rows: int) -> None:
     from ..labels import fmt_int
@@ -61,7 +34,7 @@ def _emit(state: CatalogState, frame, output: str | None, overwrite: bool,
         state.result(format_result(frame, max_rows=max_rows))
     elif output == "-":
         state.stdout_is_data()
-        write_stdout(frame)
+        write_frame(frame, "-", overwrite=False)
         state.say(f"{fmt_int(len(frame))} Zeilen -> Standardausgabe")
     else:
         path = write_result(frame, output, overwrite=overwrite)
